@@ -1,0 +1,71 @@
+//! Capability checks: what the client declared in `initialize`, and whether its
+//! answers are consistent with it.
+
+use backchannel_mock::wire::{ErrorCode, render_id};
+
+use super::session::{AnswerKind, Session};
+use super::{Emitter, Evidence, Judged, ScenarioCtx};
+use crate::scenario::model::Severity::Must;
+
+/// The capability a server→client method requires.
+pub(crate) fn gate(method: &str) -> Option<&'static str> {
+    match method {
+        "sampling/createMessage" => Some("sampling"),
+        "elicitation/create" => Some("elicitation"),
+        "roots/list" => Some("roots"),
+        _ => None,
+    }
+}
+
+/// `capabilities.honest`: an undeclared capability is never answered with a
+/// success result, and a declared one is never answered "method not found".
+/// Emitted only when a capability-gated request was sent.
+pub(crate) fn honesty(out: &mut Emitter<'_>, s: &Session) {
+    let gated: Vec<usize> = (0..s.sent.len()).filter(|&i| gate(&s.sent[i].method).is_some()).collect();
+    if gated.is_empty() {
+        return;
+    }
+    for &i in &gated {
+        let sent = &s.sent[i];
+        let cap = gate(&sent.method).expect("filtered on gate");
+        let Some(answer) = s.answer_to(i) else { continue };
+        let declared = s.declares(cap);
+        let lie = match (&answer.kind, declared) {
+            (AnswerKind::Result(_), false) => Some(format!("answered {} (id {}) with a success result without declaring `{cap}`", sent.method, render_id(&sent.id))),
+            (AnswerKind::Error { code: Some(code), .. }, true) if *code == ErrorCode::METHOD_NOT_FOUND.0 => Some(format!(
+                "declared `{cap}` but answered {} (id {}) with -32601 (method not found)",
+                sent.method,
+                render_id(&sent.id)
+            )),
+            _ => None,
+        };
+        if let Some(summary) = lie {
+            out.violated("capabilities.honest", Must, "lifecycle/negotiated-capabilities", Evidence::new(summary).at_frame(answer.seq));
+            return;
+        }
+    }
+    out.pass("capabilities.honest", Must, "lifecycle/negotiated-capabilities", Evidence::new(format!("{} capability-gated requests answered consistently with the declared capabilities", gated.len())));
+}
+
+/// `capabilities.absent` and `capabilities.present`, as the scenario asks.
+pub(crate) fn declared(out: &mut Emitter<'_>, ctx: &ScenarioCtx<'_>) {
+    let compiled = out.input().compiled;
+    let caps = ctx.session.capabilities().map_or_else(|| "(none)".to_owned(), ToString::to_string);
+    let frame = ctx.session.initialize.as_ref().map(|(seq, _)| *seq);
+    let expect = &compiled.scenario.expect.capabilities;
+    for (check, list, want_declared) in [("capabilities.absent", &expect.absent, false), ("capabilities.present", &expect.present, true)] {
+        let Some(list) = list else { continue };
+        let wrong: Vec<&str> = list.names.iter().filter(|n| ctx.session.declares(n) != want_declared).map(String::as_str).collect();
+        let mut evidence = if wrong.is_empty() {
+            Evidence::new(format!("{} {}", if want_declared { "declares" } else { "does not declare" }, list.names.join(", ")))
+        } else {
+            Evidence::new(format!("{} {}", if want_declared { "does not declare" } else { "declares" }, wrong.join(", "))).diff(
+                format!("{} {}", if want_declared { "declared:" } else { "not declared:" }, list.names.join(", ")),
+                caps.clone(),
+            )
+        };
+        evidence.frame = frame;
+        let judged = if wrong.is_empty() { Judged::Pass(evidence) } else { Judged::Violated(evidence) };
+        out.graded(ctx, check, list.severity, &list.spec.value, judged);
+    }
+}

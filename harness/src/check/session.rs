@@ -1,0 +1,219 @@
+//! A structured view of one recorded session, built from the trace alone: the
+//! client's `initialize`, what the mock sent, and which answer belongs to which
+//! request. Everything is parsed here from the raw frames with the independent
+//! wire classifier; nothing comes from the client's SDK.
+
+use backchannel_mock::trace::{Direction, Frame, Trace};
+use backchannel_mock::wire::{Classified, Envelope, classify, id_loosely_equal};
+use serde_json::Value;
+
+/// A request the mock sent.
+#[derive(Debug, Clone)]
+pub struct Sent {
+    /// The step name recorded on the frame (absent for the mock's own traffic).
+    pub step: Option<String>,
+    /// The id exactly as sent.
+    pub id: Value,
+    /// The method.
+    pub method: String,
+    /// Frame number.
+    pub seq: u64,
+    /// When it was sent (µs since start).
+    pub t_us: u64,
+}
+
+/// What an answer said.
+#[derive(Debug, Clone, PartialEq)]
+pub enum AnswerKind {
+    /// A success result.
+    Result(Value),
+    /// An error.
+    Error {
+        /// The code, when it is an integer.
+        code: Option<i64>,
+        /// The message, when it is a string.
+        message: Option<String>,
+    },
+}
+
+/// A response the client sent.
+#[derive(Debug, Clone)]
+pub struct Answer {
+    /// Frame number.
+    pub seq: u64,
+    /// When it arrived (µs since start).
+    pub t_us: u64,
+    /// The id exactly as the client wrote it (`None`: absent or null).
+    pub id: Option<Value>,
+    /// Result or error.
+    pub kind: AnswerKind,
+    /// Index into [`Session::sent`] of the request it answers, if any.
+    pub answers: Option<usize>,
+    /// Whether the id matched that request's exactly (vs. only loosely: `7` for `"7"`).
+    pub exact: bool,
+}
+
+/// The session as the checks see it.
+#[derive(Debug, Clone, Default)]
+pub struct Session {
+    /// The client's `initialize` request frame and params, when it sent one.
+    pub initialize: Option<(u64, Value)>,
+    /// Whether the first client frame was `initialize`.
+    pub initialize_first: bool,
+    /// The frame of the client's `notifications/initialized`.
+    pub initialized: Option<u64>,
+    /// Requests the mock sent (scripted or not).
+    pub sent: Vec<Sent>,
+    /// Responses the client sent.
+    pub answers: Vec<Answer>,
+    /// Every client frame with its classification (`None`: not JSON).
+    pub client_frames: Vec<(u64, Option<Classified>, Option<String>)>,
+}
+
+impl Session {
+    /// Build the view from a trace.
+    pub fn from_trace(trace: &Trace) -> Self {
+        let mut s = Self::default();
+        for frame in trace.frames() {
+            match frame.dir {
+                Direction::ServerToClient => s.on_server_frame(frame),
+                Direction::ClientToServer => s.on_client_frame(frame),
+            }
+        }
+        s
+    }
+
+    fn on_server_frame(&mut self, frame: &Frame) {
+        let Some(json) = &frame.json else { return };
+        let c = classify(json);
+        let mut push = |env: &Envelope| {
+            if let Envelope::Request { id, method, .. } = env {
+                self.sent.push(Sent { step: frame.step.clone(), id: id.clone(), method: method.clone(), seq: frame.seq, t_us: frame.t_us });
+            }
+        };
+        match &c.envelope {
+            Envelope::Batch(parts) => parts.iter().for_each(|p| push(&p.envelope)),
+            env => push(env),
+        }
+    }
+
+    fn on_client_frame(&mut self, frame: &Frame) {
+        let first = self.client_frames.is_empty();
+        let Some(json) = &frame.json else {
+            self.client_frames.push((frame.seq, None, frame.parse_error.clone()));
+            return;
+        };
+        let c = classify(json);
+        let parts: Vec<Envelope> = match &c.envelope {
+            Envelope::Batch(parts) => parts.iter().map(|p| p.envelope.clone()).collect(),
+            env => vec![env.clone()],
+        };
+        for env in parts {
+            match env {
+                Envelope::Request { method, params, .. } if method == "initialize" => {
+                    if self.initialize.is_none() {
+                        self.initialize_first = first;
+                        self.initialize = Some((frame.seq, params.unwrap_or(Value::Null)));
+                    }
+                }
+                Envelope::Notification { method, .. } if method == "notifications/initialized" => {
+                    self.initialized.get_or_insert(frame.seq);
+                }
+                Envelope::Result { id, result } => self.on_answer(frame, Some(id), AnswerKind::Result(result)),
+                Envelope::Error { id, code, message, .. } => self.on_answer(frame, id, AnswerKind::Error { code, message }),
+                _ => {}
+            }
+        }
+        self.client_frames.push((frame.seq, Some(c), None));
+    }
+
+    fn on_answer(&mut self, frame: &Frame, id: Option<Value>, kind: AnswerKind) {
+        let id = id.filter(|v| !v.is_null());
+        let taken = |i: usize, answers: &[Answer]| answers.iter().any(|a| a.answers == Some(i));
+        // Exact id first (earliest unanswered request with it), then loosely.
+        let mut target = None;
+        if let Some(id) = &id {
+            target = (0..self.sent.len()).find(|&i| self.sent[i].id == *id && !taken(i, &self.answers)).map(|i| (i, true));
+            if target.is_none() {
+                target = (0..self.sent.len()).find(|&i| id_loosely_equal(&self.sent[i].id, id) && !taken(i, &self.answers)).map(|i| (i, false));
+            }
+            if target.is_none() {
+                // A second answer to an already answered request: attribute it for the one-answer check.
+                target = (0..self.sent.len()).find(|&i| self.sent[i].id == *id).map(|i| (i, true));
+            }
+        }
+        self.answers.push(Answer {
+            seq: frame.seq,
+            t_us: frame.t_us,
+            id,
+            kind,
+            answers: target.map(|(i, _)| i),
+            exact: target.is_some_and(|(_, e)| e),
+        });
+    }
+
+    /// The capabilities object the client declared, when it initialized.
+    pub fn capabilities(&self) -> Option<&Value> {
+        self.initialize.as_ref().and_then(|(_, p)| p.get("capabilities"))
+    }
+
+    /// Whether the client declared the top-level capability `name` (any value but null).
+    pub fn declares(&self, name: &str) -> bool {
+        self.capabilities().and_then(|c| c.get(name)).is_some_and(|v| !v.is_null())
+    }
+
+    /// `clientInfo.name`, when given.
+    pub fn client_name(&self) -> Option<&str> {
+        self.initialize.as_ref().and_then(|(_, p)| p.pointer("/clientInfo/name")).and_then(Value::as_str)
+    }
+
+    /// Index of the sent request recorded with this step name.
+    pub fn sent_by_step(&self, step: &str) -> Option<usize> {
+        self.sent.iter().position(|s| s.step.as_deref() == Some(step))
+    }
+
+    /// The first answer attributed to sent request `i`.
+    pub fn answer_to(&self, i: usize) -> Option<&Answer> {
+        self.answers.iter().find(|a| a.answers == Some(i))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use backchannel_mock::trace::Record;
+
+    pub(crate) fn frame(seq: u64, t_us: u64, dir: Direction, json: Value, step: Option<&str>) -> Record {
+        Record::Frame(Frame { seq, t_us, dir, raw: json.to_string(), json: Some(json), parse_error: None, step: step.map(str::to_owned), lossy_utf8: false })
+    }
+
+    #[test]
+    fn answers_are_attributed_exactly_then_loosely() {
+        use serde_json::json;
+        let c2s = Direction::ClientToServer;
+        let s2c = Direction::ServerToClient;
+        let trace = Trace {
+            records: vec![
+                frame(1, 0, c2s, json!({"jsonrpc":"2.0","id":0,"method":"initialize","params":{"capabilities":{"roots":{}},"clientInfo":{"name":"c"}}}), None),
+                frame(2, 1, s2c, json!({"jsonrpc":"2.0","id":0,"result":{}}), None),
+                frame(3, 2, c2s, json!({"jsonrpc":"2.0","method":"notifications/initialized"}), None),
+                frame(4, 3, s2c, json!({"jsonrpc":"2.0","id":7,"method":"ping"}), Some("a")),
+                frame(5, 4, s2c, json!({"jsonrpc":"2.0","id":"x","method":"ping"}), Some("b")),
+                frame(6, 5, c2s, json!({"jsonrpc":"2.0","id":"7","result":{}}), None),
+                frame(7, 6, c2s, json!({"jsonrpc":"2.0","id":"x","error":{"code":-1,"message":"m"}}), None),
+                frame(8, 7, c2s, json!({"jsonrpc":"2.0","id":"x","result":{}}), None),
+                frame(9, 8, c2s, json!({"jsonrpc":"2.0","id":99,"result":{}}), None),
+            ],
+            unreadable_lines: 0,
+        };
+        let s = Session::from_trace(&trace);
+        assert!(s.initialize_first);
+        assert_eq!(s.initialized, Some(3));
+        assert!(s.declares("roots") && !s.declares("sampling"));
+        assert_eq!(s.client_name(), Some("c"));
+        assert_eq!(s.sent.len(), 2);
+        let a: Vec<_> = s.answers.iter().map(|a| (a.answers, a.exact)).collect();
+        assert_eq!(a, [(Some(0), false), (Some(1), true), (Some(1), true), (None, false)]);
+        assert_eq!(s.sent_by_step("b"), Some(1));
+    }
+}

@@ -1,0 +1,124 @@
+//! The `backchannel` command line. Only this module knows about argv, stdout and
+//! exit codes.
+//!
+//! Exit codes: 0 = no FAIL; 1 = at least one FAIL; 2 = usage or setup error
+//! (bad arguments, an invalid scenario file, a client that cannot be started).
+
+mod check_cmd;
+mod client_cmd;
+mod list_cmd;
+mod mock_cmd;
+mod run_cmd;
+
+use std::process::ExitCode;
+
+use clap::{Parser, Subcommand};
+
+/// No FAIL.
+pub const EXIT_OK: u8 = 0;
+/// At least one FAIL.
+pub const EXIT_FAIL: u8 = 1;
+/// Usage or setup error.
+pub const EXIT_USAGE: u8 = 2;
+
+const EXIT_CODES_HELP: &str = "\
+Exit codes:
+  0  every check passed (WARN and SKIP allowed; WARN fails under --strict)
+  1  at least one check FAILed
+  2  usage or setup error: bad arguments, an invalid scenario file, a client that cannot be started";
+
+/// Conformance suite and mock-server kit for the server→client direction of MCP.
+#[derive(Debug, Parser)]
+#[command(name = "backchannel", version, about, after_help = EXIT_CODES_HELP, propagate_version = true)]
+pub struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+enum Command {
+    /// Run scenarios against the reference client and print the verdicts.
+    #[command(after_help = EXIT_CODES_HELP)]
+    Run(run_cmd::RunArgs),
+    /// Be a scripted MCP server on stdin/stdout (what a client under test launches).
+    Mock(mock_cmd::MockArgs),
+    /// Run the reference intercepting client against a server.
+    Client(client_cmd::ClientArgs),
+    /// Print the scenario format's JSON Schema.
+    Schema,
+    /// Validate scenario files (file:line errors, exit 2 on any error).
+    Check(check_cmd::CheckArgs),
+    /// List scenarios (or, with --specs, the rules checks cite).
+    List(list_cmd::ListArgs),
+}
+
+/// Entry point of the binary.
+pub fn main() -> ExitCode {
+    let cli = match Cli::try_parse() {
+        Ok(cli) => cli,
+        Err(e) => {
+            let _ = e.print();
+            // clap: 0 for --help/--version, 2 for usage errors.
+            return ExitCode::from(u8::try_from(e.exit_code()).unwrap_or(EXIT_USAGE));
+        }
+    };
+    let code = match cli.command {
+        Command::Run(args) => run_cmd::run(args),
+        Command::Mock(args) => mock_cmd::run(args),
+        Command::Client(args) => client_cmd::run(args),
+        Command::Schema => {
+            print!("{}", crate::scenario::json_schema());
+            EXIT_OK
+        }
+        Command::Check(args) => check_cmd::run(args),
+        Command::List(args) => list_cmd::run(args),
+    };
+    ExitCode::from(code)
+}
+
+/// Expand scenario paths: directories are searched for `*.yaml`; no paths means `./scenarios`.
+pub(crate) fn scenario_files(paths: &[std::path::PathBuf]) -> Result<Vec<std::path::PathBuf>, String> {
+    let default = [std::path::PathBuf::from("scenarios")];
+    let paths = if paths.is_empty() {
+        if !default[0].is_dir() {
+            return Err("no scenario paths given and there is no ./scenarios directory".into());
+        }
+        &default[..]
+    } else {
+        paths
+    };
+    let mut files = Vec::new();
+    for p in paths {
+        if p.is_dir() {
+            files.extend(crate::scenario::discover(p).map_err(|e| format!("{}: {e}", p.display()))?);
+        } else if p.is_file() {
+            files.push(p.clone());
+        } else {
+            return Err(format!("{}: no such file or directory", p.display()));
+        }
+    }
+    Ok(files)
+}
+
+/// Compile every file, printing each error; `None` when any failed.
+pub(crate) fn compile_all(files: &[std::path::PathBuf]) -> Option<Vec<crate::scenario::Compiled>> {
+    let mut ok = Vec::new();
+    let mut failed = false;
+    for f in files {
+        match crate::scenario::compile_file(f) {
+            Ok(c) => ok.push(c),
+            Err(e) => {
+                eprintln!("error: {e}");
+                failed = true;
+            }
+        }
+    }
+    let mut seen = std::collections::BTreeMap::new();
+    for c in &ok {
+        if let Some(prev) = seen.insert(c.id.clone(), c.path.clone()) {
+            eprintln!("error: scenario id `{}` is used by both {} and {}", c.id, prev.display(), c.path.display());
+            failed = true;
+        }
+    }
+    (!failed).then_some(ok)
+}

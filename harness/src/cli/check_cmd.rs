@@ -1,0 +1,32 @@
+//! `backchannel check`: validate scenario files.
+
+use std::path::PathBuf;
+
+use clap::Args;
+
+use super::{EXIT_OK, EXIT_USAGE, compile_all, scenario_files};
+
+#[derive(Debug, Args)]
+pub(crate) struct CheckArgs {
+    /// Scenario files or directories (default: ./scenarios).
+    paths: Vec<PathBuf>,
+}
+
+pub(crate) fn run(args: CheckArgs) -> u8 {
+    let files = match scenario_files(&args.paths) {
+        Ok(f) => f,
+        Err(e) => {
+            eprintln!("error: {e}");
+            return EXIT_USAGE;
+        }
+    };
+    match compile_all(&files) {
+        Some(cases) => {
+            for c in &cases {
+                println!("ok  {}  ({}, {} request(s))", c.id, c.path.display(), c.requests.len());
+            }
+            EXIT_OK
+        }
+        None => EXIT_USAGE,
+    }
+}

@@ -1,0 +1,93 @@
+//! `backchannel client`: the reference intercepting client.
+
+use std::io::IsTerminal;
+use std::time::Duration;
+
+use backchannel_reference_client::{Config, RootEntry, ServerLabel, run_stdio};
+use clap::Args;
+use tracing_subscriber::EnvFilter;
+
+use super::{EXIT_FAIL, EXIT_OK, EXIT_USAGE};
+
+#[derive(Debug, Args)]
+pub(crate) struct ClientArgs {
+    /// Launch the server as a child process speaking stdio: `-- CMD ARGS...`.
+    #[arg(long, required = true)]
+    stdio: bool,
+    /// Expose a root (`file:///path`, optionally `=Name`); repeatable. Declares `roots`.
+    #[arg(long = "root", value_name = "URI[=NAME]")]
+    roots: Vec<String>,
+    /// Append this link to refusal messages.
+    #[arg(long, value_name = "URL")]
+    docs_url: Option<String>,
+    /// Log level (`RUST_LOG` overrides). rmcp's own logs are capped at ERROR.
+    #[arg(long, default_value = "info", value_parser = ["trace", "debug", "info", "warn", "error"])]
+    log_level: String,
+    /// Close the session after this many seconds even if the server has not ended it.
+    #[arg(long, value_name = "SECONDS")]
+    wait: Option<f64>,
+    /// The server command and its arguments.
+    #[arg(last = true, required = true, value_name = "CMD")]
+    command: Vec<String>,
+}
+
+/// The reference client's subscriber: stderr, level from `--log-level` or
+/// `RUST_LOG`, and rmcp capped at ERROR (it logs whole messages, params
+/// included, at WARN in some paths) unless `RUST_LOG` names rmcp explicitly.
+fn init_logging(level: &str) {
+    let directives = match std::env::var("RUST_LOG") {
+        Ok(v) if !v.trim().is_empty() && v.contains("rmcp") => v,
+        Ok(v) if !v.trim().is_empty() => format!("{v},rmcp=error"),
+        _ => format!("{level},rmcp=error"),
+    };
+    let filter = EnvFilter::try_new(&directives).unwrap_or_else(|_| EnvFilter::new("info,rmcp=error"));
+    let ansi = std::io::stderr().is_terminal() && std::env::var_os("NO_COLOR").is_none_or(|v| v.is_empty());
+    let _ = tracing_subscriber::fmt().with_writer(std::io::stderr).with_env_filter(filter).with_ansi(ansi).try_init();
+}
+
+pub(crate) fn run(args: ClientArgs) -> u8 {
+    init_logging(&args.log_level);
+    let Some((program, rest)) = args.command.split_first() else {
+        eprintln!("error: no server command given after --");
+        return EXIT_USAGE;
+    };
+    let mut config = Config::new(ServerLabel::stdio(program));
+    config.docs_url = args.docs_url;
+    config.roots = args
+        .roots
+        .iter()
+        .map(|r| match r.split_once('=') {
+            Some((uri, name)) => RootEntry { uri: uri.to_owned(), name: Some(name.to_owned()) },
+            None => RootEntry { uri: r.clone(), name: None },
+        })
+        .collect();
+    let wait = match args.wait.map(Duration::try_from_secs_f64).transpose() {
+        Ok(w) => w,
+        Err(e) => {
+            eprintln!("error: --wait: {e}");
+            return EXIT_USAGE;
+        }
+    };
+    let rt = match tokio::runtime::Builder::new_multi_thread().worker_threads(2).enable_all().build() {
+        Ok(rt) => rt,
+        Err(e) => {
+            eprintln!("error: cannot start the async runtime: {e}");
+            return EXIT_USAGE;
+        }
+    };
+    let result = rt.block_on(run_stdio(config, program, rest, wait));
+    rt.shutdown_timeout(Duration::from_secs(1));
+    match result {
+        Ok(_) => EXIT_OK,
+        Err(e) => {
+            let mut msg = e.to_string();
+            let mut source = std::error::Error::source(&e);
+            while let Some(s) = source {
+                msg.push_str(&format!(": {s}"));
+                source = s.source();
+            }
+            tracing::error!("{msg}");
+            EXIT_FAIL
+        }
+    }
+}

@@ -1,0 +1,40 @@
+//! `backchannel list`: scenarios and the rules their checks cite.
+
+use std::path::PathBuf;
+
+use clap::Args;
+
+use super::{EXIT_OK, EXIT_USAGE, compile_all, scenario_files};
+use crate::scenario::catalog;
+
+#[derive(Debug, Args)]
+pub(crate) struct ListArgs {
+    /// Scenario files or directories (default: ./scenarios).
+    paths: Vec<PathBuf>,
+    /// List the built-in rule catalogue instead.
+    #[arg(long)]
+    specs: bool,
+}
+
+pub(crate) fn run(args: ListArgs) -> u8 {
+    if args.specs {
+        for s in catalog::all() {
+            println!("{:<38} {}\n{:<38} \"{}\"", s.key, s.short(), "", s.text);
+        }
+        return EXIT_OK;
+    }
+    let files = match scenario_files(&args.paths) {
+        Ok(f) => f,
+        Err(e) => {
+            eprintln!("error: {e}");
+            return EXIT_USAGE;
+        }
+    };
+    let Some(cases) = compile_all(&files) else { return EXIT_USAGE };
+    for c in &cases {
+        let methods: Vec<&str> = c.requests.iter().map(|r| r.method.as_str()).collect();
+        println!("{:<36} {}  [{}]", c.id, c.scenario.title, methods.join(", "));
+    }
+    println!("\n{} scenario(s)", cases.len());
+    EXIT_OK
+}

@@ -1,0 +1,67 @@
+//! `backchannel run`.
+
+use std::io::Write;
+use std::path::PathBuf;
+use std::time::Instant;
+
+use clap::Args;
+
+use super::{EXIT_FAIL, EXIT_OK, EXIT_USAGE, compile_all, scenario_files};
+use crate::report::terminal::{Totals, write_case, write_summary};
+use crate::runner::{RunConfig, run_case};
+
+#[derive(Debug, Args)]
+pub(crate) struct RunArgs {
+    /// Scenario files or directories (default: ./scenarios).
+    paths: Vec<PathBuf>,
+    /// Grade SHOULD violations as FAIL instead of WARN.
+    #[arg(long)]
+    strict: bool,
+    /// Keep each case's trace and client logs under this directory.
+    #[arg(long, value_name = "DIR")]
+    keep: Option<PathBuf>,
+}
+
+pub(crate) fn run(args: RunArgs) -> u8 {
+    let files = match scenario_files(&args.paths) {
+        Ok(f) => f,
+        Err(e) => {
+            eprintln!("error: {e}");
+            return EXIT_USAGE;
+        }
+    };
+    let Some(cases) = compile_all(&files) else { return EXIT_USAGE };
+    let exe = match std::env::current_exe() {
+        Ok(p) => p,
+        Err(e) => {
+            eprintln!("error: cannot locate the backchannel executable: {e}");
+            return EXIT_USAGE;
+        }
+    };
+    let cfg = RunConfig { exe, keep: args.keep };
+    let rt = match tokio::runtime::Builder::new_multi_thread().worker_threads(2).enable_all().build() {
+        Ok(rt) => rt,
+        Err(e) => {
+            eprintln!("error: cannot start the async runtime: {e}");
+            return EXIT_USAGE;
+        }
+    };
+    let started = Instant::now();
+    let mut out = anstream::stdout();
+    let mut totals = Totals::default();
+    let _ = writeln!(out, "backchannel {}: {} scenario(s) against the reference client over stdio\n", env!("CARGO_PKG_VERSION"), cases.len());
+    for case in &cases {
+        match rt.block_on(run_case(case, &cfg)) {
+            Ok(report) => {
+                let _ = write_case(&mut out, &report, args.strict);
+                totals.add(&report, args.strict);
+            }
+            Err(e) => {
+                eprintln!("error: {}: {e}: {}", case.id, std::error::Error::source(&e).map_or(String::new(), ToString::to_string));
+                return EXIT_USAGE;
+            }
+        }
+    }
+    let _ = write_summary(&mut out, &totals, started.elapsed(), args.strict);
+    if totals.failed > 0 { EXIT_FAIL } else { EXIT_OK }
+}

@@ -1,0 +1,3 @@
+//! Reports. For now the terminal table; one stream of case reports feeds it.
+
+pub mod terminal;

@@ -1,0 +1,129 @@
+//! The terminal report: a verdict table (scenario, check, verdict, one line of
+//! evidence), the rule and the expected/actual under each FAIL and WARN, and a
+//! summary line. Colour only when stdout is a terminal and `NO_COLOR` is unset.
+
+use std::io::Write;
+use std::time::Duration;
+
+use anstyle::{AnsiColor, Style};
+
+use crate::check::{CheckResult, Verdict};
+use crate::runner::CaseReport;
+
+/// Counts of verdicts.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Totals {
+    /// Cases run.
+    pub cases: usize,
+    /// Checks evaluated.
+    pub checks: usize,
+    /// PASS.
+    pub passed: usize,
+    /// FAIL.
+    pub failed: usize,
+    /// WARN.
+    pub warned: usize,
+    /// SKIP.
+    pub skipped: usize,
+}
+
+impl Totals {
+    /// Add one case.
+    pub fn add(&mut self, case: &CaseReport, strict: bool) {
+        self.cases += 1;
+        for c in &case.checks {
+            self.checks += 1;
+            match c.verdict(strict) {
+                Verdict::Pass => self.passed += 1,
+                Verdict::Fail => self.failed += 1,
+                Verdict::Warn => self.warned += 1,
+                Verdict::Skip => self.skipped += 1,
+            }
+        }
+    }
+}
+
+fn style(v: Verdict) -> Style {
+    match v {
+        Verdict::Pass => AnsiColor::Green.on_default(),
+        Verdict::Fail => AnsiColor::Red.on_default().bold(),
+        Verdict::Warn => AnsiColor::Yellow.on_default().bold(),
+        Verdict::Skip => AnsiColor::BrightBlack.on_default(),
+    }
+}
+
+/// Width of the check column.
+const CHECK_WIDTH: usize = 42;
+
+/// Write one case's rows.
+pub fn write_case(out: &mut dyn Write, case: &CaseReport, strict: bool) -> std::io::Result<()> {
+    let worst = case.worst(strict);
+    let s = style(worst);
+    writeln!(out, "{s}{worst}{s:#} {}  ({})  {}", case.scenario, fmt_duration(case.duration), case.title)?;
+    for c in &case.checks {
+        write_check(out, c, strict)?;
+    }
+    if worst == Verdict::Fail && !case.stderr_tail.is_empty() && case.checks.iter().any(|c| c.check.starts_with("session.") || c.check == "client.exits") {
+        writeln!(out, "        client {}; last stderr lines:", case.client_status)?;
+        for l in &case.stderr_tail {
+            writeln!(out, "          | {l}")?;
+        }
+    }
+    Ok(())
+}
+
+fn write_check(out: &mut dyn Write, c: &CheckResult, strict: bool) -> std::io::Result<()> {
+    let v = c.verdict(strict);
+    let s = style(v);
+    writeln!(out, "    {s}{v}{s:#}  {:<CHECK_WIDTH$} {}", c.check, c.evidence.summary)?;
+    if matches!(v, Verdict::Fail | Verdict::Warn) {
+        let dim = Style::new().dimmed();
+        if let Some(e) = &c.evidence.expected {
+            writeln!(out, "          {dim}expected:{dim:#} {}", indent(e))?;
+        }
+        if let Some(a) = &c.evidence.actual {
+            writeln!(out, "          {dim}actual:{dim:#}   {}", indent(a))?;
+        }
+        if let Some(f) = c.evidence.frame {
+            writeln!(out, "          {dim}frame:{dim:#}    #{f} of the trace")?;
+        }
+        if let Some(spec) = &c.spec {
+            writeln!(out, "          {dim}rule:{dim:#}     {} — \"{}\"", spec.short(), spec.text)?;
+        }
+        writeln!(out, "          {dim}id:{dim:#}       {}", c.id)?;
+    }
+    Ok(())
+}
+
+fn indent(s: &str) -> String {
+    s.replace('\n', "\n                    ")
+}
+
+/// Write the summary line.
+pub fn write_summary(out: &mut dyn Write, t: &Totals, elapsed: Duration, strict: bool) -> std::io::Result<()> {
+    let v = if t.failed > 0 {
+        Verdict::Fail
+    } else if t.warned > 0 {
+        Verdict::Warn
+    } else {
+        Verdict::Pass
+    };
+    let s = style(v);
+    writeln!(
+        out,
+        "\n{s}{v}{s:#}: {} scenarios, {} checks: {} passed, {} failed, {} warned, {} skipped{} in {}",
+        t.cases,
+        t.checks,
+        t.passed,
+        t.failed,
+        t.warned,
+        t.skipped,
+        if strict { " (strict)" } else { "" },
+        fmt_duration(elapsed)
+    )
+}
+
+/// `1.23s` or `456ms`.
+pub fn fmt_duration(d: Duration) -> String {
+    if d >= Duration::from_secs(1) { format!("{:.2}s", d.as_secs_f64()) } else { format!("{}ms", d.as_millis()) }
+}

@@ -1,0 +1,475 @@
+//! The scenario file format, version 1 (YAML). These types are the format: the
+//! JSON Schema in `scenarios/schema.json` is generated from them, and their doc
+//! comments are its descriptions.
+
+use std::collections::BTreeMap;
+
+use schemars::JsonSchema;
+use serde::Deserialize;
+use serde_json::Value;
+use serde_saphyr::Spanned;
+
+/// A scenario: what the mock server does, and what the client must do about it.
+#[derive(Debug, Clone, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct Scenario {
+    /// Stable id, `area/name`. Defaults to the file's path under `scenarios/`, without `.yaml`.
+    #[serde(default)]
+    pub id: Option<String>,
+    /// One line: what this scenario checks.
+    pub title: String,
+    /// Longer explanation: the rationale, the spec sentence, what a failure means.
+    #[serde(default)]
+    pub description: Option<String>,
+    /// The whole mock session ends after this many milliseconds (default 15000).
+    #[serde(default)]
+    pub timeout_ms: Option<u64>,
+    /// After the last step and its answers, wait this long for late frames (default 300).
+    #[serde(default)]
+    pub grace_ms: Option<u64>,
+    /// How the mock server presents itself.
+    #[serde(default)]
+    pub server: ServerSection,
+    /// How to configure the client under test (the reference client honours all of it).
+    #[serde(default)]
+    pub client: ClientSection,
+    /// Preconditions: when unmet, the scenario's own expectations are SKIPped
+    /// (the protocol-wide checks still run).
+    #[serde(default)]
+    pub requires: Requires,
+    /// Expectations about the whole session.
+    #[serde(default)]
+    pub expect: ScenarioExpect,
+    /// Extra spec references, by key, usable in `spec:` fields of this file.
+    #[serde(default)]
+    pub specs: BTreeMap<String, SpecRefDef>,
+    /// What the mock does after the client's `notifications/initialized`, in order.
+    pub steps: Vec<Step>,
+}
+
+/// How the mock server presents itself in `initialize`.
+#[derive(Debug, Clone, Default, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct ServerSection {
+    /// Answer `initialize` with this protocol version whatever the client asks for.
+    /// By default the mock echoes a version it knows and offers 2025-11-25 otherwise.
+    #[serde(default)]
+    pub protocol_version: Option<Revision>,
+    /// Tools listed by `tools/list` (MCP `Tool` objects).
+    #[serde(default)]
+    pub tools: Vec<Value>,
+}
+
+/// A protocol revision.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Deserialize, JsonSchema)]
+pub enum Revision {
+    /// 2024-11-05
+    #[serde(rename = "2024-11-05")]
+    V2024_11_05,
+    /// 2025-03-26
+    #[serde(rename = "2025-03-26")]
+    V2025_03_26,
+    /// 2025-06-18
+    #[serde(rename = "2025-06-18")]
+    V2025_06_18,
+    /// 2025-11-25
+    #[serde(rename = "2025-11-25")]
+    V2025_11_25,
+}
+
+impl Revision {
+    /// The revision's date string.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::V2024_11_05 => "2024-11-05",
+            Self::V2025_03_26 => "2025-03-26",
+            Self::V2025_06_18 => "2025-06-18",
+            Self::V2025_11_25 => "2025-11-25",
+        }
+    }
+}
+
+/// Client configuration a scenario needs.
+#[derive(Debug, Clone, Default, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct ClientSection {
+    /// Roots the client should expose (`file://` URIs).
+    #[serde(default)]
+    pub roots: Vec<RootSpec>,
+    /// The client's log level for this scenario.
+    #[serde(default)]
+    pub log_level: Option<LogLevel>,
+}
+
+/// A root.
+#[derive(Debug, Clone, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct RootSpec {
+    /// The URI.
+    pub uri: String,
+    /// A display name.
+    #[serde(default)]
+    pub name: Option<String>,
+}
+
+/// A log level.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, JsonSchema)]
+#[serde(rename_all = "lowercase")]
+pub enum LogLevel {
+    /// trace
+    Trace,
+    /// debug
+    Debug,
+    /// info
+    Info,
+    /// warn
+    Warn,
+    /// error
+    Error,
+}
+
+impl LogLevel {
+    /// The level's name as `RUST_LOG` and `--log-level` spell it.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Trace => "trace",
+            Self::Debug => "debug",
+            Self::Info => "info",
+            Self::Warn => "warn",
+            Self::Error => "error",
+        }
+    }
+}
+
+/// Preconditions of a scenario's own expectations.
+#[derive(Debug, Clone, Default, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct Requires {
+    /// Top-level client capabilities that must NOT be declared for this scenario to
+    /// apply (e.g. `[sampling]` for "sampling to a client without sampling").
+    #[serde(default)]
+    pub undeclared: Vec<String>,
+    /// Top-level client capabilities that must be declared for this scenario to apply.
+    #[serde(default)]
+    pub declared: Vec<String>,
+}
+
+/// How much a violated expectation weighs.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, PartialOrd, Ord, Deserialize, JsonSchema, serde::Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Severity {
+    /// A violation FAILs.
+    #[default]
+    Must,
+    /// A violation WARNs (FAILs under `--strict`).
+    Should,
+}
+
+/// A spec reference: a key of the built-in catalogue (`backchannel list --specs`)
+/// or of this file's `specs:` section.
+pub type SpecKey = Spanned<String>;
+
+/// A spec reference defined in a scenario file.
+#[derive(Debug, Clone, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct SpecRefDef {
+    /// Where the rule comes from: a revision (`2025-11-25`), `JSON-RPC 2.0`, or `backchannel policy`.
+    pub source: String,
+    /// File and line, or section.
+    pub section: String,
+    /// The requirement level the source states.
+    pub level: SpecLevel,
+    /// The sentence, quoted.
+    pub text: String,
+}
+
+/// The requirement level a spec sentence states.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, JsonSchema, serde::Serialize)]
+#[serde(rename_all = "UPPERCASE")]
+pub enum SpecLevel {
+    /// MUST / MUST NOT / REQUIRED.
+    Must,
+    /// SHOULD / SHOULD NOT / RECOMMENDED.
+    Should,
+    /// A rule of this kit, not of the spec.
+    Policy,
+}
+
+/// One step of the script.
+#[derive(Debug, Clone, Deserialize, JsonSchema)]
+#[serde(rename_all = "snake_case", deny_unknown_fields)]
+pub enum Step {
+    /// Send a server→client request.
+    Request(RequestStep),
+    /// Send a server→client notification.
+    Notification(NotificationStep),
+    /// Send one line exactly as written (e.g. not JSON).
+    Raw(RawStep),
+    /// Wait.
+    Sleep(SleepStep),
+}
+
+/// A server→client request.
+#[derive(Debug, Clone, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct RequestStep {
+    /// Name used in check ids (default: the method; `#2`, `#3`… when repeated).
+    #[serde(default)]
+    pub name: Option<String>,
+    /// The method, e.g. `sampling/createMessage`.
+    pub method: String,
+    /// The params (any JSON; `{{canary}}` in any string expands to the run's canary).
+    #[serde(default)]
+    pub params: Option<Value>,
+    /// The request id: an integer or a string, sent exactly. Default: the mock's counter (1, 2, …).
+    #[serde(default)]
+    pub id: Option<WireId>,
+    /// Wait for the answer before the next step (default: send and go on).
+    #[serde(default)]
+    pub wait: bool,
+    /// What the answer must be.
+    #[serde(default)]
+    pub expect: RequestExpect,
+}
+
+/// A request id as written in YAML: an integer or a string.
+#[derive(Debug, Clone, PartialEq)]
+pub struct WireId(pub Value);
+
+impl<'de> Deserialize<'de> for WireId {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        struct V;
+        impl serde::de::Visitor<'_> for V {
+            type Value = WireId;
+            fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                f.write_str("an integer or a string")
+            }
+            fn visit_i64<E>(self, v: i64) -> Result<WireId, E> {
+                Ok(WireId(v.into()))
+            }
+            fn visit_u64<E>(self, v: u64) -> Result<WireId, E> {
+                Ok(WireId(v.into()))
+            }
+            fn visit_str<E>(self, v: &str) -> Result<WireId, E> {
+                Ok(WireId(Value::String(v.to_owned())))
+            }
+        }
+        d.deserialize_any(V)
+    }
+}
+
+impl JsonSchema for WireId {
+    fn schema_name() -> std::borrow::Cow<'static, str> {
+        "WireId".into()
+    }
+    fn json_schema(_: &mut schemars::SchemaGenerator) -> schemars::Schema {
+        schemars::json_schema!({ "type": ["integer", "string"], "description": "A JSON-RPC request id: an integer or a string." })
+    }
+}
+
+/// What the answer to a request must be. `answered` (an answer with this id, in
+/// time) is always checked; the rest only when given.
+#[derive(Debug, Clone, Default, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct RequestExpect {
+    /// The answer must arrive within this many milliseconds (default 5000).
+    #[serde(default)]
+    pub within_ms: Option<u64>,
+    /// The answer must be an error response.
+    #[serde(default)]
+    pub error: Option<Graded>,
+    /// The error's code.
+    #[serde(default)]
+    pub error_code: Option<CodeExpect>,
+    /// The error's message.
+    #[serde(default)]
+    pub error_message: Option<MessageExpect>,
+    /// The answer must be a success response matching these asserts.
+    #[serde(default)]
+    pub result: Option<ResultExpect>,
+}
+
+/// An expectation with no parameters of its own.
+#[derive(Debug, Clone, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct Graded {
+    /// `must` (a violation FAILs) or `should` (a violation WARNs).
+    #[serde(default)]
+    pub severity: Severity,
+    /// The rule enforced.
+    #[schemars(with = "String")]
+    pub spec: SpecKey,
+}
+
+/// The error code must be one of these.
+#[derive(Debug, Clone, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct CodeExpect {
+    /// Acceptable codes.
+    pub one_of: Vec<i64>,
+    /// `must` or `should`.
+    #[serde(default)]
+    pub severity: Severity,
+    /// The rule enforced.
+    #[schemars(with = "String")]
+    pub spec: SpecKey,
+}
+
+/// The error message must contain each of `contains` and none of `not_contains`.
+/// `{{client_name}}` expands to the `clientInfo.name` the client declared, `{{canary}}` to the canary.
+#[derive(Debug, Clone, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct MessageExpect {
+    /// Substrings the message must contain (case-sensitive).
+    #[serde(default)]
+    pub contains: Vec<String>,
+    /// Substrings the message must not contain.
+    #[serde(default)]
+    pub not_contains: Vec<String>,
+    /// `must` or `should`.
+    #[serde(default)]
+    pub severity: Severity,
+    /// The rule enforced.
+    #[schemars(with = "String")]
+    pub spec: SpecKey,
+}
+
+/// The answer must be a success result matching these asserts.
+#[derive(Debug, Clone, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct ResultExpect {
+    /// The result must contain this JSON as a subset (objects: listed members, recursively;
+    /// arrays and scalars: equal). `{}` accepts any object.
+    #[serde(default)]
+    pub subset: Option<Value>,
+    /// The result must be exactly this JSON.
+    #[serde(default)]
+    pub equals: Option<Value>,
+    /// JSON-pointer asserts on the result.
+    #[serde(default)]
+    pub pointers: Vec<PointerAssert>,
+    /// `must` or `should`.
+    #[serde(default)]
+    pub severity: Severity,
+    /// The rule enforced.
+    #[schemars(with = "String")]
+    pub spec: SpecKey,
+}
+
+/// An assert on the value at a JSON pointer (RFC 6901) into the result.
+#[derive(Debug, Clone, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct PointerAssert {
+    /// The pointer, e.g. `/roots/0/uri`.
+    pub pointer: String,
+    /// The value must equal this.
+    #[serde(default)]
+    pub equals: Option<Value>,
+    /// The value must be a string matching this regex.
+    #[serde(default)]
+    pub matches: Option<String>,
+    /// The value must exist (`true`) or be absent (`false`).
+    #[serde(default)]
+    pub exists: Option<bool>,
+}
+
+/// A server→client notification.
+#[derive(Debug, Clone, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct NotificationStep {
+    /// Step name (default: the method).
+    #[serde(default)]
+    pub name: Option<String>,
+    /// The method.
+    pub method: String,
+    /// The params.
+    #[serde(default)]
+    pub params: Option<Value>,
+}
+
+/// One raw line.
+#[derive(Debug, Clone, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct RawStep {
+    /// Step name (default `raw`).
+    #[serde(default)]
+    pub name: Option<String>,
+    /// The line, without a newline.
+    pub line: String,
+}
+
+/// A pause.
+#[derive(Debug, Clone, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct SleepStep {
+    /// Milliseconds.
+    pub ms: u64,
+}
+
+/// Expectations about the whole session.
+#[derive(Debug, Clone, Default, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct ScenarioExpect {
+    /// The client's `initialize` capabilities.
+    #[serde(default)]
+    pub capabilities: CapabilitiesExpect,
+    /// The client's logs.
+    #[serde(default)]
+    pub logs: LogsExpect,
+}
+
+/// Expectations on the `capabilities` the client declares in `initialize`.
+#[derive(Debug, Clone, Default, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct CapabilitiesExpect {
+    /// These top-level capabilities must not be declared.
+    #[serde(default)]
+    pub absent: Option<CapabilityList>,
+    /// These top-level capabilities must be declared.
+    #[serde(default)]
+    pub present: Option<CapabilityList>,
+}
+
+/// A list of capability names with a grade.
+#[derive(Debug, Clone, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct CapabilityList {
+    /// Capability names (`sampling`, `elicitation`, `roots`, …).
+    pub names: Vec<String>,
+    /// `must` or `should`.
+    #[serde(default)]
+    pub severity: Severity,
+    /// The rule enforced.
+    #[schemars(with = "String")]
+    pub spec: SpecKey,
+}
+
+/// Expectations on the client's log output (stderr and stdout).
+#[derive(Debug, Clone, Default, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct LogsExpect {
+    /// For each request of these methods, exactly one line at WARNING or above
+    /// names the method, and each such line names the server.
+    #[serde(default)]
+    pub warning_per_request: Option<MethodsGraded>,
+    /// No line at WARNING or above (or without a level) contains the canary.
+    #[serde(default)]
+    pub no_canary_at_warning: Option<Graded>,
+    /// Some DEBUG line contains the canary (the params are there for diagnosis).
+    #[serde(default)]
+    pub canary_at_debug: Option<Graded>,
+}
+
+/// Methods with a grade.
+#[derive(Debug, Clone, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct MethodsGraded {
+    /// The methods.
+    pub methods: Vec<String>,
+    /// `must` or `should`.
+    #[serde(default)]
+    pub severity: Severity,
+    /// The rule enforced.
+    #[schemars(with = "String")]
+    pub spec: SpecKey,
+}

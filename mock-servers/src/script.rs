@@ -1,0 +1,169 @@
+//! The Rust API of a mock session: what the server says about itself, and the
+//! steps it runs against the client once the client is initialized.
+//!
+//! The YAML scenario format lives in the harness and compiles to a [`Script`];
+//! the mock never sees YAML semantics beyond this.
+
+use std::time::Duration;
+
+use serde_json::Value;
+
+use crate::canary::Canary;
+
+/// Protocol revisions that use the `initialize` handshake, oldest first.
+pub const LEGACY_REVISIONS: [&str; 4] = ["2024-11-05", "2025-03-26", "2025-06-18", "2025-11-25"];
+
+/// The revision offered when the client asks for one the mock does not speak.
+pub const DEFAULT_REVISION: &str = "2025-11-25";
+
+/// A complete mock session.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Script {
+    /// The scenario id (recorded in the trace).
+    pub scenario: String,
+    /// How the server presents itself.
+    pub server: ServerSettings,
+    /// The steps, run in order after `notifications/initialized`.
+    pub steps: Vec<Step>,
+    /// The whole session ends after this long, whatever happens.
+    pub timeout: Duration,
+    /// After the last step and its answers, wait this long for late frames.
+    pub grace: Duration,
+}
+
+/// How the mock server presents itself in `initialize`.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ServerSettings {
+    /// Pin the protocol version offered, whatever the client asks for.
+    pub protocol_version: Option<String>,
+    /// `serverInfo.name`.
+    pub name: String,
+    /// `serverInfo.version`.
+    pub version: String,
+    /// Tools listed by `tools/list` (each a `Tool` object).
+    pub tools: Vec<Value>,
+}
+
+impl Default for ServerSettings {
+    fn default() -> Self {
+        Self {
+            protocol_version: None,
+            name: "backchannel-mock".into(),
+            version: env!("CARGO_PKG_VERSION").into(),
+            tools: Vec::new(),
+        }
+    }
+}
+
+/// One step of a script.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Step {
+    /// Send a server→client request.
+    Request(RequestStep),
+    /// Send a notification.
+    Notification {
+        /// Step name (recorded on the frame).
+        name: String,
+        /// The method.
+        method: String,
+        /// The params, when any.
+        params: Option<Value>,
+    },
+    /// Send one line exactly as given (malformed input on purpose).
+    Raw {
+        /// Step name.
+        name: String,
+        /// The line, without its terminator.
+        line: String,
+    },
+    /// Do nothing for a while.
+    Sleep(Duration),
+}
+
+/// A server→client request.
+#[derive(Debug, Clone, PartialEq)]
+pub struct RequestStep {
+    /// Step name; checks refer to the request by it.
+    pub name: String,
+    /// The id to send.
+    pub id: IdSpec,
+    /// The method.
+    pub method: String,
+    /// The params, when any.
+    pub params: Option<Value>,
+    /// Wait for the answer (or `answer_within`) before the next step.
+    pub wait: bool,
+    /// How long the mock keeps waiting for the answer.
+    pub answer_within: Duration,
+}
+
+/// The id of a scripted request.
+#[derive(Debug, Clone, PartialEq)]
+pub enum IdSpec {
+    /// The next number of the mock's own counter (1, 2, …).
+    Auto,
+    /// Exactly this id (any JSON value, valid or not).
+    Fixed(Value),
+}
+
+impl Script {
+    /// Replace `{{canary}}` in every param, raw line and method.
+    pub fn expand_canary(&mut self, canary: &Canary) {
+        for step in &mut self.steps {
+            match step {
+                Step::Request(r) => {
+                    r.method = canary.expand_str(&r.method);
+                    if let Some(p) = r.params.as_mut() {
+                        canary.expand_value(p);
+                    }
+                    if let IdSpec::Fixed(id) = &mut r.id {
+                        canary.expand_value(id);
+                    }
+                }
+                Step::Notification { method, params, .. } => {
+                    *method = canary.expand_str(method);
+                    if let Some(p) = params.as_mut() {
+                        canary.expand_value(p);
+                    }
+                }
+                Step::Raw { line, .. } => *line = canary.expand_str(line),
+                Step::Sleep(_) => {}
+            }
+        }
+    }
+
+    /// The protocol version to answer `initialize` with, given what the client asked for.
+    ///
+    /// Lifecycle (2025-11-25 `basic/lifecycle.mdx:165-175`): a server that supports the
+    /// requested version MUST echo it; otherwise it answers with another version it
+    /// supports, which SHOULD be its latest.
+    pub fn negotiate(&self, requested: Option<&str>) -> String {
+        if let Some(pinned) = &self.server.protocol_version {
+            return pinned.clone();
+        }
+        match requested {
+            Some(v) if LEGACY_REVISIONS.contains(&v) => v.to_owned(),
+            _ => DEFAULT_REVISION.to_owned(),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn script() -> Script {
+        Script { scenario: "t".into(), server: ServerSettings::default(), steps: vec![], timeout: Duration::from_secs(1), grace: Duration::ZERO }
+    }
+
+    #[test]
+    fn negotiation_echoes_known_and_offers_latest_otherwise() {
+        let s = script();
+        assert_eq!(s.negotiate(Some("2025-03-26")), "2025-03-26");
+        assert_eq!(s.negotiate(Some("2026-07-28")), "2025-11-25");
+        assert_eq!(s.negotiate(None), "2025-11-25");
+        let mut pinned = script();
+        pinned.server.protocol_version = Some("2024-11-05".into());
+        assert_eq!(pinned.negotiate(Some("2025-11-25")), "2024-11-05");
+    }
+}

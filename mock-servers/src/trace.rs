@@ -1,0 +1,291 @@
+//! The trace: every frame both ways, as JSON Lines.
+//!
+//! # Wire format (format 1)
+//!
+//! One JSON object per line, tagged by `kind`:
+//!
+//! - `{"kind":"start","format":1,"scenario":…,"transport":"stdio","canary":…}` — first line.
+//! - `{"kind":"frame","seq":N,"t_us":T,"dir":"c2s"|"s2c","raw":…,"json":…}` — one frame.
+//!   `raw` is the line exactly as read or written (invalid UTF-8 replaced, then
+//!   `lossy_utf8: true`); `json` is the parsed value, or `parse_error` says why
+//!   there is none. Frames the script sent carry `step` (the step's name).
+//! - `{"kind":"event","t_us":T,"event":…,"detail":…}` — something the mock did or saw
+//!   that is not a frame (script started, step skipped, timeout hit).
+//! - `{"kind":"end","t_us":T,"reason":…}` — last line, when the session ended cleanly.
+//!
+//! `t_us` is microseconds on a monotonic clock since the `start` record; `seq`
+//! counts frames from 1. A reader must tolerate a missing `end` record and a
+//! truncated last line (the process may have been killed).
+
+use std::fs::File;
+use std::io::{self, BufRead, BufReader, BufWriter, Write};
+use std::path::Path;
+use std::time::Instant;
+
+use serde::{Deserialize, Serialize};
+use serde_json::Value;
+
+/// The trace format version written in the `start` record.
+pub const FORMAT: u32 = 1;
+
+/// Which way a frame travelled.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub enum Direction {
+    /// From the client under test to the mock server.
+    #[serde(rename = "c2s")]
+    ClientToServer,
+    /// From the mock server to the client under test.
+    #[serde(rename = "s2c")]
+    ServerToClient,
+}
+
+/// One line of a trace.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(tag = "kind", rename_all = "snake_case")]
+pub enum Record {
+    /// The first record.
+    Start(Start),
+    /// A frame on the wire.
+    Frame(Frame),
+    /// A non-frame event.
+    Event(Event),
+    /// The last record of a session that ended in an orderly way.
+    End(End),
+}
+
+/// The `start` record.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Start {
+    /// Trace format version ([`FORMAT`]).
+    pub format: u32,
+    /// The scenario's id.
+    pub scenario: String,
+    /// `stdio` (more transports later).
+    pub transport: String,
+    /// The canary token `{{canary}}` expanded to in this run.
+    pub canary: String,
+}
+
+/// A frame.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Frame {
+    /// 1-based frame counter.
+    pub seq: u64,
+    /// Microseconds since the start record.
+    pub t_us: u64,
+    /// Direction.
+    pub dir: Direction,
+    /// The frame's text as read or written, without the line terminator.
+    pub raw: String,
+    /// The parsed JSON value.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub json: Option<Value>,
+    /// Why `raw` did not parse as JSON.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub parse_error: Option<String>,
+    /// The name of the script step that sent this frame.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub step: Option<String>,
+    /// The raw bytes were not valid UTF-8 and were replaced lossily.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub lossy_utf8: bool,
+}
+
+/// A non-frame event.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Event {
+    /// Microseconds since the start record.
+    pub t_us: u64,
+    /// What happened (`script_started`, `script_done`, `timeout`, …).
+    pub event: String,
+    /// Details, when there are any.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub detail: Option<Value>,
+}
+
+/// The `end` record.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct End {
+    /// Microseconds since the start record.
+    pub t_us: u64,
+    /// Why the session ended.
+    pub reason: EndReason,
+}
+
+/// Why a mock session ended.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum EndReason {
+    /// The script finished and the grace period passed; the mock closed the session.
+    ScriptDone,
+    /// The client closed its side (EOF on stdin).
+    ClientClosed,
+    /// The scenario's timeout elapsed.
+    Timeout,
+    /// Writing to the client failed.
+    WriteFailed,
+}
+
+/// Appends records to a trace file, flushing each one so a killed process
+/// still leaves everything it saw.
+#[derive(Debug)]
+pub struct TraceWriter {
+    out: Option<BufWriter<File>>,
+    clock: Instant,
+    seq: u64,
+}
+
+impl TraceWriter {
+    /// A writer to `path` (created or truncated).
+    pub fn create(path: &Path) -> io::Result<Self> {
+        Ok(Self { out: Some(BufWriter::new(File::create(path)?)), clock: Instant::now(), seq: 0 })
+    }
+
+    /// A writer that keeps nothing (a mock run without `--trace`).
+    pub fn discard() -> Self {
+        Self { out: None, clock: Instant::now(), seq: 0 }
+    }
+
+    /// Microseconds since this writer was created.
+    pub fn now_us(&self) -> u64 {
+        u64::try_from(self.clock.elapsed().as_micros()).unwrap_or(u64::MAX)
+    }
+
+    /// Write the start record (resets the clock).
+    pub fn start(&mut self, start: Start) -> io::Result<()> {
+        self.clock = Instant::now();
+        self.write(&Record::Start(start))
+    }
+
+    /// Record a frame seen at `at`. `bytes` is the frame without its terminator.
+    pub fn frame(&mut self, dir: Direction, bytes: &[u8], step: Option<&str>, at: Instant) -> io::Result<()> {
+        self.seq += 1;
+        let (raw, lossy_utf8) = match std::str::from_utf8(bytes) {
+            Ok(s) => (s.to_owned(), false),
+            Err(_) => (String::from_utf8_lossy(bytes).into_owned(), true),
+        };
+        let (json, parse_error) = match serde_json::from_slice::<Value>(bytes) {
+            Ok(v) => (Some(v), None),
+            Err(e) => (None, Some(e.to_string())),
+        };
+        let t_us = u64::try_from(at.saturating_duration_since(self.clock).as_micros()).unwrap_or(u64::MAX);
+        let frame = Frame { seq: self.seq, t_us, dir, raw, json, parse_error, step: step.map(str::to_owned), lossy_utf8 };
+        self.write(&Record::Frame(frame))
+    }
+
+    /// Record an event.
+    pub fn event(&mut self, event: &str, detail: Option<Value>) -> io::Result<()> {
+        let t_us = self.now_us();
+        self.write(&Record::Event(Event { t_us, event: event.to_owned(), detail }))
+    }
+
+    /// Record the end of the session.
+    pub fn end(&mut self, reason: EndReason) -> io::Result<()> {
+        let t_us = self.now_us();
+        self.write(&Record::End(End { t_us, reason }))
+    }
+
+    fn write(&mut self, record: &Record) -> io::Result<()> {
+        let Some(out) = self.out.as_mut() else { return Ok(()) };
+        serde_json::to_writer(&mut *out, record)?;
+        out.write_all(b"\n")?;
+        out.flush()
+    }
+}
+
+/// A trace read back from disk.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct Trace {
+    /// Every record, in order.
+    pub records: Vec<Record>,
+    /// Lines that could not be read as records (e.g. a truncated last line).
+    pub unreadable_lines: usize,
+}
+
+impl Trace {
+    /// Read a trace file. Unreadable lines are counted, not fatal.
+    pub fn read(path: &Path) -> io::Result<Self> {
+        let mut trace = Self::default();
+        for line in BufReader::new(File::open(path)?).lines() {
+            let line = line?;
+            if line.trim().is_empty() {
+                continue;
+            }
+            match serde_json::from_str::<Record>(&line) {
+                Ok(r) => trace.records.push(r),
+                Err(_) => trace.unreadable_lines += 1,
+            }
+        }
+        Ok(trace)
+    }
+
+    /// The start record, when present.
+    pub fn start(&self) -> Option<&Start> {
+        self.records.iter().find_map(|r| match r {
+            Record::Start(s) => Some(s),
+            _ => None,
+        })
+    }
+
+    /// The canary of this run, when the trace has a start record.
+    pub fn canary(&self) -> Option<&str> {
+        self.start().map(|s| s.canary.as_str())
+    }
+
+    /// All frames, in order.
+    pub fn frames(&self) -> impl Iterator<Item = &Frame> {
+        self.records.iter().filter_map(|r| match r {
+            Record::Frame(f) => Some(f),
+            _ => None,
+        })
+    }
+
+    /// All events, in order.
+    pub fn events(&self) -> impl Iterator<Item = &Event> {
+        self.records.iter().filter_map(|r| match r {
+            Record::Event(e) => Some(e),
+            _ => None,
+        })
+    }
+
+    /// The end record, when the session ended in an orderly way.
+    pub fn end(&self) -> Option<&End> {
+        self.records.iter().find_map(|r| match r {
+            Record::End(e) => Some(e),
+            _ => None,
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn round_trip_through_a_file() {
+        let dir = std::env::temp_dir().join(format!("bc-trace-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        let path = dir.join("t.jsonl");
+        let mut w = TraceWriter::create(&path).unwrap();
+        w.start(Start { format: FORMAT, scenario: "s".into(), transport: "stdio".into(), canary: "c".into() }).unwrap();
+        w.frame(Direction::ServerToClient, br#"{"jsonrpc":"2.0","id":1,"method":"ping"}"#, Some("p"), Instant::now()).unwrap();
+        w.frame(Direction::ClientToServer, b"not json \xff", None, Instant::now()).unwrap();
+        w.event("script_done", None).unwrap();
+        w.end(EndReason::ScriptDone).unwrap();
+        drop(w);
+        // A truncated last line is tolerated.
+        std::fs::OpenOptions::new().append(true).open(&path).unwrap().write_all(b"{\"kind\":\"fra").unwrap();
+
+        let t = Trace::read(&path).unwrap();
+        assert_eq!(t.canary(), Some("c"));
+        assert_eq!(t.unreadable_lines, 1);
+        let frames: Vec<_> = t.frames().collect();
+        assert_eq!(frames.len(), 2);
+        assert_eq!(frames[0].step.as_deref(), Some("p"));
+        assert!(frames[0].json.is_some());
+        assert!(frames[1].lossy_utf8);
+        assert!(frames[1].parse_error.is_some());
+        assert_eq!(t.end().map(|e| e.reason), Some(EndReason::ScriptDone));
+        std::fs::remove_dir_all(dir).unwrap();
+    }
+}

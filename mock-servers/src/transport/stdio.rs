@@ -1,0 +1,69 @@
+//! stdio: the mock is the child process a client spawns. Frames are lines on
+//! stdin/stdout (2025-11-25 `basic/transports.mdx:27-28`: newline-delimited, no
+//! embedded newlines); nothing but MCP is written to stdout.
+
+use std::io;
+
+use tokio::io::{AsyncWrite, AsyncWriteExt, BufReader};
+use tokio::sync::mpsc;
+use tokio::time::Instant;
+
+use super::{ReadFrame, read_frame};
+use crate::canary::Canary;
+use crate::engine::{Engine, Inbound, Sink};
+use crate::script::Script;
+use crate::trace::{EndReason, TraceWriter};
+
+/// Writes each frame as one line and flushes it.
+#[derive(Debug)]
+pub struct LineSink<W>(pub W);
+
+impl<W: AsyncWrite + Unpin + Send> Sink for LineSink<W> {
+    async fn send(&mut self, frame: &[u8]) -> io::Result<()> {
+        let mut line = Vec::with_capacity(frame.len() + 1);
+        line.extend_from_slice(frame);
+        line.push(b'\n');
+        self.0.write_all(&line).await?;
+        self.0.flush().await
+    }
+}
+
+/// Run one session over any reader/writer pair (stdio, or a duplex in tests).
+///
+/// Returns when the session ends; the writer is shut down first, so the client sees EOF.
+pub async fn serve<R, W>(script: Script, canary: &Canary, trace: TraceWriter, reader: R, writer: W, max_frame: usize) -> io::Result<EndReason>
+where
+    R: tokio::io::AsyncRead + Unpin + Send + 'static,
+    W: AsyncWrite + Unpin + Send,
+{
+    let (tx, rx) = mpsc::channel(64);
+    let reader_task = tokio::spawn(async move {
+        let mut reader = BufReader::new(reader);
+        loop {
+            let item = match read_frame(&mut reader, max_frame).await {
+                Ok(ReadFrame::Frame(bytes)) => Inbound::Frame { bytes, at: Instant::now() },
+                Ok(ReadFrame::Oversized(len)) => Inbound::Oversized { len, at: Instant::now() },
+                Ok(ReadFrame::Eof) | Err(_) => Inbound::Closed,
+            };
+            let closed = matches!(item, Inbound::Closed);
+            if tx.send(item).await.is_err() || closed {
+                break;
+            }
+        }
+    });
+    let mut sink = LineSink(writer);
+    let engine = Engine::new(script, canary, "stdio", trace, &mut sink)?;
+    let reason = engine.run(rx).await;
+    let _ = sink.0.shutdown().await;
+    reader_task.abort();
+    Ok(reason)
+}
+
+/// Run one session on this process's stdin and stdout.
+///
+/// The caller should exit the process soon after: tokio's stdin reader is a
+/// blocking thread that cannot be interrupted, so waiting for the runtime to shut
+/// down could hang until the client closes its end.
+pub async fn serve_stdio(script: Script, canary: &Canary, trace: TraceWriter, max_frame: usize) -> io::Result<EndReason> {
+    serve(script, canary, trace, tokio::io::stdin(), tokio::io::stdout(), max_frame).await
+}

@@ -1,0 +1,206 @@
+//! The intercepting `ClientHandler`.
+//!
+//! Policy, per server→client request (legacy revisions, 2024-11-05 … 2025-11-25):
+//!
+//! | request | answer |
+//! |---|---|
+//! | `ping` | `{}` (`basic/utilities/ping.mdx`: "MUST respond promptly with an empty response") |
+//! | `roots/list`, roots configured | the roots |
+//! | `roots/list`, none configured | `-32601` (`client/roots.mdx:142-160`: SHOULD) |
+//! | `sampling/createMessage` | `-32601`: never declared |
+//! | `elicitation/create` | `-32601`: never declared (rmcp's default would answer `decline`) |
+//! | anything else | `-32601` |
+//!
+//! Every refusal logs exactly one WARNING naming the server and the method (and
+//! the request id), and the params only at DEBUG. Refusal messages name this
+//! client and the method, never the params.
+
+// Sampling and roots are deprecated by SEP-2577 in 2026-07-28 (rmcp marks their
+// types deprecated), but they are current in every legacy revision this client serves.
+#![expect(deprecated, reason = "sampling and roots types are deprecated in 2026-07-28 only")]
+
+use std::borrow::Cow;
+use std::sync::Arc;
+
+use rmcp::ClientHandler;
+use rmcp::model::{
+    ClientCapabilities, ClientConfig, CreateMessageRequestParams, CreateMessageResult, CustomRequest, CustomResult,
+    ElicitRequestParams, ElicitResult, ErrorCode, ErrorData, Implementation, ListRootsResult, ProtocolVersion,
+    RequestId, RootsCapabilities,
+};
+use rmcp::service::{RequestContext, RoleClient};
+use serde::Serialize;
+use serde_json::{Value, json};
+
+use crate::config::Config;
+
+/// Why a request was refused.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum Refusal {
+    /// The method needs a capability this client did not declare (`-32601`).
+    CapabilityNotDeclared(&'static str),
+    /// The method is unknown to this client (`-32601`).
+    UnknownMethod,
+    /// The method is supported but its params are malformed (`-32602`).
+    InvalidParams,
+}
+
+/// The capability a server→client method needs, if any.
+pub fn capability_for(method: &str) -> Option<&'static str> {
+    match method {
+        "sampling/createMessage" => Some("sampling"),
+        "elicitation/create" => Some("elicitation"),
+        "roots/list" => Some("roots"),
+        _ => None,
+    }
+}
+
+/// An MCP client that declares no sampling or elicitation capability and
+/// refuses such requests audibly. Embed it, or drive it with [`crate::run_stdio`].
+#[derive(Debug, Clone)]
+pub struct InterceptingClient {
+    config: Arc<Config>,
+}
+
+impl InterceptingClient {
+    /// A client with this configuration.
+    pub fn new(config: Config) -> Self {
+        Self { config: Arc::new(config) }
+    }
+
+    /// The configuration.
+    pub fn config(&self) -> &Config {
+        &self.config
+    }
+
+    /// The capabilities declared in `initialize`: `roots` when roots are configured, nothing else.
+    pub fn capabilities(&self) -> ClientCapabilities {
+        let mut caps = ClientCapabilities::default();
+        if !self.config.roots.is_empty() {
+            // Roots are fixed for the session, so `listChanged` is not declared.
+            caps.roots = Some(RootsCapabilities::default());
+        }
+        caps
+    }
+
+    /// Refuse a server→client request: one WARNING (server, method, id), the params
+    /// at DEBUG, and the JSON-RPC error to answer with.
+    pub fn refuse(&self, method: &str, id: &RequestId, params: Option<&Value>, why: Refusal) -> ErrorData {
+        let server = self.config.server.as_str();
+        let method_l = loggable(method);
+        let id_s = id.to_string();
+        let id_l = loggable(&id_s);
+        let (code, reason) = match why {
+            Refusal::CapabilityNotDeclared(cap) => (ErrorCode::METHOD_NOT_FOUND, format!("the {cap} capability was not declared")),
+            Refusal::UnknownMethod => (ErrorCode::METHOD_NOT_FOUND, "unknown method".to_owned()),
+            Refusal::InvalidParams => (ErrorCode::INVALID_PARAMS, "malformed params".to_owned()),
+        };
+        tracing::warn!(server = %loggable(server), method = %method_l, id = %id_l, "refused server-to-client request {method_l} from {}: {reason}", loggable(server));
+        if tracing::enabled!(tracing::Level::DEBUG) {
+            let params = params.map_or_else(|| "null".to_owned(), Value::to_string);
+            tracing::debug!(server = %loggable(server), method = %method_l, id = %id_l, params = %params, "params of refused request");
+        }
+        let mut message = match why {
+            Refusal::InvalidParams => format!("{} could not read the params of {method_l}", self.config.client_name),
+            _ => format!("{} does not support {method_l}: {reason}", self.config.client_name),
+        };
+        let mut data = json!({ "method": method, "reason": reason });
+        if let Some(url) = &self.config.docs_url {
+            message.push_str(&format!(" (see {url})"));
+            data["docs"] = Value::String(url.clone());
+        }
+        ErrorData::new(code, message, Some(data))
+    }
+
+    fn refuse_typed<P: Serialize>(&self, method: &str, id: &RequestId, params: &P, why: Refusal) -> ErrorData {
+        let params = if tracing::enabled!(tracing::Level::DEBUG) { serde_json::to_value(params).ok() } else { None };
+        self.refuse(method, id, params.as_ref(), why)
+    }
+
+    fn roots_result(&self) -> ListRootsResult {
+        let roots = self
+            .config
+            .roots
+            .iter()
+            .map(|r| {
+                let root = rmcp::model::Root::new(r.uri.clone());
+                match &r.name {
+                    Some(name) => root.with_name(name.clone()),
+                    None => root,
+                }
+            })
+            .collect();
+        ListRootsResult::new(roots)
+    }
+}
+
+fn protocol_version(v: &str) -> ProtocolVersion {
+    // rmcp's ProtocolVersion only deserializes; any string is accepted.
+    serde_json::from_value(Value::String(v.to_owned())).unwrap_or(ProtocolVersion::LATEST_WITH_INITIALIZE)
+}
+
+/// Make a peer-controlled string safe for one log line: control characters
+/// escaped (no forged lines), at most 128 characters.
+pub fn loggable(s: &str) -> Cow<'_, str> {
+    const MAX: usize = 128;
+    if s.len() <= MAX && !s.chars().any(char::is_control) {
+        return Cow::Borrowed(s);
+    }
+    let mut out: String = s.chars().take(MAX).flat_map(char::escape_default).collect();
+    if s.chars().count() > MAX {
+        out.push('…');
+    }
+    Cow::Owned(out)
+}
+
+impl ClientHandler for InterceptingClient {
+    fn get_info(&self) -> ClientConfig {
+        ClientConfig::new(self.capabilities(), Implementation::new(self.config.client_name.clone(), env!("CARGO_PKG_VERSION")))
+            .with_protocol_version(protocol_version(&self.config.protocol_version))
+    }
+
+    async fn ping(&self, _context: RequestContext<RoleClient>) -> Result<(), ErrorData> {
+        Ok(())
+    }
+
+    async fn create_message(
+        &self,
+        params: CreateMessageRequestParams,
+        context: RequestContext<RoleClient>,
+    ) -> Result<CreateMessageResult, ErrorData> {
+        Err(self.refuse_typed("sampling/createMessage", &context.id, &params, Refusal::CapabilityNotDeclared("sampling")))
+    }
+
+    async fn create_elicitation(
+        &self,
+        params: ElicitRequestParams,
+        context: RequestContext<RoleClient>,
+    ) -> Result<ElicitResult, ErrorData> {
+        Err(self.refuse_typed("elicitation/create", &context.id, &params, Refusal::CapabilityNotDeclared("elicitation")))
+    }
+
+    async fn list_roots(&self, context: RequestContext<RoleClient>) -> Result<ListRootsResult, ErrorData> {
+        if self.config.roots.is_empty() {
+            return Err(self.refuse("roots/list", &context.id, None, Refusal::CapabilityNotDeclared("roots")));
+        }
+        tracing::debug!(server = %loggable(self.config.server.as_str()), count = self.config.roots.len(), "answered roots/list");
+        Ok(self.roots_result())
+    }
+
+    /// Unknown methods, and known methods whose params rmcp could not read (those
+    /// arrive here as custom requests).
+    async fn on_custom_request(&self, request: CustomRequest, context: RequestContext<RoleClient>) -> Result<CustomResult, ErrorData> {
+        let CustomRequest { method, params, .. } = request;
+        let why = match capability_for(&method) {
+            Some("roots") if !self.config.roots.is_empty() => Refusal::InvalidParams,
+            Some(cap) => Refusal::CapabilityNotDeclared(cap),
+            None if method == "ping" => Refusal::InvalidParams,
+            None => Refusal::UnknownMethod,
+        };
+        Err(self.refuse(&method, &context.id, params.as_ref(), why))
+    }
+}
+
+#[cfg(test)]
+mod tests;

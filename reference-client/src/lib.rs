@@ -1,0 +1,39 @@
+//! The backchannel reference intercepting client: an MCP client (a
+//! [`rmcp::ClientHandler`]) for gateways that do not support sampling or
+//! elicitation and want to say so properly.
+//!
+//! It declares no `sampling` and no `elicitation` capability (and `roots` only
+//! when roots are configured). It answers `sampling/createMessage`,
+//! `elicitation/create` — and `roots/list` when no roots are configured — with
+//! JSON-RPC `-32601` and a message naming itself and the method; it logs exactly
+//! one WARNING per refused request naming the server and the method, and the
+//! params only at DEBUG. It answers `ping` with `{}`.
+//!
+//! rmcp's own defaults differ: its `ClientHandler` answers `elicitation/create`
+//! with `decline` and `roots/list` with `[]` even when nothing was declared.
+//!
+//! This crate knows nothing of the harness or the mocks; the harness drives it as
+//! a separate process, exactly like a third-party client.
+//!
+//! ```
+//! use backchannel_reference_client::{Config, InterceptingClient, ServerLabel};
+//!
+//! let client = InterceptingClient::new(Config::new(ServerLabel::url("http://user:pw@127.0.0.1:9/mcp?key=x")));
+//! assert_eq!(client.config().server.as_str(), "http://127.0.0.1:9/mcp");
+//! let caps = serde_json::to_value(client.capabilities()).unwrap();
+//! assert_eq!(caps, serde_json::json!({}));
+//! ```
+//!
+//! **Logging note for embedders.** rmcp logs every error response a handler
+//! returns at WARN (target `rmcp::service`), and in a few paths logs whole
+//! messages, params included, at WARN. Cap the `rmcp` target at `error` in your
+//! subscriber (the `backchannel client` command does) so the only WARNING per
+//! refusal is this crate's, and no params reach WARNING.
+
+mod config;
+mod connect;
+mod handler;
+
+pub use config::{CLIENT_NAME, Config, PROTOCOL_VERSION, RootEntry, ServerLabel, redact_url};
+pub use connect::{ClientError, SessionEnd, run_stdio, serve};
+pub use handler::{InterceptingClient, Refusal, capability_for, loggable};
