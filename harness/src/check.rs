@@ -49,12 +49,12 @@ pub struct CaseInput<'a> {
 /// How the client process ended.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ClientEnd {
-    /// It was still running at the case timeout and was killed.
+    /// It was still running after the session ended (or at the case timeout) and was killed.
     pub timed_out: bool,
     /// Its exit status, described.
     pub status: String,
-    /// The case timeout.
-    pub limit: std::time::Duration,
+    /// How long it was allowed to take after the session ended.
+    pub after_end: std::time::Duration,
 }
 
 /// Evaluate every check of a case.
@@ -168,7 +168,14 @@ impl<'a> Emitter<'a> {
     }
 
     /// A graded check: pass/violated per `result`, or skipped per `ctx.skip`.
-    pub(crate) fn graded(&mut self, ctx: &ScenarioCtx<'_>, check: &str, severity: Severity, spec: &str, result: Judged) {
+    pub(crate) fn graded(
+        &mut self,
+        ctx: &ScenarioCtx<'_>,
+        check: &str,
+        severity: Severity,
+        spec: &str,
+        result: Judged,
+    ) {
         let (outcome, evidence) = match (&ctx.skip, result) {
             (Some(why), _) => (Outcome::Skipped, Evidence::new(why.clone())),
             (None, Judged::Pass(e)) => (Outcome::Pass, e),
@@ -222,7 +229,12 @@ pub fn json_subset(expected: &Value, actual: &Value) -> Result<(), String> {
                 Ok(())
             }
             _ if e == a => Ok(()),
-            _ => Err(format!("{}: {} is not {}", or_root(path), truncate(&a.to_string(), 120), truncate(&e.to_string(), 120))),
+            _ => Err(format!(
+                "{}: {} is not {}",
+                or_root(path),
+                truncate(&a.to_string(), 120),
+                truncate(&e.to_string(), 120)
+            )),
         }
     }
     fn or_root(p: &str) -> &str {

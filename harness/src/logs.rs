@@ -117,8 +117,10 @@ pub struct AutoFormat {
 impl Default for AutoFormat {
     fn default() -> Self {
         Self {
-            keyword: Regex::new(r"(?:^|[^A-Za-z0-9_])(TRACE|DEBUG|INFO|NOTICE|WARNING|WARN|ERROR|CRITICAL|FATAL)(?:$|[^A-Za-z0-9_])")
-                .expect("static regex"),
+            keyword: Regex::new(
+                r"(?:^|[^A-Za-z0-9_])(TRACE|DEBUG|INFO|NOTICE|WARNING|WARN|ERROR|CRITICAL|FATAL)(?:$|[^A-Za-z0-9_])",
+            )
+            .expect("static regex"),
             pair: Regex::new(r#"(?i)(?:^|\s)(?:level|lvl|severity)=["']?([A-Za-z]+)"#).expect("static regex"),
         }
     }
@@ -188,7 +190,10 @@ pub fn strip_ansi(s: &str) -> String {
             Some(']') => {
                 // OSC: until BEL or ESC \
                 while let Some(c) = chars.next() {
-                    if c == '\u{7}' || (c == '\u{1b}' && chars.peek() == Some(&'\\')) {
+                    if c == '\u{7}' {
+                        break;
+                    }
+                    if c == '\u{1b}' && chars.peek() == Some(&'\\') {
                         chars.next();
                         break;
                     }
@@ -252,7 +257,13 @@ mod tests {
         let levels: Vec<_> = out.iter().map(|l| (l.level, l.inherited)).collect();
         assert_eq!(
             levels,
-            [(Some(Level::Warn), None), (None, Some(Level::Warn)), (None, None), (Some(Level::Info), None), (None, Some(Level::Info))]
+            [
+                (Some(Level::Warn), None),
+                (None, Some(Level::Warn)),
+                (None, None),
+                (Some(Level::Info), None),
+                (None, Some(Level::Info))
+            ]
         );
         assert_eq!(out[1].location(), "stderr:2");
     }

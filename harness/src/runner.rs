@@ -18,13 +18,39 @@ pub use process::{Supervised, describe_status, supervise};
 /// Extra time a client gets beyond the scenario's own timeout (start-up, shutdown).
 pub const CASE_SLACK: Duration = Duration::from_secs(10);
 
+/// Once the mock has ended the session, the client has this long to exit.
+pub const AFTER_END: Duration = Duration::from_secs(5);
+
+/// The client under test.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum ClientSpec {
+    /// The reference client: `backchannel client --stdio … -- <mock argv>`.
+    Reference,
+    /// Any command. The mock's argv is appended (the stdio contract: the client
+    /// launches the server it is given); the scenario's client hints are passed as
+    /// `BACKCHANNEL_CLIENT_ROOTS` (space-separated URIs) and
+    /// `BACKCHANNEL_CLIENT_LOG_LEVEL`, and its id as `MCP_CONFORMANCE_SCENARIO`.
+    Command(Vec<String>),
+}
+
 /// How to run cases.
 #[derive(Debug, Clone)]
 pub struct RunConfig {
     /// The `backchannel` executable (runs the mock and the reference client).
     pub exe: PathBuf,
+    /// The client under test.
+    pub client: ClientSpec,
     /// Keep each case's trace and logs under this directory.
     pub keep: Option<PathBuf>,
+    /// How long a client may take to exit after the mock ended the session.
+    pub after_end: Duration,
+}
+
+impl RunConfig {
+    /// Run the reference client with the given `backchannel` executable.
+    pub fn reference(exe: PathBuf) -> Self {
+        Self { exe, client: ClientSpec::Reference, keep: None, after_end: AFTER_END }
+    }
 }
 
 /// The outcome of one case.
@@ -73,33 +99,85 @@ pub enum RunError {
     },
 }
 
-/// The reference client's command line for a case: it launches the mock itself.
-pub fn reference_client_command(exe: &Path, compiled: &Compiled, trace: &Path) -> Command {
+/// The mock's argv for a case: what a client under test launches.
+pub fn server_argv(exe: &Path, compiled: &Compiled, trace: &Path) -> Vec<String> {
+    vec![
+        exe.display().to_string(),
+        "mock".into(),
+        "--scenario".into(),
+        compiled.path.display().to_string(),
+        "--trace".into(),
+        trace.display().to_string(),
+    ]
+}
+
+/// The client's command line for a case.
+pub fn client_command(cfg: &RunConfig, compiled: &Compiled, trace: &Path) -> Command {
     let plan = compiled.client_plan();
-    let mut cmd = Command::new(exe);
-    cmd.arg("client").arg("--stdio");
-    for (uri, name) in &plan.roots {
-        cmd.arg("--root").arg(match name {
-            Some(n) => format!("{uri}={n}"),
-            None => uri.clone(),
-        });
-    }
-    cmd.arg("--log-level").arg(plan.log_level.map_or("info", |l| l.as_str()));
-    cmd.arg("--").arg(exe).arg("mock").arg("--scenario").arg(&compiled.path).arg("--trace").arg(trace);
+    let server = server_argv(&cfg.exe, compiled, trace);
+    let level = plan.log_level.map_or("info", |l| l.as_str());
+    let mut cmd = match &cfg.client {
+        ClientSpec::Reference => {
+            let mut cmd = Command::new(&cfg.exe);
+            cmd.arg("client").arg("--stdio");
+            for (uri, name) in &plan.roots {
+                cmd.arg("--root").arg(match name {
+                    Some(n) => format!("{uri}={n}"),
+                    None => uri.clone(),
+                });
+            }
+            cmd.arg("--log-level").arg(level).arg("--").args(&server);
+            cmd
+        }
+        ClientSpec::Command(argv) => {
+            let mut cmd = Command::new(&argv[0]);
+            cmd.args(&argv[1..]).args(&server);
+            let roots: Vec<&str> = plan.roots.iter().map(|(u, _)| u.as_str()).collect();
+            cmd.env("BACKCHANNEL_CLIENT_ROOTS", roots.join(" ")).env("BACKCHANNEL_CLIENT_LOG_LEVEL", level);
+            cmd
+        }
+    };
     // Verdicts must not depend on the developer's shell.
-    cmd.env_remove("RUST_LOG").env("NO_COLOR", "1");
+    cmd.env_remove("RUST_LOG").env("NO_COLOR", "1").env("MCP_CONFORMANCE_SCENARIO", &compiled.id);
     cmd
 }
 
-/// Run one scenario against the reference client.
+/// Resolves once the trace ends with the mock's `end` record.
+async fn session_ended(trace: &Path) {
+    loop {
+        if last_record_is_end(trace).await {
+            return;
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+}
+
+async fn last_record_is_end(trace: &Path) -> bool {
+    use tokio::io::{AsyncReadExt, AsyncSeekExt};
+    let Ok(mut f) = tokio::fs::File::open(trace).await else { return false };
+    let Ok(len) = f.seek(std::io::SeekFrom::End(0)).await else { return false };
+    let start = len.saturating_sub(512);
+    if f.seek(std::io::SeekFrom::Start(start)).await.is_err() {
+        return false;
+    }
+    let mut tail = Vec::new();
+    if f.read_to_end(&mut tail).await.is_err() {
+        return false;
+    }
+    let tail = String::from_utf8_lossy(&tail);
+    tail.trim_end().rsplit('\n').next().is_some_and(|l| l.starts_with("{\"kind\":\"end\""))
+}
+
+/// Run one scenario against the configured client.
 pub async fn run_case(compiled: &Compiled, cfg: &RunConfig) -> Result<CaseReport, RunError> {
     let started = Instant::now();
     let scratch = tempfile::Builder::new().prefix("backchannel-case-").tempdir().map_err(RunError::Scratch)?;
     let trace_path = scratch.path().join("trace.jsonl");
-    let cmd = reference_client_command(&cfg.exe, compiled, &trace_path);
-    let run = supervise(cmd, compiled.timeout + CASE_SLACK)
+    let cmd = client_command(cfg, compiled, &trace_path);
+    let program = cmd.as_std().get_program().to_string_lossy().into_owned();
+    let run = supervise(cmd, compiled.timeout + CASE_SLACK, session_ended(&trace_path), cfg.after_end)
         .await
-        .map_err(|source| RunError::Spawn { program: cfg.exe.display().to_string(), source })?;
+        .map_err(|source| RunError::Spawn { program, source })?;
     let trace = Trace::read(&trace_path).ok();
     let parser = AutoFormat::default();
     let mut lines = logs::parse(Stream::Stderr, &run.stderr, &parser);
@@ -107,12 +185,26 @@ pub async fn run_case(compiled: &Compiled, cfg: &RunConfig) -> Result<CaseReport
     // The reference client names a stdio server `stdio:<program>`.
     let server_names = vec![format!("stdio:{}", cfg.exe.display())];
     let client_status = describe_status(run.status, run.timed_out);
-    let client = ClientEnd { timed_out: run.timed_out, status: client_status.clone(), limit: compiled.timeout + CASE_SLACK };
-    let checks = check::evaluate(&CaseInput { compiled, trace: trace.as_ref(), logs: &lines, server_names: &server_names, client: &client });
+    let client = ClientEnd { timed_out: run.timed_out, status: client_status.clone(), after_end: cfg.after_end };
+    let checks = check::evaluate(&CaseInput {
+        compiled,
+        trace: trace.as_ref(),
+        logs: &lines,
+        server_names: &server_names,
+        client: &client,
+    });
     if let Some(dir) = &cfg.keep {
         keep_artifacts(dir, &compiled.id, &trace_path, &run);
     }
-    let stderr_tail = String::from_utf8_lossy(&run.stderr).lines().rev().take(10).map(str::to_owned).collect::<Vec<_>>().into_iter().rev().collect();
+    let stderr_tail = String::from_utf8_lossy(&run.stderr)
+        .lines()
+        .rev()
+        .take(10)
+        .map(str::to_owned)
+        .collect::<Vec<_>>()
+        .into_iter()
+        .rev()
+        .collect();
     Ok(CaseReport {
         scenario: compiled.id.clone(),
         title: compiled.scenario.title.clone(),

@@ -113,7 +113,13 @@ pub struct Engine<S> {
 
 impl<S: Sink> Engine<S> {
     /// Start a session: expands the canary into the script and writes the trace's start record.
-    pub fn new(mut script: Script, canary: &Canary, transport: &str, mut trace: TraceWriter, sink: S) -> io::Result<Self> {
+    pub fn new(
+        mut script: Script,
+        canary: &Canary,
+        transport: &str,
+        mut trace: TraceWriter,
+        sink: S,
+    ) -> io::Result<Self> {
         script.expand_canary(canary);
         trace.start(Start {
             format: FORMAT,
@@ -221,7 +227,9 @@ impl<S: Sink> Engine<S> {
                     "serverInfo": { "name": self.script.server.name, "version": self.script.server.version },
                 }))
             }
-            (Phase::AwaitInitialize, _) => Err((ErrorCode::METHOD_NOT_FOUND, format!("{method} is not available before initialize"))),
+            (Phase::AwaitInitialize, _) => {
+                Err((ErrorCode::METHOD_NOT_FOUND, format!("{method} is not available before initialize")))
+            }
             (_, "initialize") => Err((ErrorCode::INVALID_REQUEST, "already initialized".to_owned())),
             (_, "tools/list") => Ok(json!({ "tools": self.script.server.tools })),
             (_, "tools/call") => {
@@ -236,7 +244,9 @@ impl<S: Sink> Engine<S> {
         };
         match result {
             Ok(result) => json!({ "jsonrpc": "2.0", "id": id, "result": result }),
-            Err((code, message)) => json!({ "jsonrpc": "2.0", "id": id, "error": { "code": code.0, "message": message } }),
+            Err((code, message)) => {
+                json!({ "jsonrpc": "2.0", "id": id, "error": { "code": code.0, "message": message } })
+            }
         }
     }
 
@@ -362,5 +372,120 @@ impl<S: Sink> Engine<S> {
         if let Err(e) = self.trace.event(event, detail) {
             tracing::error!(error = %e, "failed to write the trace");
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::time::Duration;
+
+    use serde_json::json;
+    use tokio::io::{AsyncBufReadExt, AsyncWriteExt, BufReader, DuplexStream, Lines, ReadHalf, WriteHalf};
+
+    use super::*;
+    use crate::script::{RequestStep, ServerSettings};
+    use crate::transport::stdio;
+
+    fn script(steps: Vec<Step>, timeout_ms: u64) -> Script {
+        Script {
+            scenario: "t".into(),
+            server: ServerSettings::default(),
+            steps,
+            timeout: Duration::from_millis(timeout_ms),
+            grace: Duration::from_millis(20),
+        }
+    }
+
+    fn ping(name: &str, wait: bool) -> Step {
+        Step::Request(RequestStep {
+            name: name.into(),
+            id: IdSpec::Auto,
+            method: "ping".into(),
+            params: None,
+            wait,
+            answer_within: Duration::from_millis(500),
+        })
+    }
+
+    struct Peer {
+        lines: Lines<BufReader<ReadHalf<DuplexStream>>>,
+        w: WriteHalf<DuplexStream>,
+        mock: tokio::task::JoinHandle<std::io::Result<EndReason>>,
+    }
+
+    impl Peer {
+        fn start(script: Script, max_frame: usize) -> Self {
+            let (client, server) = tokio::io::duplex(1 << 16);
+            let (sr, sw) = tokio::io::split(server);
+            let mock = tokio::spawn(async move {
+                stdio::serve(script, &Canary::fixed("C"), TraceWriter::discard(), sr, sw, max_frame).await
+            });
+            let (cr, w) = tokio::io::split(client);
+            Self { lines: BufReader::new(cr).lines(), w, mock }
+        }
+        async fn send(&mut self, v: &str) {
+            self.w.write_all(format!("{v}\n").as_bytes()).await.unwrap();
+        }
+        async fn recv(&mut self) -> Option<Value> {
+            let line = tokio::time::timeout(Duration::from_secs(5), self.lines.next_line()).await.unwrap().unwrap();
+            line.map(|l| serde_json::from_str(&l).unwrap())
+        }
+        async fn init(&mut self, version: &str) -> Value {
+            self.send(&json!({"jsonrpc":"2.0","id":0,"method":"initialize","params":{"protocolVersion":version,"capabilities":{},"clientInfo":{"name":"t","version":"0"}}}).to_string()).await;
+            let r = self.recv().await.unwrap();
+            self.send(r#"{"jsonrpc":"2.0","method":"notifications/initialized"}"#).await;
+            r
+        }
+    }
+
+    #[tokio::test]
+    async fn only_ping_is_served_before_initialize() {
+        let mut p = Peer::start(script(vec![], 2000), 1 << 20);
+        p.send(r#"{"jsonrpc":"2.0","id":"d","method":"server/discover","params":{}}"#).await;
+        assert_eq!(p.recv().await.unwrap()["error"]["code"], -32601);
+        p.send(r#"{"jsonrpc":"2.0","id":1,"method":"ping"}"#).await;
+        assert_eq!(p.recv().await.unwrap(), json!({"jsonrpc":"2.0","id":1,"result":{}}));
+        let init = p.init("2026-07-28").await;
+        assert_eq!(init["result"]["protocolVersion"], "2025-11-25", "an unknown version gets the latest legacy one");
+        assert_eq!(p.recv().await, None, "the empty script ends the session");
+        assert_eq!(p.mock.await.unwrap().unwrap(), EndReason::ScriptDone);
+    }
+
+    #[tokio::test]
+    async fn wait_blocks_the_next_step_until_answered() {
+        let mut p = Peer::start(script(vec![ping("a", true), ping("b", false)], 5000), 1 << 20);
+        p.init("2025-06-18").await;
+        let a = p.recv().await.unwrap();
+        assert_eq!(a["id"], 1);
+        // Nothing else comes until `a` is answered.
+        assert!(tokio::time::timeout(Duration::from_millis(100), p.lines.next_line()).await.is_err());
+        p.send(r#"{"jsonrpc":"2.0","id":1,"result":{}}"#).await;
+        assert_eq!(p.recv().await.unwrap()["id"], 2);
+    }
+
+    #[tokio::test]
+    async fn client_closing_ends_the_session() {
+        let p = Peer::start(script(vec![ping("a", false)], 5000), 1 << 20);
+        let Peer { w, mock, lines } = p;
+        drop(w);
+        drop(lines);
+        assert_eq!(mock.await.unwrap().unwrap(), EndReason::ClientClosed);
+    }
+
+    #[tokio::test]
+    async fn the_scenario_timeout_ends_a_silent_session() {
+        let mut p = Peer::start(script(vec![], 200), 1 << 20);
+        assert_eq!(p.recv().await, None);
+        assert_eq!(p.mock.await.unwrap().unwrap(), EndReason::Timeout);
+    }
+
+    #[tokio::test]
+    async fn batches_get_batch_answers_and_big_frames_are_skipped() {
+        let mut p = Peer::start(script(vec![], 2000), 120);
+        p.send(&"x".repeat(200)).await;
+        p.send(r#"[{"jsonrpc":"2.0","id":1,"method":"ping"},{"jsonrpc":"2.0","id":2,"method":"nope"}]"#).await;
+        let batch = p.recv().await.unwrap();
+        assert_eq!(batch[0]["result"], json!({}));
+        assert_eq!(batch[1]["error"]["code"], -32601);
     }
 }

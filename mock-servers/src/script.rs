@@ -153,7 +153,13 @@ mod tests {
     use super::*;
 
     fn script() -> Script {
-        Script { scenario: "t".into(), server: ServerSettings::default(), steps: vec![], timeout: Duration::from_secs(1), grace: Duration::ZERO }
+        Script {
+            scenario: "t".into(),
+            server: ServerSettings::default(),
+            steps: vec![],
+            timeout: Duration::from_secs(1),
+            grace: Duration::ZERO,
+        }
     }
 
     #[test]

@@ -126,6 +126,17 @@ pub enum EndReason {
     WriteFailed,
 }
 
+impl std::fmt::Display for EndReason {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(match self {
+            Self::ScriptDone => "the script finished and the mock closed the session",
+            Self::ClientClosed => "the client closed its side",
+            Self::Timeout => "the scenario timed out",
+            Self::WriteFailed => "the client stopped reading (write failed)",
+        })
+    }
+}
+
 /// Appends records to a trace file, flushing each one so a killed process
 /// still leaves everything it saw.
 #[derive(Debug)]
@@ -169,7 +180,8 @@ impl TraceWriter {
             Err(e) => (None, Some(e.to_string())),
         };
         let t_us = u64::try_from(at.saturating_duration_since(self.clock).as_micros()).unwrap_or(u64::MAX);
-        let frame = Frame { seq: self.seq, t_us, dir, raw, json, parse_error, step: step.map(str::to_owned), lossy_utf8 };
+        let frame =
+            Frame { seq: self.seq, t_us, dir, raw, json, parse_error, step: step.map(str::to_owned), lossy_utf8 };
         self.write(&Record::Frame(frame))
     }
 
@@ -268,7 +280,8 @@ mod tests {
         let path = dir.join("t.jsonl");
         let mut w = TraceWriter::create(&path).unwrap();
         w.start(Start { format: FORMAT, scenario: "s".into(), transport: "stdio".into(), canary: "c".into() }).unwrap();
-        w.frame(Direction::ServerToClient, br#"{"jsonrpc":"2.0","id":1,"method":"ping"}"#, Some("p"), Instant::now()).unwrap();
+        w.frame(Direction::ServerToClient, br#"{"jsonrpc":"2.0","id":1,"method":"ping"}"#, Some("p"), Instant::now())
+            .unwrap();
         w.frame(Direction::ClientToServer, b"not json \xff", None, Instant::now()).unwrap();
         w.event("script_done", None).unwrap();
         w.end(EndReason::ScriptDone).unwrap();

@@ -42,15 +42,25 @@ pub enum SessionEnd {
 
 /// Spawn `program args…` as an MCP server over stdio and serve it until it ends
 /// the session (or `wait` elapses).
-pub async fn run_stdio(config: Config, program: &str, args: &[String], wait: Option<Duration>) -> Result<SessionEnd, ClientError> {
+pub async fn run_stdio(
+    config: Config,
+    program: &str,
+    args: &[String],
+    wait: Option<Duration>,
+) -> Result<SessionEnd, ClientError> {
     let mut command = tokio::process::Command::new(program);
     command.args(args);
-    let transport = TokioChildProcess::new(command).map_err(|source| ClientError::Spawn { program: program.to_owned(), source })?;
+    let transport =
+        TokioChildProcess::new(command).map_err(|source| ClientError::Spawn { program: program.to_owned(), source })?;
     serve(InterceptingClient::new(config), transport, wait).await
 }
 
 /// Serve any rmcp client transport until the server ends the session (or `wait` elapses).
-pub async fn serve<T, E, A>(client: InterceptingClient, transport: T, wait: Option<Duration>) -> Result<SessionEnd, ClientError>
+pub async fn serve<T, E, A>(
+    client: InterceptingClient,
+    transport: T,
+    wait: Option<Duration>,
+) -> Result<SessionEnd, ClientError>
 where
     T: rmcp::transport::IntoTransport<rmcp::RoleClient, E, A>,
     E: std::error::Error + Send + Sync + 'static,

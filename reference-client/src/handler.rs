@@ -92,7 +92,9 @@ impl InterceptingClient {
         let id_s = id.to_string();
         let id_l = loggable(&id_s);
         let (code, reason) = match why {
-            Refusal::CapabilityNotDeclared(cap) => (ErrorCode::METHOD_NOT_FOUND, format!("the {cap} capability was not declared")),
+            Refusal::CapabilityNotDeclared(cap) => {
+                (ErrorCode::METHOD_NOT_FOUND, format!("the {cap} capability was not declared"))
+            }
             Refusal::UnknownMethod => (ErrorCode::METHOD_NOT_FOUND, "unknown method".to_owned()),
             Refusal::InvalidParams => (ErrorCode::INVALID_PARAMS, "malformed params".to_owned()),
         };
@@ -156,8 +158,11 @@ pub fn loggable(s: &str) -> Cow<'_, str> {
 
 impl ClientHandler for InterceptingClient {
     fn get_info(&self) -> ClientConfig {
-        ClientConfig::new(self.capabilities(), Implementation::new(self.config.client_name.clone(), env!("CARGO_PKG_VERSION")))
-            .with_protocol_version(protocol_version(&self.config.protocol_version))
+        ClientConfig::new(
+            self.capabilities(),
+            Implementation::new(self.config.client_name.clone(), env!("CARGO_PKG_VERSION")),
+        )
+        .with_protocol_version(protocol_version(&self.config.protocol_version))
     }
 
     async fn ping(&self, _context: RequestContext<RoleClient>) -> Result<(), ErrorData> {
@@ -169,7 +174,12 @@ impl ClientHandler for InterceptingClient {
         params: CreateMessageRequestParams,
         context: RequestContext<RoleClient>,
     ) -> Result<CreateMessageResult, ErrorData> {
-        Err(self.refuse_typed("sampling/createMessage", &context.id, &params, Refusal::CapabilityNotDeclared("sampling")))
+        Err(self.refuse_typed(
+            "sampling/createMessage",
+            &context.id,
+            &params,
+            Refusal::CapabilityNotDeclared("sampling"),
+        ))
     }
 
     async fn create_elicitation(
@@ -177,7 +187,12 @@ impl ClientHandler for InterceptingClient {
         params: ElicitRequestParams,
         context: RequestContext<RoleClient>,
     ) -> Result<ElicitResult, ErrorData> {
-        Err(self.refuse_typed("elicitation/create", &context.id, &params, Refusal::CapabilityNotDeclared("elicitation")))
+        Err(self.refuse_typed(
+            "elicitation/create",
+            &context.id,
+            &params,
+            Refusal::CapabilityNotDeclared("elicitation"),
+        ))
     }
 
     async fn list_roots(&self, context: RequestContext<RoleClient>) -> Result<ListRootsResult, ErrorData> {
@@ -190,7 +205,11 @@ impl ClientHandler for InterceptingClient {
 
     /// Unknown methods, and known methods whose params rmcp could not read (those
     /// arrive here as custom requests).
-    async fn on_custom_request(&self, request: CustomRequest, context: RequestContext<RoleClient>) -> Result<CustomResult, ErrorData> {
+    async fn on_custom_request(
+        &self,
+        request: CustomRequest,
+        context: RequestContext<RoleClient>,
+    ) -> Result<CustomResult, ErrorData> {
         let CustomRequest { method, params, .. } = request;
         let why = match capability_for(&method) {
             Some("roots") if !self.config.roots.is_empty() => Refusal::InvalidParams,

@@ -31,20 +31,39 @@ pub(crate) fn honesty(out: &mut Emitter<'_>, s: &Session) {
         let Some(answer) = s.answer_to(i) else { continue };
         let declared = s.declares(cap);
         let lie = match (&answer.kind, declared) {
-            (AnswerKind::Result(_), false) => Some(format!("answered {} (id {}) with a success result without declaring `{cap}`", sent.method, render_id(&sent.id))),
-            (AnswerKind::Error { code: Some(code), .. }, true) if *code == ErrorCode::METHOD_NOT_FOUND.0 => Some(format!(
-                "declared `{cap}` but answered {} (id {}) with -32601 (method not found)",
+            (AnswerKind::Result(_), false) => Some(format!(
+                "answered {} (id {}) with a success result without declaring `{cap}`",
                 sent.method,
                 render_id(&sent.id)
             )),
+            (AnswerKind::Error { code: Some(code), .. }, true) if *code == ErrorCode::METHOD_NOT_FOUND.0 => {
+                Some(format!(
+                    "declared `{cap}` but answered {} (id {}) with -32601 (method not found)",
+                    sent.method,
+                    render_id(&sent.id)
+                ))
+            }
             _ => None,
         };
         if let Some(summary) = lie {
-            out.violated("capabilities.honest", Must, "lifecycle/negotiated-capabilities", Evidence::new(summary).at_frame(answer.seq));
+            out.violated(
+                "capabilities.honest",
+                Must,
+                "lifecycle/negotiated-capabilities",
+                Evidence::new(summary).at_frame(answer.seq),
+            );
             return;
         }
     }
-    out.pass("capabilities.honest", Must, "lifecycle/negotiated-capabilities", Evidence::new(format!("{} capability-gated requests answered consistently with the declared capabilities", gated.len())));
+    out.pass(
+        "capabilities.honest",
+        Must,
+        "lifecycle/negotiated-capabilities",
+        Evidence::new(format!(
+            "{} capability-gated requests answered consistently with the declared capabilities",
+            gated.len()
+        )),
+    );
 }
 
 /// `capabilities.absent` and `capabilities.present`, as the scenario asks.
@@ -53,13 +72,25 @@ pub(crate) fn declared(out: &mut Emitter<'_>, ctx: &ScenarioCtx<'_>) {
     let caps = ctx.session.capabilities().map_or_else(|| "(none)".to_owned(), ToString::to_string);
     let frame = ctx.session.initialize.as_ref().map(|(seq, _)| *seq);
     let expect = &compiled.scenario.expect.capabilities;
-    for (check, list, want_declared) in [("capabilities.absent", &expect.absent, false), ("capabilities.present", &expect.present, true)] {
+    for (check, list, want_declared) in
+        [("capabilities.absent", &expect.absent, false), ("capabilities.present", &expect.present, true)]
+    {
         let Some(list) = list else { continue };
-        let wrong: Vec<&str> = list.names.iter().filter(|n| ctx.session.declares(n) != want_declared).map(String::as_str).collect();
+        let wrong: Vec<&str> =
+            list.names.iter().filter(|n| ctx.session.declares(n) != want_declared).map(String::as_str).collect();
         let mut evidence = if wrong.is_empty() {
-            Evidence::new(format!("{} {}", if want_declared { "declares" } else { "does not declare" }, list.names.join(", ")))
+            Evidence::new(format!(
+                "{} {}",
+                if want_declared { "declares" } else { "does not declare" },
+                list.names.join(", ")
+            ))
         } else {
-            Evidence::new(format!("{} {}", if want_declared { "does not declare" } else { "declares" }, wrong.join(", "))).diff(
+            Evidence::new(format!(
+                "{} {}",
+                if want_declared { "does not declare" } else { "declares" },
+                wrong.join(", ")
+            ))
+            .diff(
                 format!("{} {}", if want_declared { "declared:" } else { "not declared:" }, list.names.join(", ")),
                 caps.clone(),
             )

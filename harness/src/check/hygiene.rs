@@ -19,10 +19,14 @@ pub(crate) fn logs(out: &mut Emitter<'_>, ctx: &ScenarioCtx<'_>) {
         let judged = match canary {
             None => Judged::Skip(Evidence::new("no canary in this run")),
             Some(c) => {
-                let leak = lines.iter().find(|l| l.text.contains(c) && l.effective_level().is_none_or(|lv| lv >= Level::Warn));
+                let leak =
+                    lines.iter().find(|l| l.text.contains(c) && l.effective_level().is_none_or(|lv| lv >= Level::Warn));
                 match leak {
                     Some(l) => Judged::Violated(leak_evidence(l)),
-                    None => Judged::Pass(Evidence::new(format!("{} log lines; none at WARNING or above holds the canary", lines.len()))),
+                    None => Judged::Pass(Evidence::new(format!(
+                        "{} log lines; none at WARNING or above holds the canary",
+                        lines.len()
+                    ))),
                 }
             }
         };
@@ -31,8 +35,18 @@ pub(crate) fn logs(out: &mut Emitter<'_>, ctx: &ScenarioCtx<'_>) {
     if let Some(g) = &expect.canary_at_debug {
         let judged = match canary {
             None => Judged::Skip(Evidence::new("no canary in this run")),
-            Some(c) => match lines.iter().find(|l| l.text.contains(c) && l.effective_level().is_some_and(|lv| lv <= Level::Debug)) {
-                Some(l) => Judged::Pass(Evidence { log_line: Some(l.location()), ..Evidence::new(format!("the params are at {} ({})", l.effective_level().unwrap_or(Level::Debug), l.location())) }),
+            Some(c) => match lines
+                .iter()
+                .find(|l| l.text.contains(c) && l.effective_level().is_some_and(|lv| lv <= Level::Debug))
+            {
+                Some(l) => Judged::Pass(Evidence {
+                    log_line: Some(l.location()),
+                    ..Evidence::new(format!(
+                        "the params are at {} ({})",
+                        l.effective_level().unwrap_or(Level::Debug),
+                        l.location()
+                    ))
+                }),
                 None => Judged::Violated(Evidence::new("no DEBUG line carries the params (the canary)")),
             },
         };
@@ -56,10 +70,23 @@ fn warning_per_request(ctx: &ScenarioCtx<'_>, lines: &[LogLine], servers: &[Stri
         if sent == 0 {
             continue;
         }
-        let warnings: Vec<&LogLine> = lines.iter().filter(|l| l.level.is_some_and(|lv| lv >= Level::Warn) && l.text.contains(method.as_str())).collect();
+        let warnings: Vec<&LogLine> = lines
+            .iter()
+            .filter(|l| l.level.is_some_and(|lv| lv >= Level::Warn) && l.text.contains(method.as_str()))
+            .collect();
         if warnings.len() != sent {
-            let mut e = Evidence::new(format!("{sent} {method} request(s), {} WARNING line(s) naming the method", warnings.len()))
-                .diff(format!("{sent} line(s)"), warnings.iter().map(|l| format!("{}: {}", l.location(), truncate(&l.text, 160))).collect::<Vec<_>>().join("\n"));
+            let mut e = Evidence::new(format!(
+                "{sent} {method} request(s), {} WARNING line(s) naming the method",
+                warnings.len()
+            ))
+            .diff(
+                format!("{sent} line(s)"),
+                warnings
+                    .iter()
+                    .map(|l| format!("{}: {}", l.location(), truncate(&l.text, 160)))
+                    .collect::<Vec<_>>()
+                    .join("\n"),
+            );
             e.log_line = warnings.first().map(|l| l.location());
             return Judged::Violated(e);
         }

@@ -10,12 +10,24 @@ use crate::scenario::model::Severity::Must;
 pub(crate) fn session_checks(out: &mut Emitter<'_>, s: &Session, has_trace: bool) -> bool {
     let started = match &s.initialize {
         _ if !has_trace => {
-            out.violated("session.initialize", Must, "lifecycle/initialize-first", Evidence::new("the mock server never started: no trace was written (did the client launch the server?)"));
+            out.violated(
+                "session.initialize",
+                Must,
+                "lifecycle/initialize-first",
+                Evidence::new(
+                    "the mock server never started: no trace was written (did the client launch the server?)",
+                ),
+            );
             false
         }
         None => {
             let n = s.client_frames.len();
-            out.violated("session.initialize", Must, "lifecycle/initialize-first", Evidence::new(format!("the client sent no initialize request ({n} frames from the client)")));
+            out.violated(
+                "session.initialize",
+                Must,
+                "lifecycle/initialize-first",
+                Evidence::new(format!("the client sent no initialize request ({n} frames from the client)")),
+            );
             false
         }
         Some((seq, _)) if !s.initialize_first => {
@@ -29,7 +41,12 @@ pub(crate) fn session_checks(out: &mut Emitter<'_>, s: &Session, has_trace: bool
         }
         Some((seq, params)) => {
             let version = params.get("protocolVersion").and_then(|v| v.as_str()).unwrap_or("?");
-            out.pass("session.initialize", Must, "lifecycle/initialize-first", Evidence::new(format!("initialize first, asking for {version}")).at_frame(*seq));
+            out.pass(
+                "session.initialize",
+                Must,
+                "lifecycle/initialize-first",
+                Evidence::new(format!("initialize first, asking for {version}")).at_frame(*seq),
+            );
             true
         }
     };
@@ -38,8 +55,18 @@ pub(crate) fn session_checks(out: &mut Emitter<'_>, s: &Session, has_trace: bool
         return false;
     }
     match s.initialized {
-        Some(seq) => out.pass("session.initialized", Must, "lifecycle/initialized", Evidence::new("notifications/initialized sent").at_frame(seq)),
-        None => out.violated("session.initialized", Must, "lifecycle/initialized", Evidence::new("the client never sent notifications/initialized")),
+        Some(seq) => out.pass(
+            "session.initialized",
+            Must,
+            "lifecycle/initialized",
+            Evidence::new("notifications/initialized sent").at_frame(seq),
+        ),
+        None => out.violated(
+            "session.initialized",
+            Must,
+            "lifecycle/initialized",
+            Evidence::new("the client never sent notifications/initialized"),
+        ),
     }
     true
 }
@@ -58,8 +85,18 @@ pub(crate) fn wire_checks(out: &mut Emitter<'_>, s: &Session) {
         }
     });
     match bad {
-        Some((seq, why)) => out.violated("wire.json-rpc", Must, "mcp/messages-follow-jsonrpc", Evidence::new(format!("frame {seq}: {why}")).at_frame(seq)),
-        None => out.pass("wire.json-rpc", Must, "mcp/messages-follow-jsonrpc", Evidence::new(format!("{n} client frames, all well-formed JSON-RPC"))),
+        Some((seq, why)) => out.violated(
+            "wire.json-rpc",
+            Must,
+            "mcp/messages-follow-jsonrpc",
+            Evidence::new(format!("frame {seq}: {why}")).at_frame(seq),
+        ),
+        None => out.pass(
+            "wire.json-rpc",
+            Must,
+            "mcp/messages-follow-jsonrpc",
+            Evidence::new(format!("{n} client frames, all well-formed JSON-RPC")),
+        ),
     }
 
     // A null/absent id is how an error says "I could not read your id"; such
@@ -78,7 +115,10 @@ pub(crate) fn wire_checks(out: &mut Emitter<'_>, s: &Session) {
             "wire.id-echo",
             Must,
             "mcp/response-same-id",
-            Evidence::new(format!("{} answers, each with the exact id of its request", s.answers.iter().filter(|a| a.id.is_some()).count())),
+            Evidence::new(format!(
+                "{} answers, each with the exact id of its request",
+                s.answers.iter().filter(|a| a.id.is_some()).count()
+            )),
         ),
     }
 
@@ -92,7 +132,12 @@ pub(crate) fn wire_checks(out: &mut Emitter<'_>, s: &Session) {
             "wire.one-answer",
             Must,
             "jsonrpc/one-response",
-            Evidence::new(format!("request {} ({}) was answered more than once", render_id(&s.sent[i].id), truncate(&s.sent[i].method, 60))).at_frame(seq),
+            Evidence::new(format!(
+                "request {} ({}) was answered more than once",
+                render_id(&s.sent[i].id),
+                truncate(&s.sent[i].method, 60)
+            ))
+            .at_frame(seq),
         ),
         None => out.pass("wire.one-answer", Must, "jsonrpc/one-response", Evidence::new("no request answered twice")),
     }
@@ -105,7 +150,7 @@ pub(crate) fn client_exit(out: &mut Emitter<'_>, end: &super::ClientEnd) {
             "client.exits",
             Must,
             "policy/client-ends-with-session",
-            Evidence::new(format!("the client was still running {} s after the case started and was killed", end.limit.as_secs())),
+            Evidence::new(format!("the client was still running {} ms after the server ended the session (or at the case timeout); killed", end.after_end.as_millis())),
         );
     } else {
         out.pass("client.exits", Must, "policy/client-ends-with-session", Evidence::new(end.status.clone()));

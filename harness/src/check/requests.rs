@@ -33,17 +33,31 @@ fn one(out: &mut Emitter<'_>, ctx: &ScenarioCtx<'_>, req: &ScriptedRequest) {
 
     let (answered, usable) = match (sent, answer) {
         (None, _) => {
-            let why = ctx.trace.end().map_or("the session was cut short".to_owned(), |e| format!("the session ended first ({:?})", e.reason));
+            let why = ctx
+                .trace
+                .end()
+                .map_or("the session was cut short".to_owned(), |e| format!("the session ended first: {}", e.reason));
             (Judged::Violated(Evidence::new(format!("the mock never sent this request: {why}"))), None)
         }
         (Some(i), None) => {
             let s = &ctx.session.sent[i];
-            (Judged::Violated(Evidence::new(format!("no answer to {} (id {}) within {within_ms} ms", s.method, render_id(&s.id))).at_frame(s.seq)), None)
+            (
+                Judged::Violated(
+                    Evidence::new(format!("no answer to {} (id {}) within {within_ms} ms", s.method, render_id(&s.id)))
+                        .at_frame(s.seq),
+                ),
+                None,
+            )
         }
         (Some(i), Some(a)) => {
             let ms = a.t_us.saturating_sub(ctx.session.sent[i].t_us) / 1000;
             if u128::from(ms) > within_ms {
-                (Judged::Violated(Evidence::new(format!("answered after {ms} ms, limit {within_ms} ms")).at_frame(a.seq)), Some(a))
+                (
+                    Judged::Violated(
+                        Evidence::new(format!("answered after {ms} ms, limit {within_ms} ms")).at_frame(a.seq),
+                    ),
+                    Some(a),
+                )
             } else {
                 (Judged::Pass(Evidence::new(format!("{} after {ms} ms", describe(a))).at_frame(a.seq)), Some(a))
             }
@@ -56,8 +70,12 @@ fn one(out: &mut Emitter<'_>, ctx: &ScenarioCtx<'_>, req: &ScriptedRequest) {
     if let Some(g) = &e.error {
         let judged = match usable {
             None => no_answer(),
-            Some(a @ Answer { kind: AnswerKind::Error { .. }, .. }) => Judged::Pass(Evidence::new(describe(a)).at_frame(a.seq)),
-            Some(a) => Judged::Violated(Evidence::new(format!("expected an error, got {}", describe(a))).at_frame(a.seq)),
+            Some(a @ Answer { kind: AnswerKind::Error { .. }, .. }) => {
+                Judged::Pass(Evidence::new(describe(a)).at_frame(a.seq))
+            }
+            Some(a) => {
+                Judged::Violated(Evidence::new(format!("expected an error, got {}", describe(a))).at_frame(a.seq))
+            }
         };
         out.graded(ctx, &format!("{name}.error"), g.severity, &g.spec.value, judged);
     }
@@ -66,11 +84,17 @@ fn one(out: &mut Emitter<'_>, ctx: &ScenarioCtx<'_>, req: &ScriptedRequest) {
         let judged = match usable {
             None => no_answer(),
             Some(a) => match &a.kind {
-                AnswerKind::Error { code: Some(c), .. } if g.one_of.contains(c) => Judged::Pass(Evidence::new(format!("code {}", ErrorCode(*c))).at_frame(a.seq)),
-                AnswerKind::Error { code: Some(c), .. } => {
-                    Judged::Violated(Evidence::new(format!("code {}, expected {wanted}", ErrorCode(*c))).diff(wanted.clone(), c.to_string()).at_frame(a.seq))
+                AnswerKind::Error { code: Some(c), .. } if g.one_of.contains(c) => {
+                    Judged::Pass(Evidence::new(format!("code {}", ErrorCode(*c))).at_frame(a.seq))
                 }
-                AnswerKind::Error { code: None, .. } => Judged::Violated(Evidence::new("the error has no integer code").at_frame(a.seq)),
+                AnswerKind::Error { code: Some(c), .. } => Judged::Violated(
+                    Evidence::new(format!("code {}, expected {wanted}", ErrorCode(*c)))
+                        .diff(wanted.clone(), c.to_string())
+                        .at_frame(a.seq),
+                ),
+                AnswerKind::Error { code: None, .. } => {
+                    Judged::Violated(Evidence::new("the error has no integer code").at_frame(a.seq))
+                }
                 AnswerKind::Result(_) => Judged::Skip(Evidence::new("not an error answer")),
             },
         };
@@ -81,22 +105,44 @@ fn one(out: &mut Emitter<'_>, ctx: &ScenarioCtx<'_>, req: &ScriptedRequest) {
             None => no_answer(),
             Some(a) => match &a.kind {
                 AnswerKind::Error { message: Some(m), .. } => {
-                    let missing: Vec<String> = g.contains.iter().map(|s| ctx.expand(s)).filter(|s| !m.contains(s.as_str())).collect();
-                    let present: Vec<String> = g.not_contains.iter().map(|s| ctx.expand(s)).filter(|s| m.contains(s.as_str())).collect();
+                    let missing: Vec<String> =
+                        g.contains.iter().map(|s| ctx.expand(s)).filter(|s| !m.contains(s.as_str())).collect();
+                    let present: Vec<String> =
+                        g.not_contains.iter().map(|s| ctx.expand(s)).filter(|s| m.contains(s.as_str())).collect();
                     if missing.is_empty() && present.is_empty() {
                         Judged::Pass(Evidence::new(format!("\"{}\"", truncate(m, 100))).at_frame(a.seq))
                     } else {
                         let mut why = Vec::new();
                         if !missing.is_empty() {
-                            why.push(format!("lacks {}", missing.iter().map(|s| format!("\"{}\"", truncate(s, 40))).collect::<Vec<_>>().join(", ")));
+                            why.push(format!(
+                                "lacks {}",
+                                missing
+                                    .iter()
+                                    .map(|s| format!("\"{}\"", truncate(s, 40)))
+                                    .collect::<Vec<_>>()
+                                    .join(", ")
+                            ));
                         }
                         if !present.is_empty() {
-                            why.push(format!("contains {}", present.iter().map(|s| format!("\"{}\"", truncate(s, 40))).collect::<Vec<_>>().join(", ")));
+                            why.push(format!(
+                                "contains {}",
+                                present
+                                    .iter()
+                                    .map(|s| format!("\"{}\"", truncate(s, 40)))
+                                    .collect::<Vec<_>>()
+                                    .join(", ")
+                            ));
                         }
-                        Judged::Violated(Evidence::new(format!("the message {}", why.join(" and "))).diff(format!("contains {:?}", g.contains), m.clone()).at_frame(a.seq))
+                        Judged::Violated(
+                            Evidence::new(format!("the message {}", why.join(" and ")))
+                                .diff(format!("contains {:?}", g.contains), m.clone())
+                                .at_frame(a.seq),
+                        )
                     }
                 }
-                AnswerKind::Error { message: None, .. } => Judged::Violated(Evidence::new("the error has no string message").at_frame(a.seq)),
+                AnswerKind::Error { message: None, .. } => {
+                    Judged::Violated(Evidence::new("the error has no string message").at_frame(a.seq))
+                }
                 AnswerKind::Result(_) => Judged::Skip(Evidence::new("not an error answer")),
             },
         };
@@ -108,9 +154,13 @@ fn one(out: &mut Emitter<'_>, ctx: &ScenarioCtx<'_>, req: &ScriptedRequest) {
             Some(a) => match &a.kind {
                 AnswerKind::Result(v) => match result_matches(ctx, g, v) {
                     Ok(()) => Judged::Pass(Evidence::new(describe(a)).at_frame(a.seq)),
-                    Err(why) => Judged::Violated(Evidence::new(why).diff(expected_text(g), truncate(&v.to_string(), 400)).at_frame(a.seq)),
+                    Err(why) => Judged::Violated(
+                        Evidence::new(why).diff(expected_text(g), truncate(&v.to_string(), 400)).at_frame(a.seq),
+                    ),
                 },
-                AnswerKind::Error { .. } => Judged::Violated(Evidence::new(format!("expected a result, got {}", describe(a))).at_frame(a.seq)),
+                AnswerKind::Error { .. } => {
+                    Judged::Violated(Evidence::new(format!("expected a result, got {}", describe(a))).at_frame(a.seq))
+                }
             },
         };
         out.graded(ctx, &format!("{name}.result"), g.severity, &g.spec.value, judged);
@@ -165,7 +215,12 @@ fn result_matches(ctx: &ScenarioCtx<'_>, g: &crate::scenario::model::ResultExpec
         if let Some(e) = &p.equals {
             let e = ctx.expand_value(e);
             if found != Some(&e) {
-                return Err(format!("{}: {} is not {}", p.pointer, found.map_or("missing".into(), |f| truncate(&f.to_string(), 80)), e));
+                return Err(format!(
+                    "{}: {} is not {}",
+                    p.pointer,
+                    found.map_or("missing".into(), |f| truncate(&f.to_string(), 80)),
+                    e
+                ));
             }
         }
         if let Some(re) = &p.matches {
@@ -173,7 +228,9 @@ fn result_matches(ctx: &ScenarioCtx<'_>, g: &crate::scenario::model::ResultExpec
             let re = regex::Regex::new(re).map_err(|e| e.to_string())?;
             match found {
                 Some(Value::String(s)) if re.is_match(s) => {}
-                Some(other) => return Err(format!("{}: {} does not match /{}/", p.pointer, truncate(&other.to_string(), 80), re)),
+                Some(other) => {
+                    return Err(format!("{}: {} does not match /{}/", p.pointer, truncate(&other.to_string(), 80), re));
+                }
                 None => return Err(format!("{}: missing", p.pointer)),
             }
         }

@@ -88,7 +88,13 @@ impl Session {
         let c = classify(json);
         let mut push = |env: &Envelope| {
             if let Envelope::Request { id, method, .. } = env {
-                self.sent.push(Sent { step: frame.step.clone(), id: id.clone(), method: method.clone(), seq: frame.seq, t_us: frame.t_us });
+                self.sent.push(Sent {
+                    step: frame.step.clone(),
+                    id: id.clone(),
+                    method: method.clone(),
+                    seq: frame.seq,
+                    t_us: frame.t_us,
+                });
             }
         };
         match &c.envelope {
@@ -110,17 +116,17 @@ impl Session {
         };
         for env in parts {
             match env {
-                Envelope::Request { method, params, .. } if method == "initialize" => {
-                    if self.initialize.is_none() {
-                        self.initialize_first = first;
-                        self.initialize = Some((frame.seq, params.unwrap_or(Value::Null)));
-                    }
+                Envelope::Request { method, params, .. } if method == "initialize" && self.initialize.is_none() => {
+                    self.initialize_first = first;
+                    self.initialize = Some((frame.seq, params.unwrap_or(Value::Null)));
                 }
                 Envelope::Notification { method, .. } if method == "notifications/initialized" => {
                     self.initialized.get_or_insert(frame.seq);
                 }
                 Envelope::Result { id, result } => self.on_answer(frame, Some(id), AnswerKind::Result(result)),
-                Envelope::Error { id, code, message, .. } => self.on_answer(frame, id, AnswerKind::Error { code, message }),
+                Envelope::Error { id, code, message, .. } => {
+                    self.on_answer(frame, id, AnswerKind::Error { code, message })
+                }
                 _ => {}
             }
         }
@@ -133,9 +139,12 @@ impl Session {
         // Exact id first (earliest unanswered request with it), then loosely.
         let mut target = None;
         if let Some(id) = &id {
-            target = (0..self.sent.len()).find(|&i| self.sent[i].id == *id && !taken(i, &self.answers)).map(|i| (i, true));
+            target =
+                (0..self.sent.len()).find(|&i| self.sent[i].id == *id && !taken(i, &self.answers)).map(|i| (i, true));
             if target.is_none() {
-                target = (0..self.sent.len()).find(|&i| id_loosely_equal(&self.sent[i].id, id) && !taken(i, &self.answers)).map(|i| (i, false));
+                target = (0..self.sent.len())
+                    .find(|&i| id_loosely_equal(&self.sent[i].id, id) && !taken(i, &self.answers))
+                    .map(|i| (i, false));
             }
             if target.is_none() {
                 // A second answer to an already answered request: attribute it for the one-answer check.
@@ -184,7 +193,16 @@ mod tests {
     use backchannel_mock::trace::Record;
 
     pub(crate) fn frame(seq: u64, t_us: u64, dir: Direction, json: Value, step: Option<&str>) -> Record {
-        Record::Frame(Frame { seq, t_us, dir, raw: json.to_string(), json: Some(json), parse_error: None, step: step.map(str::to_owned), lossy_utf8: false })
+        Record::Frame(Frame {
+            seq,
+            t_us,
+            dir,
+            raw: json.to_string(),
+            json: Some(json),
+            parse_error: None,
+            step: step.map(str::to_owned),
+            lossy_utf8: false,
+        })
     }
 
     #[test]
@@ -194,7 +212,13 @@ mod tests {
         let s2c = Direction::ServerToClient;
         let trace = Trace {
             records: vec![
-                frame(1, 0, c2s, json!({"jsonrpc":"2.0","id":0,"method":"initialize","params":{"capabilities":{"roots":{}},"clientInfo":{"name":"c"}}}), None),
+                frame(
+                    1,
+                    0,
+                    c2s,
+                    json!({"jsonrpc":"2.0","id":0,"method":"initialize","params":{"capabilities":{"roots":{}},"clientInfo":{"name":"c"}}}),
+                    None,
+                ),
                 frame(2, 1, s2c, json!({"jsonrpc":"2.0","id":0,"result":{}}), None),
                 frame(3, 2, c2s, json!({"jsonrpc":"2.0","method":"notifications/initialized"}), None),
                 frame(4, 3, s2c, json!({"jsonrpc":"2.0","id":7,"method":"ping"}), Some("a")),

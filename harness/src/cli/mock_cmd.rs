@@ -25,7 +25,11 @@ pub(crate) struct MockArgs {
 pub(crate) fn run(args: MockArgs) -> u8 {
     // The mock's own logs go to stderr only (stdout is MCP), errors only: the
     // client under test may forward them into its own log, which is being judged.
-    let _ = tracing_subscriber::fmt().with_writer(std::io::stderr).with_max_level(tracing::Level::ERROR).with_ansi(false).try_init();
+    let _ = tracing_subscriber::fmt()
+        .with_writer(std::io::stderr)
+        .with_max_level(tracing::Level::ERROR)
+        .with_ansi(false)
+        .try_init();
     let compiled = match crate::scenario::compile_file(&args.scenario) {
         Ok(c) => c,
         Err(e) => {

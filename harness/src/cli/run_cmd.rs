@@ -8,7 +8,7 @@ use clap::Args;
 
 use super::{EXIT_FAIL, EXIT_OK, EXIT_USAGE, compile_all, scenario_files};
 use crate::report::terminal::{Totals, write_case, write_summary};
-use crate::runner::{RunConfig, run_case};
+use crate::runner::{ClientSpec, RunConfig, run_case};
 
 #[derive(Debug, Args)]
 pub(crate) struct RunArgs {
@@ -20,6 +20,10 @@ pub(crate) struct RunArgs {
     /// Keep each case's trace and client logs under this directory.
     #[arg(long, value_name = "DIR")]
     keep: Option<PathBuf>,
+    /// Test this client instead of the reference client: a command line (shell
+    /// quoting) to which the mock server's argv is appended; the client launches it.
+    #[arg(long, value_name = "'CMD ARGS'")]
+    client_cmd: Option<String>,
 }
 
 pub(crate) fn run(args: RunArgs) -> u8 {
@@ -38,7 +42,20 @@ pub(crate) fn run(args: RunArgs) -> u8 {
             return EXIT_USAGE;
         }
     };
-    let cfg = RunConfig { exe, keep: args.keep };
+    let mut cfg = RunConfig { keep: args.keep, ..RunConfig::reference(exe) };
+    if let Some(line) = &args.client_cmd {
+        match shlex::split(line) {
+            Some(argv) if !argv.is_empty() => cfg.client = ClientSpec::Command(argv),
+            _ => {
+                eprintln!("error: --client-cmd: cannot split `{line}` into a command line");
+                return EXIT_USAGE;
+            }
+        }
+    }
+    let who = match &cfg.client {
+        ClientSpec::Reference => "the reference client".to_owned(),
+        ClientSpec::Command(argv) => format!("`{}`", argv.join(" ")),
+    };
     let rt = match tokio::runtime::Builder::new_multi_thread().worker_threads(2).enable_all().build() {
         Ok(rt) => rt,
         Err(e) => {
@@ -49,7 +66,12 @@ pub(crate) fn run(args: RunArgs) -> u8 {
     let started = Instant::now();
     let mut out = anstream::stdout();
     let mut totals = Totals::default();
-    let _ = writeln!(out, "backchannel {}: {} scenario(s) against the reference client over stdio\n", env!("CARGO_PKG_VERSION"), cases.len());
+    let _ = writeln!(
+        out,
+        "backchannel {}: {} scenario(s) against {who} over stdio\n",
+        env!("CARGO_PKG_VERSION"),
+        cases.len()
+    );
     for case in &cases {
         match rt.block_on(run_case(case, &cfg)) {
             Ok(report) => {
@@ -57,7 +79,11 @@ pub(crate) fn run(args: RunArgs) -> u8 {
                 totals.add(&report, args.strict);
             }
             Err(e) => {
-                eprintln!("error: {}: {e}: {}", case.id, std::error::Error::source(&e).map_or(String::new(), ToString::to_string));
+                eprintln!(
+                    "error: {}: {e}: {}",
+                    case.id,
+                    std::error::Error::source(&e).map_or(String::new(), ToString::to_string)
+                );
                 return EXIT_USAGE;
             }
         }

@@ -55,34 +55,48 @@ fn style(v: Verdict) -> Style {
 /// Width of the check column.
 const CHECK_WIDTH: usize = 42;
 
-/// Write one case's rows.
+/// Write one case's rows. The run's canary is shown as `{{canary}}`: the report
+/// proves a leak without spreading the params itself.
 pub fn write_case(out: &mut dyn Write, case: &CaseReport, strict: bool) -> std::io::Result<()> {
+    let canary = case.trace.as_ref().and_then(|t| t.canary()).map(str::to_owned);
+    let redact = |s: &str| match &canary {
+        Some(c) => s.replace(c.as_str(), "{{canary}}"),
+        None => s.to_owned(),
+    };
     let worst = case.worst(strict);
     let s = style(worst);
     writeln!(out, "{s}{worst}{s:#} {}  ({})  {}", case.scenario, fmt_duration(case.duration), case.title)?;
     for c in &case.checks {
-        write_check(out, c, strict)?;
+        write_check(out, c, strict, &redact)?;
     }
-    if worst == Verdict::Fail && !case.stderr_tail.is_empty() && case.checks.iter().any(|c| c.check.starts_with("session.") || c.check == "client.exits") {
+    if worst == Verdict::Fail && case.client_status != "exited 0" {
         writeln!(out, "        client {}; last stderr lines:", case.client_status)?;
         for l in &case.stderr_tail {
-            writeln!(out, "          | {l}")?;
+            writeln!(out, "          | {}", crate::check::truncate(&redact(l), 200))?;
         }
     }
     Ok(())
 }
 
-fn write_check(out: &mut dyn Write, c: &CheckResult, strict: bool) -> std::io::Result<()> {
+fn write_check(
+    out: &mut dyn Write,
+    c: &CheckResult,
+    strict: bool,
+    redact: &dyn Fn(&str) -> String,
+) -> std::io::Result<()> {
     let v = c.verdict(strict);
     let s = style(v);
-    writeln!(out, "    {s}{v}{s:#}  {:<CHECK_WIDTH$} {}", c.check, c.evidence.summary)?;
+    writeln!(out, "    {s}{v}{s:#}  {:<CHECK_WIDTH$} {}", c.check, redact(&c.evidence.summary))?;
     if matches!(v, Verdict::Fail | Verdict::Warn) {
         let dim = Style::new().dimmed();
         if let Some(e) = &c.evidence.expected {
-            writeln!(out, "          {dim}expected:{dim:#} {}", indent(e))?;
+            writeln!(out, "          {dim}expected:{dim:#} {}", indent(&redact(e)))?;
         }
         if let Some(a) = &c.evidence.actual {
-            writeln!(out, "          {dim}actual:{dim:#}   {}", indent(a))?;
+            writeln!(out, "          {dim}actual:{dim:#}   {}", indent(&redact(a)))?;
+        }
+        if let Some(l) = &c.evidence.log_line {
+            writeln!(out, "          {dim}log:{dim:#}      {l}")?;
         }
         if let Some(f) = c.evidence.frame {
             writeln!(out, "          {dim}frame:{dim:#}    #{f} of the trace")?;

@@ -66,7 +66,8 @@ pub fn scenario_id(path: &Path, explicit: Option<&str>) -> String {
     if let Some(id) = explicit {
         return id.to_owned();
     }
-    let parts: Vec<String> = path.with_extension("").components().map(|c| c.as_os_str().to_string_lossy().into_owned()).collect();
+    let parts: Vec<String> =
+        path.with_extension("").components().map(|c| c.as_os_str().to_string_lossy().into_owned()).collect();
     match parts.iter().rposition(|p| p == "scenarios") {
         Some(i) if i + 1 < parts.len() => parts[i + 1..].join("/"),
         _ => path.file_stem().map_or_else(|| "scenario".to_owned(), |s| s.to_string_lossy().into_owned()),
@@ -124,7 +125,9 @@ impl Compiled {
                     method: n.method.clone(),
                     params: n.params.clone(),
                 },
-                Step::Raw(r) => mock::Step::Raw { name: r.name.clone().unwrap_or_else(|| "raw".into()), line: r.line.clone() },
+                Step::Raw(r) => {
+                    mock::Step::Raw { name: r.name.clone().unwrap_or_else(|| "raw".into()), line: r.line.clone() }
+                }
                 Step::Sleep(d) => mock::Step::Sleep(Duration::from_millis(d.ms)),
             })
             .collect();

@@ -82,30 +82,37 @@ pub fn parse(path: &Path, text: &str) -> Result<Scenario, LoadError> {
             max_total_scalar_bytes: 16 * 1024 * 1024,
         },
     };
-    let scenario: Scenario = serde_saphyr::from_str_with_options(text, options).map_err(|e| yaml_error(path, text, &e))?;
+    let scenario: Scenario =
+        serde_saphyr::from_str_with_options(text, options).map_err(|e| yaml_error(path, text, &e))?;
     validate(path, text, &scenario)?;
     Ok(scenario)
 }
 
 fn yaml_error(path: &Path, _text: &str, e: &serde_saphyr::Error) -> LoadError {
-    let (line, column) = e.location().map_or((0, 0), |l| (l.line() as u64, l.column() as u64));
+    let (line, column) = e.location().map_or((0, 0), |l| (l.line(), l.column()));
     let name = path.display().to_string();
     let snippet = e.render_with_options(serde_saphyr::render_options! { source_name: Some(name.as_str()) });
     let message = e.without_snippet().to_string();
     // serde-saphyr says where as "line L column C: …" or "… at line L, column C";
     // the location is already in our prefix.
-    let message = message.split_once(": ").filter(|(head, _)| head.starts_with("line ")).map_or(message.clone(), |(_, m)| m.to_owned());
+    let message = message
+        .split_once(": ")
+        .filter(|(head, _)| head.starts_with("line "))
+        .map_or(message.clone(), |(_, m)| m.to_owned());
     let message = match message.rfind(" at line ") {
         Some(i) if message[i..].contains(", column ") => message[..i].to_owned(),
         _ => message,
     };
     // Its snippet repeats the message as a first "error: …" line; keep the picture only.
-    let snippet = snippet.split_once('\n').filter(|(first, _)| first.starts_with("error: ")).map_or(snippet.clone(), |(_, rest)| rest.to_owned());
+    let snippet = snippet
+        .split_once('\n')
+        .filter(|(first, _)| first.starts_with("error: "))
+        .map_or(snippet.clone(), |(_, rest)| rest.to_owned());
     LoadError::Invalid { path: path.to_owned(), line, column, message, snippet }
 }
 
 fn invalid_at(path: &Path, text: &str, at: Option<&serde_saphyr::Location>, message: String) -> LoadError {
-    let (line, column) = at.map_or((0, 0), |l| (l.line() as u64, l.column() as u64));
+    let (line, column) = at.map_or((0, 0), |l| (l.line(), l.column()));
     let snippet = if line > 0 {
         let src = text.lines().nth(line as usize - 1).unwrap_or_default();
         let gutter = " ".repeat(line.to_string().len());
@@ -133,11 +140,24 @@ pub fn resolve_spec(scenario: &Scenario, key: &str) -> Option<SpecRef> {
 fn validate(path: &Path, text: &str, s: &Scenario) -> Result<(), LoadError> {
     let spec = |key: &Spanned<String>, severity: Severity| -> Result<(), LoadError> {
         let Some(r) = resolve_spec(s, &key.value) else {
-            return Err(invalid_at(path, text, Some(&key.referenced), format!("unknown spec key `{}` (see `backchannel list --specs`, or define it under `specs:`)", key.value)));
+            return Err(invalid_at(
+                path,
+                text,
+                Some(&key.referenced),
+                format!(
+                    "unknown spec key `{}` (see `backchannel list --specs`, or define it under `specs:`)",
+                    key.value
+                ),
+            ));
         };
         // Honesty guard: a sentence that says SHOULD cannot be graded as a MUST.
         if r.level == SpecLevel::Should && severity == Severity::Must {
-            return Err(invalid_at(path, text, Some(&key.referenced), format!("`{}` states a SHOULD; grade it `severity: should`", key.value)));
+            return Err(invalid_at(
+                path,
+                text,
+                Some(&key.referenced),
+                format!("`{}` states a SHOULD; grade it `severity: should`", key.value),
+            ));
         }
         Ok(())
     };
@@ -159,10 +179,17 @@ fn validate(path: &Path, text: &str, s: &Scenario) -> Result<(), LoadError> {
                     spec(&g.spec, g.severity)?;
                     for p in &g.pointers {
                         if !(p.pointer.is_empty() || p.pointer.starts_with('/')) {
-                            return Err(invalid_at(path, text, None, format!("pointer `{}` must be empty or start with `/`", p.pointer)));
+                            return Err(invalid_at(
+                                path,
+                                text,
+                                None,
+                                format!("pointer `{}` must be empty or start with `/`", p.pointer),
+                            ));
                         }
                         if let Some(re) = &p.matches {
-                            regex::Regex::new(re).map_err(|err| invalid_at(path, text, None, format!("pointer `{}`: invalid regex: {err}", p.pointer)))?;
+                            regex::Regex::new(re).map_err(|err| {
+                                invalid_at(path, text, None, format!("pointer `{}`: invalid regex: {err}", p.pointer))
+                            })?;
                         }
                     }
                 }
@@ -173,7 +200,12 @@ fn validate(path: &Path, text: &str, s: &Scenario) -> Result<(), LoadError> {
                 }
             }
             Step::Raw(r) if r.line.contains('\n') => {
-                return Err(invalid_at(path, text, None, "a raw line must not contain a newline (send two raw steps)".to_owned()));
+                return Err(invalid_at(
+                    path,
+                    text,
+                    None,
+                    "a raw line must not contain a newline (send two raw steps)".to_owned(),
+                ));
             }
             _ => {}
         }
@@ -207,19 +239,24 @@ mod tests {
 
     #[test]
     fn unknown_spec_key_is_located() {
-        let e = err("title: t\nsteps:\n  - request:\n      method: ping\n      expect:\n        error: {spec: no/such}\n");
+        let e =
+            err("title: t\nsteps:\n  - request:\n      method: ping\n      expect:\n        error: {spec: no/such}\n");
         assert!(e.starts_with("scenarios/x/y.yaml:6:23: unknown spec key `no/such`"), "{e}");
     }
 
     #[test]
     fn should_sentence_cannot_be_a_must() {
-        let e = err("title: t\nsteps:\n  - request:\n      method: roots/list\n      expect:\n        error_code: {one_of: [-32601], spec: roots/unsupported-method-not-found}\n");
+        let e = err(
+            "title: t\nsteps:\n  - request:\n      method: roots/list\n      expect:\n        error_code: {one_of: [-32601], spec: roots/unsupported-method-not-found}\n",
+        );
         assert!(e.contains("states a SHOULD"), "{e}");
     }
 
     #[test]
     fn strict_booleans_keep_payload_strings() {
-        let s = parse(Path::new("a.yaml"), "title: t\nsteps:\n  - request:\n      method: x\n      params: {answer: no}\n").unwrap();
+        let s =
+            parse(Path::new("a.yaml"), "title: t\nsteps:\n  - request:\n      method: x\n      params: {answer: no}\n")
+                .unwrap();
         let Step::Request(r) = &s.steps[0] else { panic!() };
         assert_eq!(r.params.as_ref().unwrap()["answer"], "no");
     }
@@ -228,9 +265,14 @@ mod tests {
     fn alias_bombs_are_stopped() {
         // Inside a free-form payload, where deny_unknown_fields does not apply:
         // 10^12 nodes if expanded.
-        let mut bomb = String::from("title: t\nsteps:\n  - request:\n      method: x\n      params:\n        x0: &a0 [1,1,1,1,1,1,1,1,1,1]\n");
+        let mut bomb = String::from(
+            "title: t\nsteps:\n  - request:\n      method: x\n      params:\n        x0: &a0 [1,1,1,1,1,1,1,1,1,1]\n",
+        );
         for i in 1..12 {
-            bomb.push_str(&format!("        x{i}: &a{i} [*a{p},*a{p},*a{p},*a{p},*a{p},*a{p},*a{p},*a{p},*a{p},*a{p}]\n", p = i - 1));
+            bomb.push_str(&format!(
+                "        x{i}: &a{i} [*a{p},*a{p},*a{p},*a{p},*a{p},*a{p},*a{p},*a{p},*a{p},*a{p}]\n",
+                p = i - 1
+            ));
         }
         let started = std::time::Instant::now();
         let e = parse(Path::new("bomb.yaml"), &bomb).unwrap_err().to_string();
@@ -242,7 +284,14 @@ mod tests {
     #[test]
     fn ids_are_integers_or_strings() {
         let s = parse(Path::new("a.yaml"), "title: t\nsteps:\n  - request: {method: ping, id: 18446744073709551615}\n  - request: {method: ping, id: 'abc'}\n").unwrap();
-        let ids: Vec<_> = s.steps.iter().map(|s| match s { Step::Request(r) => r.id.clone().unwrap().0, _ => unreachable!() }).collect();
+        let ids: Vec<_> = s
+            .steps
+            .iter()
+            .map(|s| match s {
+                Step::Request(r) => r.id.clone().unwrap().0,
+                _ => unreachable!(),
+            })
+            .collect();
         assert_eq!(ids, vec![serde_json::json!(u64::MAX), serde_json::json!("abc")]);
         assert!(err("title: t\nsteps:\n  - request: {method: ping, id: [1]}\n").contains("an integer or a string"));
     }

@@ -200,7 +200,7 @@ pub enum SpecLevel {
 #[serde(rename_all = "snake_case", deny_unknown_fields)]
 pub enum Step {
     /// Send a server→client request.
-    Request(RequestStep),
+    Request(Box<RequestStep>),
     /// Send a server→client notification.
     Notification(NotificationStep),
     /// Send one line exactly as written (e.g. not JSON).

@@ -31,7 +31,14 @@ impl<W: AsyncWrite + Unpin + Send> Sink for LineSink<W> {
 /// Run one session over any reader/writer pair (stdio, or a duplex in tests).
 ///
 /// Returns when the session ends; the writer is shut down first, so the client sees EOF.
-pub async fn serve<R, W>(script: Script, canary: &Canary, trace: TraceWriter, reader: R, writer: W, max_frame: usize) -> io::Result<EndReason>
+pub async fn serve<R, W>(
+    script: Script,
+    canary: &Canary,
+    trace: TraceWriter,
+    reader: R,
+    writer: W,
+    max_frame: usize,
+) -> io::Result<EndReason>
 where
     R: tokio::io::AsyncRead + Unpin + Send + 'static,
     W: AsyncWrite + Unpin + Send,
@@ -64,6 +71,11 @@ where
 /// The caller should exit the process soon after: tokio's stdin reader is a
 /// blocking thread that cannot be interrupted, so waiting for the runtime to shut
 /// down could hang until the client closes its end.
-pub async fn serve_stdio(script: Script, canary: &Canary, trace: TraceWriter, max_frame: usize) -> io::Result<EndReason> {
+pub async fn serve_stdio(
+    script: Script,
+    canary: &Canary,
+    trace: TraceWriter,
+    max_frame: usize,
+) -> io::Result<EndReason> {
     serve(script, canary, trace, tokio::io::stdin(), tokio::io::stdout(), max_frame).await
 }

@@ -271,7 +271,12 @@ mod tests {
         assert_eq!(c.findings, vec![]);
         assert_eq!(
             c.envelope,
-            Envelope::Error { id: Some(json!("a")), code: Some(-32601), message: Some("nope".into()), data: Some(json!({"x":1})) }
+            Envelope::Error {
+                id: Some(json!("a")),
+                code: Some(-32601),
+                message: Some("nope".into()),
+                data: Some(json!({"x":1}))
+            }
         );
     }
 
@@ -282,11 +287,17 @@ mod tests {
             (json!({"jsonrpc":"1.0","id":1,"result":{}}), vec![Finding::WrongJsonrpc("\"1.0\"".into())]),
             (json!({"jsonrpc":"2.0","id":null,"method":"x"}), vec![Finding::NullId]),
             (json!({"jsonrpc":"2.0","id":1.5,"result":{}}), vec![Finding::InvalidId("1.5".into())]),
-            (json!({"jsonrpc":"2.0","id":1,"result":{},"error":{"code":1,"message":""}}), vec![Finding::ResultAndError]),
+            (
+                json!({"jsonrpc":"2.0","id":1,"result":{},"error":{"code":1,"message":""}}),
+                vec![Finding::ResultAndError],
+            ),
             (json!({"jsonrpc":"2.0","id":1}), vec![Finding::NeitherResultNorError]),
             (json!({"jsonrpc":"2.0","result":{}}), vec![Finding::ResponseWithoutId]),
             (json!({"jsonrpc":"2.0","id":1,"error":"bad"}), vec![Finding::ErrorNotObject]),
-            (json!({"jsonrpc":"2.0","id":1,"error":{"code":"x","message":1}}), vec![Finding::ErrorCodeNotInteger, Finding::ErrorMessageNotString]),
+            (
+                json!({"jsonrpc":"2.0","id":1,"error":{"code":"x","message":1}}),
+                vec![Finding::ErrorCodeNotInteger, Finding::ErrorMessageNotString],
+            ),
             (json!({"jsonrpc":"2.0","method":"x","params":3}), vec![Finding::ParamsNotStructured]),
             (json!({"jsonrpc":"2.0","method":7}), vec![Finding::MethodNotString]),
             (json!([]), vec![Finding::EmptyBatch]),
@@ -334,9 +345,15 @@ mod tests {
                 prop::collection::vec(inner.clone(), 0..6).prop_map(Value::Array),
                 prop::collection::btree_map(
                     prop_oneof![
-                        Just("jsonrpc".to_string()), Just("id".to_string()), Just("method".to_string()),
-                        Just("params".to_string()), Just("result".to_string()), Just("error".to_string()),
-                        Just("code".to_string()), Just("message".to_string()), ".{0,4}",
+                        Just("jsonrpc".to_string()),
+                        Just("id".to_string()),
+                        Just("method".to_string()),
+                        Just("params".to_string()),
+                        Just("result".to_string()),
+                        Just("error".to_string()),
+                        Just("code".to_string()),
+                        Just("message".to_string()),
+                        ".{0,4}",
                     ],
                     inner,
                     0..6,

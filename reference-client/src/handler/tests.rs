@@ -55,7 +55,10 @@ fn leaks_at_warning<'a>(events: &'a [Captured], needle: &str) -> Vec<&'a Capture
 
 /// Our own WARNING events.
 fn our_warnings(events: &[Captured]) -> Vec<&Captured> {
-    events.iter().filter(|e| e.level == tracing::Level::WARN && e.target.starts_with("backchannel_reference_client")).collect()
+    events
+        .iter()
+        .filter(|e| e.level == tracing::Level::WARN && e.target.starts_with("backchannel_reference_client"))
+        .collect()
 }
 
 struct Outcome {
@@ -80,7 +83,8 @@ fn session<H: rmcp::ClientHandler>(handler: H, requests: &[Value]) -> Outcome {
             let (server_r, mut server_w) = tokio::io::split(server_io);
             let mut lines = BufReader::new(server_r).lines();
             let mut next = async || -> Value {
-                let line = tokio::time::timeout(Duration::from_secs(5), lines.next_line()).await.expect("answer in time");
+                let line =
+                    tokio::time::timeout(Duration::from_secs(5), lines.next_line()).await.expect("answer in time");
                 serde_json::from_str(&line.unwrap().expect("a line")).unwrap()
             };
             let initialize = next().await;
@@ -135,7 +139,11 @@ fn answers_each_method_per_policy() {
     let requests = [
         request(json!(1), "ping", json!({})),
         request(json!("s"), "sampling/createMessage", sampling_params(CANARY)),
-        request(json!(3), "elicitation/create", json!({"message": CANARY, "requestedSchema": {"type":"object","properties":{}}})),
+        request(
+            json!(3),
+            "elicitation/create",
+            json!({"message": CANARY, "requestedSchema": {"type":"object","properties":{}}}),
+        ),
         request(json!(4), "roots/list", json!({})),
         request(json!(5), "no/such/method", json!({"x": CANARY})),
         // Malformed params on a known method arrive as a custom request in rmcp.
@@ -164,8 +172,13 @@ fn answers_each_method_per_policy() {
 
 #[test]
 fn roots_are_listed_when_configured() {
-    let out = session(client(&["file:///work/a", "file:///work/b"]), &[request(json!(9), "roots/list", json!({}))]);
-    assert_eq!(out.answers[0]["result"]["roots"], json!([{"uri":"file:///work/a"},{"uri":"file:///work/b"}]));
+    let mut c = client(&["file:///work/a", "file:///work/b"]).config().clone();
+    c.roots[1].name = Some("Bee".into());
+    let out = session(InterceptingClient::new(c), &[request(json!(9), "roots/list", json!({}))]);
+    assert_eq!(
+        out.answers[0]["result"]["roots"],
+        json!([{"uri":"file:///work/a"},{"uri":"file:///work/b","name":"Bee"}])
+    );
 }
 
 /// A handler that logs the params at WARNING: the negative control for the
@@ -199,7 +212,12 @@ fn leaky_handler_is_caught() {
 #[test]
 fn refusal_warning_names_server_and_method() {
     let c = client(&[]);
-    let err = c.refuse("elicitation/create", &RequestId::Number(7), Some(&json!({"m": CANARY})), Refusal::CapabilityNotDeclared("elicitation"));
+    let err = c.refuse(
+        "elicitation/create",
+        &RequestId::Number(7),
+        Some(&json!({"m": CANARY})),
+        Refusal::CapabilityNotDeclared("elicitation"),
+    );
     assert_eq!(err.code, ErrorCode::METHOD_NOT_FOUND);
     assert!(logs_contain("refused server-to-client request elicitation/create from stdio:/opt/mock-server"));
 }
@@ -209,7 +227,8 @@ fn docs_link_and_hostile_methods() {
     let mut config = Config::new(ServerLabel::stdio("srv"));
     config.docs_url = Some("https://example.org/no-sampling".into());
     let c = InterceptingClient::new(config);
-    let err = c.refuse("sampling/createMessage", &RequestId::Number(1), None, Refusal::CapabilityNotDeclared("sampling"));
+    let err =
+        c.refuse("sampling/createMessage", &RequestId::Number(1), None, Refusal::CapabilityNotDeclared("sampling"));
     assert!(err.message.contains("(see https://example.org/no-sampling)"));
     assert_eq!(err.data.unwrap()["docs"], "https://example.org/no-sampling");
     assert_eq!(loggable("a\nWARN forged"), "a\\nWARN forged");
@@ -221,11 +240,17 @@ fn arb_text() -> impl Strategy<Value = String> {
 }
 
 fn arb_json() -> impl Strategy<Value = Value> {
-    let leaf = prop_oneof![Just(Value::Null), any::<bool>().prop_map(Value::Bool), any::<i32>().prop_map(|n| json!(n)), arb_text().prop_map(Value::String)];
+    let leaf = prop_oneof![
+        Just(Value::Null),
+        any::<bool>().prop_map(Value::Bool),
+        any::<i32>().prop_map(|n| json!(n)),
+        arb_text().prop_map(Value::String)
+    ];
     leaf.prop_recursive(3, 24, 4, |inner| {
         prop_oneof![
             prop::collection::vec(inner.clone(), 0..4).prop_map(Value::Array),
-            prop::collection::btree_map("[a-zA-Z]{1,8}", inner, 0..4).prop_map(|m| Value::Object(m.into_iter().collect())),
+            prop::collection::btree_map("[a-zA-Z]{1,8}", inner, 0..4)
+                .prop_map(|m| Value::Object(m.into_iter().collect())),
         ]
     })
 }

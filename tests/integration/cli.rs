@@ -1,0 +1,141 @@
+//! The `backchannel` command line: exit codes and what it prints.
+
+use assert_cmd::Command;
+use predicates::prelude::*;
+
+use crate::support::root;
+
+fn backchannel() -> Command {
+    let mut cmd = Command::cargo_bin("backchannel").unwrap();
+    cmd.current_dir(root()).env("NO_COLOR", "1");
+    cmd
+}
+
+fn broken(mode: &str) -> String {
+    format!("{} --mode {mode} --", env!("CARGO_BIN_EXE_backchannel-broken-client"))
+}
+
+#[test]
+fn run_passes_the_builtin_suite_against_the_reference_client() {
+    backchannel().args(["run", "--strict"]).assert().code(0).stdout(predicate::str::contains("0 failed, 0 warned"));
+}
+
+#[test]
+fn run_exits_1_naming_the_failed_check() {
+    backchannel()
+        .args(["run", "scenarios/sampling/undeclared.yaml", "--client-cmd", &broken("result")])
+        .assert()
+        .code(1)
+        .stdout(predicate::str::contains("FAIL  capabilities.honest"))
+        .stdout(predicate::str::contains("sampling/undeclared:sampling/createMessage.error"));
+}
+
+#[test]
+fn should_violations_warn_and_fail_under_strict() {
+    let args = ["run", "scenarios/sampling/undeclared.yaml", "--client-cmd"];
+    backchannel()
+        .args(args)
+        .arg(broken("minus-32600"))
+        .assert()
+        .code(0)
+        .stdout(predicate::str::contains("WARN  sampling/createMessage.error-code"));
+    backchannel().args(args).arg(broken("minus-32600")).arg("--strict").assert().code(1);
+}
+
+#[test]
+fn misspelled_field_exits_2_with_file_and_line() {
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("typo.yaml");
+    std::fs::write(&file, "title: typo\nsteps:\n  - request:\n      method: ping\n      parmas: {}\n").unwrap();
+    for sub in ["run", "check"] {
+        backchannel()
+            .arg(sub)
+            .arg(&file)
+            .assert()
+            .code(2)
+            .stderr(predicate::str::contains(format!("{}:5:7: unknown field `parmas`", file.display())));
+    }
+}
+
+#[test]
+fn check_accepts_the_builtin_scenarios() {
+    backchannel()
+        .args(["check", "scenarios"])
+        .assert()
+        .code(0)
+        .stdout(predicate::str::contains("ok  sampling/undeclared"));
+}
+
+#[test]
+fn usage_errors_exit_2() {
+    backchannel().arg("frobnicate").assert().code(2);
+    backchannel()
+        .args(["run", "no/such/path.yaml"])
+        .assert()
+        .code(2)
+        .stderr(predicate::str::contains("no such file or directory"));
+    backchannel().args(["run", "--client-cmd", "'unclosed"]).assert().code(2);
+}
+
+#[test]
+fn help_documents_exit_codes() {
+    backchannel()
+        .arg("--help")
+        .assert()
+        .code(0)
+        .stdout(predicate::str::contains("Exit codes:"))
+        .stdout(predicate::str::contains("1  at least one check FAILed"));
+}
+
+#[test]
+fn list_shows_scenarios_and_specs() {
+    backchannel()
+        .arg("list")
+        .assert()
+        .code(0)
+        .stdout(predicate::str::contains("roots/undeclared"))
+        .stdout(predicate::str::contains("scenario(s)"));
+    backchannel()
+        .args(["list", "--specs"])
+        .assert()
+        .code(0)
+        .stdout(predicate::str::contains("roots/unsupported-method-not-found"));
+}
+
+#[test]
+fn mock_rejects_a_bad_scenario_without_touching_stdout() {
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("bad.yaml");
+    std::fs::write(&file, "steps: []\n").unwrap();
+    backchannel()
+        .args(["mock", "--scenario"])
+        .arg(&file)
+        .assert()
+        .code(2)
+        .stdout("")
+        .stderr(predicate::str::contains("missing field `title`"));
+}
+
+#[test]
+fn mock_ends_the_session_itself_and_exits() {
+    // A client that initializes, then just waits: the mock must run its script,
+    // close stdout and exit without waiting for stdin to close.
+    let mut child = std::process::Command::new(env!("CARGO_BIN_EXE_backchannel"))
+        .current_dir(root())
+        .args(["mock", "--scenario", "scenarios/capabilities/none-declared.yaml"])
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    use std::io::{BufRead, Write};
+    let mut stdin = child.stdin.take().unwrap();
+    writeln!(stdin, r#"{{"jsonrpc":"2.0","id":1,"method":"initialize","params":{{"protocolVersion":"2025-06-18","capabilities":{{}},"clientInfo":{{"name":"t","version":"0"}}}}}}"#).unwrap();
+    writeln!(stdin, r#"{{"jsonrpc":"2.0","method":"notifications/initialized"}}"#).unwrap();
+    let lines: Vec<String> =
+        std::io::BufReader::new(child.stdout.take().unwrap()).lines().map(Result::unwrap).collect();
+    assert_eq!(lines.len(), 1, "only the initialize response: {lines:?}");
+    assert!(lines[0].contains(r#""protocolVersion":"2025-06-18""#));
+    let status = child.wait().unwrap();
+    assert!(status.success());
+    drop(stdin);
+}

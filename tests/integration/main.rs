@@ -1,0 +1,8 @@
+//! Workspace integration tests: the CLI, the broken-client fixtures, snapshots,
+//! and the scenario schema.
+
+mod cli;
+mod fixtures;
+mod schema;
+mod snapshots;
+mod support;
