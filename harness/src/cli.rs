@@ -77,7 +77,7 @@ pub fn main() -> ExitCode {
 }
 
 /// Expand scenario paths: directories are searched for `*.yaml`; no paths means `./scenarios`.
-pub(crate) fn scenario_files(paths: &[std::path::PathBuf]) -> Result<Vec<std::path::PathBuf>, String> {
+fn scenario_files(paths: &[std::path::PathBuf]) -> Result<Vec<std::path::PathBuf>, String> {
     let default = [std::path::PathBuf::from("scenarios")];
     let paths = if paths.is_empty() {
         if !default[0].is_dir() {
@@ -100,8 +100,20 @@ pub(crate) fn scenario_files(paths: &[std::path::PathBuf]) -> Result<Vec<std::pa
     Ok(files)
 }
 
+/// Find and compile the scenarios under `paths`, printing every error; `None`
+/// when anything failed (the caller exits 2).
+pub(crate) fn load_cases(paths: &[std::path::PathBuf]) -> Option<Vec<crate::scenario::Compiled>> {
+    match scenario_files(paths) {
+        Ok(files) => compile_all(&files),
+        Err(e) => {
+            eprintln!("error: {e}");
+            None
+        }
+    }
+}
+
 /// Compile every file, printing each error; `None` when any failed.
-pub(crate) fn compile_all(files: &[std::path::PathBuf]) -> Option<Vec<crate::scenario::Compiled>> {
+fn compile_all(files: &[std::path::PathBuf]) -> Option<Vec<crate::scenario::Compiled>> {
     let mut ok = Vec::new();
     let mut failed = false;
     for f in files {

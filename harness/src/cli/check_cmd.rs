@@ -4,7 +4,7 @@ use std::path::PathBuf;
 
 use clap::Args;
 
-use super::{EXIT_OK, EXIT_USAGE, compile_all, scenario_files};
+use super::{EXIT_OK, EXIT_USAGE, load_cases};
 
 #[derive(Debug, Args)]
 pub(crate) struct CheckArgs {
@@ -13,14 +13,7 @@ pub(crate) struct CheckArgs {
 }
 
 pub(crate) fn run(args: CheckArgs) -> u8 {
-    let files = match scenario_files(&args.paths) {
-        Ok(f) => f,
-        Err(e) => {
-            eprintln!("error: {e}");
-            return EXIT_USAGE;
-        }
-    };
-    match compile_all(&files) {
+    match load_cases(&args.paths) {
         Some(cases) => {
             for c in &cases {
                 println!("ok  {}  ({}, {} request(s))", c.id, c.path.display(), c.requests.len());

@@ -4,7 +4,7 @@ use std::path::PathBuf;
 
 use clap::Args;
 
-use super::{EXIT_OK, EXIT_USAGE, compile_all, scenario_files};
+use super::{EXIT_OK, EXIT_USAGE, load_cases};
 use crate::scenario::catalog;
 
 #[derive(Debug, Args)]
@@ -23,14 +23,7 @@ pub(crate) fn run(args: ListArgs) -> u8 {
         }
         return EXIT_OK;
     }
-    let files = match scenario_files(&args.paths) {
-        Ok(f) => f,
-        Err(e) => {
-            eprintln!("error: {e}");
-            return EXIT_USAGE;
-        }
-    };
-    let Some(cases) = compile_all(&files) else { return EXIT_USAGE };
+    let Some(cases) = load_cases(&args.paths) else { return EXIT_USAGE };
     for c in &cases {
         let methods: Vec<&str> = c.requests.iter().map(|r| r.method.as_str()).collect();
         println!("{:<36} {}  [{}]", c.id, c.scenario.title, methods.join(", "));

@@ -6,7 +6,7 @@ use std::time::Instant;
 
 use clap::Args;
 
-use super::{EXIT_FAIL, EXIT_OK, EXIT_USAGE, compile_all, scenario_files};
+use super::{EXIT_FAIL, EXIT_OK, EXIT_USAGE, load_cases};
 use crate::report::terminal::{Totals, write_case, write_summary};
 use crate::runner::{ClientSpec, RunConfig, run_case};
 
@@ -27,14 +27,7 @@ pub(crate) struct RunArgs {
 }
 
 pub(crate) fn run(args: RunArgs) -> u8 {
-    let files = match scenario_files(&args.paths) {
-        Ok(f) => f,
-        Err(e) => {
-            eprintln!("error: {e}");
-            return EXIT_USAGE;
-        }
-    };
-    let Some(cases) = compile_all(&files) else { return EXIT_USAGE };
+    let Some(cases) = load_cases(&args.paths) else { return EXIT_USAGE };
     let exe = match std::env::current_exe() {
         Ok(p) => p,
         Err(e) => {
