@@ -1,18 +1,22 @@
-//! One test per scenario file: `scenario::<path under scenarios/>`, run against the
-//! reference client under `--strict` grading. Files are found at run time, so a
-//! new scenario needs no rebuild. Filter as usual: `cargo test --test scenarios -- roots/`.
+//! One test per (scenario file, transport): `scenario::<id>::<transport>`, run
+//! against the reference client under `--strict` grading. Files are found at run
+//! time, so a new scenario needs no rebuild. Filter as usual:
+//! `cargo test --test scenarios -- roots/` or `-- ::http`.
 
 use std::path::{Path, PathBuf};
 
 use backchannel_harness::check::Verdict;
 use backchannel_harness::runner::{RunConfig, run_case};
-use backchannel_harness::scenario::compile_file;
+use backchannel_harness::scenario::model::Transport;
+use backchannel_harness::scenario::{Compiled, compile_file, discover};
+use libtest_mimic::{Arguments, Failed, Trial};
 
-fn scenario(path: &Path) -> datatest_stable::Result<()> {
-    let compiled = compile_file(path)?;
+fn run(compiled: &Compiled, transport: Transport) -> Result<(), Failed> {
     let cfg = RunConfig::reference(PathBuf::from(env!("CARGO_BIN_EXE_backchannel")));
     let rt = tokio::runtime::Builder::new_current_thread().enable_all().build()?;
-    let report = rt.block_on(run_case(&compiled, &cfg))?;
+    let report = rt
+        .block_on(run_case(compiled, transport, &cfg))
+        .map_err(|e| format!("{e}: {:?}", std::error::Error::source(&e)))?;
     let mut problems = Vec::new();
     for c in &report.checks {
         match c.verdict(true) {
@@ -26,19 +30,36 @@ fn scenario(path: &Path) -> datatest_stable::Result<()> {
         problems.push("no checks were evaluated".into());
     }
     if problems.is_empty() {
-        Ok(())
-    } else {
-        Err(format!(
-            "{} ({}):\n  {}\nclient stderr:\n  {}",
-            compiled.id,
-            report.client_status,
-            problems.join("\n  "),
-            report.stderr_tail.join("\n  ")
-        )
-        .into())
+        return Ok(());
     }
+    Err(format!(
+        "{} [{transport}] ({}):\n  {}\nclient stderr:\n  {}",
+        compiled.id,
+        report.client_status,
+        problems.join("\n  "),
+        report.stderr_tail.join("\n  ")
+    )
+    .into())
 }
 
-datatest_stable::harness! {
-    { test = scenario, root = "../scenarios", pattern = r"\.ya?ml$" },
+fn main() {
+    let args = Arguments::from_args();
+    let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("../scenarios");
+    let mut trials = Vec::new();
+    for path in discover(&root).expect("scenarios/ is readable") {
+        match compile_file(&path) {
+            Ok(compiled) => {
+                let compiled = std::sync::Arc::new(compiled);
+                for t in compiled.scenario.transports.clone() {
+                    let c = compiled.clone();
+                    trials.push(Trial::test(format!("scenario::{}::{t}", compiled.id), move || run(&c, t)));
+                }
+            }
+            Err(e) => {
+                let msg = e.to_string();
+                trials.push(Trial::test(format!("scenario::{}", path.display()), move || Err(msg.into())));
+            }
+        }
+    }
+    libtest_mimic::run(&args, trials).exit();
 }

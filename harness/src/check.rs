@@ -6,7 +6,8 @@
 //! - **protocol checks**, run in every case whatever the scenario says:
 //!   `session.initialize`, `session.initialized`, `wire.json-rpc`, `wire.id-echo`,
 //!   `wire.one-answer`, `client.exits` (the client does not hang once the server
-//!   ends the session), and `capabilities.honest` when a capability-gated request was sent;
+//!   ends the session), `capabilities.honest` when a capability-gated request was sent,
+//!   and over HTTP `http.session` and (2025-06-18+) `http.protocol-version`;
 //! - **scenario checks**, one per expectation in the file: `<step>.answered` (always,
 //!   per request), `<step>.error`, `<step>.error-code`, `<step>.error-message`,
 //!   `<step>.result`, `capabilities.absent`, `capabilities.present`,
@@ -15,6 +16,7 @@
 //! Ids are `<scenario id>:<check>`; they are stable, and baselines refer to them.
 
 mod capabilities;
+mod http;
 mod hygiene;
 pub mod model;
 mod protocol;
@@ -72,6 +74,7 @@ pub fn evaluate(input: &CaseInput<'_>) -> Vec<CheckResult> {
     };
     if started {
         protocol::wire_checks(&mut out, &session);
+        http::checks(&mut out, trace, &session);
         capabilities::honesty(&mut out, &session);
     } else {
         for check in ["wire.json-rpc", "wire.id-echo", "wire.one-answer"] {

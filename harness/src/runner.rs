@@ -1,7 +1,10 @@
-//! The runner: one case = one scenario against one client. It starts the client
-//! (which launches the mock over stdio), supervises it, then reads the mock's
-//! trace and the client's logs and evaluates the checks.
+//! The runner: one case = one scenario on one transport against one client. Over
+//! stdio the client launches the mock; over HTTP the runner starts the mock
+//! (`backchannel mock --http|--sse 127.0.0.1:0`) and hands the client its URL. The
+//! client is supervised; then the runner reads the mock's trace and the client's
+//! logs and evaluates the checks.
 
+pub mod mock;
 pub mod process;
 
 use std::path::{Path, PathBuf};
@@ -13,6 +16,7 @@ use tokio::process::Command;
 use crate::check::{self, CaseInput, CheckResult, ClientEnd, Verdict};
 use crate::logs::{self, AutoFormat, LogLine, Stream};
 use crate::scenario::Compiled;
+use crate::scenario::model::Transport;
 pub use process::{Supervised, describe_status, supervise};
 
 /// Extra time a client gets beyond the scenario's own timeout (start-up, shutdown).
@@ -58,6 +62,8 @@ impl RunConfig {
 pub struct CaseReport {
     /// Scenario id.
     pub scenario: String,
+    /// The transport it ran on.
+    pub transport: Transport,
     /// Scenario title.
     pub title: String,
     /// Every check's result.
@@ -88,6 +94,9 @@ pub enum RunError {
     /// A scratch directory could not be made.
     #[error("failed to create a scratch directory")]
     Scratch(#[source] std::io::Error),
+    /// The HTTP mock could not be started.
+    #[error("failed to start the mock server")]
+    Mock(#[from] mock::MockError),
     /// The client could not be started.
     #[error("failed to start the client `{program}`")]
     Spawn {
@@ -111,29 +120,52 @@ pub fn server_argv(exe: &Path, compiled: &Compiled, trace: &Path) -> Vec<String>
     ]
 }
 
+/// Where the client finds the server: it launches the mock (stdio) or connects to a URL.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Endpoint {
+    /// The mock's argv, for the client to launch.
+    Launch(Vec<String>),
+    /// The URL of a running HTTP mock.
+    Url(String),
+}
+
+/// How often the reference client pings an HTTP server to notice its end.
+const REFERENCE_PING_SECONDS: &str = "0.2";
+
 /// The client's command line for a case.
-pub fn client_command(cfg: &RunConfig, compiled: &Compiled, trace: &Path) -> Command {
+pub fn client_command(cfg: &RunConfig, compiled: &Compiled, endpoint: &Endpoint) -> Command {
     let plan = compiled.client_plan();
-    let server = server_argv(&cfg.exe, compiled, trace);
     let level = plan.log_level.map_or("info", |l| l.as_str());
     let mut cmd = match &cfg.client {
         ClientSpec::Reference => {
             let mut cmd = Command::new(&cfg.exe);
-            cmd.arg("client").arg("--stdio");
+            cmd.arg("client");
             for (uri, name) in &plan.roots {
                 cmd.arg("--root").arg(match name {
                     Some(n) => format!("{uri}={n}"),
                     None => uri.clone(),
                 });
             }
-            cmd.arg("--log-level").arg(level).arg("--").args(&server);
+            if let Some(tool) = &plan.call_tool {
+                cmd.arg("--call-tool").arg(tool);
+            }
+            cmd.arg("--log-level").arg(level);
+            match endpoint {
+                Endpoint::Launch(argv) => cmd.arg("--stdio").arg("--").args(argv),
+                Endpoint::Url(url) => cmd.arg("--url").arg(url).arg("--ping-interval").arg(REFERENCE_PING_SECONDS),
+            };
             cmd
         }
         ClientSpec::Command(argv) => {
             let mut cmd = Command::new(&argv[0]);
-            cmd.args(&argv[1..]).args(&server);
+            cmd.args(&argv[1..]);
+            match endpoint {
+                Endpoint::Launch(server) => cmd.args(server),
+                Endpoint::Url(url) => cmd.arg(url),
+            };
             let roots: Vec<&str> = plan.roots.iter().map(|(u, _)| u.as_str()).collect();
             cmd.env("BACKCHANNEL_CLIENT_ROOTS", roots.join(" ")).env("BACKCHANNEL_CLIENT_LOG_LEVEL", level);
+            cmd.env("BACKCHANNEL_CLIENT_CALL_TOOL", plan.call_tool.as_deref().unwrap_or_default());
             cmd
         }
     };
@@ -168,22 +200,36 @@ async fn last_record_is_end(trace: &Path) -> bool {
     tail.trim_end().rsplit('\n').next().is_some_and(|l| l.starts_with("{\"kind\":\"end\""))
 }
 
-/// Run one scenario against the configured client.
-pub async fn run_case(compiled: &Compiled, cfg: &RunConfig) -> Result<CaseReport, RunError> {
+/// Run one scenario on one transport against the configured client.
+pub async fn run_case(compiled: &Compiled, transport: Transport, cfg: &RunConfig) -> Result<CaseReport, RunError> {
     let started = Instant::now();
     let scratch = tempfile::Builder::new().prefix("backchannel-case-").tempdir().map_err(RunError::Scratch)?;
     let trace_path = scratch.path().join("trace.jsonl");
-    let cmd = client_command(cfg, compiled, &trace_path);
+    let (endpoint, mock) = match transport {
+        Transport::Stdio => (Endpoint::Launch(server_argv(&cfg.exe, compiled, &trace_path)), None),
+        Transport::Http | Transport::Sse => {
+            let mock = mock::MockProcess::start(&cfg.exe, compiled, transport, &trace_path).await?;
+            (Endpoint::Url(mock.url.clone()), Some(mock))
+        }
+    };
+    let server_names = match &endpoint {
+        // The reference client names a stdio server `stdio:<program>`.
+        Endpoint::Launch(argv) => vec![format!("stdio:{}", argv[0])],
+        Endpoint::Url(url) => vec![url.clone()],
+    };
+    let cmd = client_command(cfg, compiled, &endpoint);
     let program = cmd.as_std().get_program().to_string_lossy().into_owned();
-    let run = supervise(cmd, compiled.timeout + CASE_SLACK, session_ended(&trace_path), cfg.after_end)
-        .await
-        .map_err(|source| RunError::Spawn { program, source })?;
+    let run = supervise(cmd, compiled.timeout + CASE_SLACK, session_ended(&trace_path), cfg.after_end).await;
+    let mock_stderr = match mock {
+        // The client is done: the mock gets a moment to end its session and exit.
+        Some(m) => m.finish(process::LINGER).await,
+        None => Vec::new(),
+    };
+    let run = run.map_err(|source| RunError::Spawn { program, source })?;
     let trace = Trace::read(&trace_path).ok();
     let parser = AutoFormat::default();
     let mut lines = logs::parse(Stream::Stderr, &run.stderr, &parser);
     lines.extend(logs::parse(Stream::Stdout, &run.stdout, &parser));
-    // The reference client names a stdio server `stdio:<program>`.
-    let server_names = vec![format!("stdio:{}", cfg.exe.display())];
     let client_status = describe_status(run.status, run.timed_out);
     let client = ClientEnd { timed_out: run.timed_out, status: client_status.clone(), after_end: cfg.after_end };
     let checks = check::evaluate(&CaseInput {
@@ -194,7 +240,7 @@ pub async fn run_case(compiled: &Compiled, cfg: &RunConfig) -> Result<CaseReport
         client: &client,
     });
     if let Some(dir) = &cfg.keep {
-        keep_artifacts(dir, &compiled.id, &trace_path, &run);
+        keep_artifacts(dir, &format!("{}@{transport}", compiled.id), &trace_path, &run, &mock_stderr);
     }
     let stderr_tail = String::from_utf8_lossy(&run.stderr)
         .lines()
@@ -207,6 +253,7 @@ pub async fn run_case(compiled: &Compiled, cfg: &RunConfig) -> Result<CaseReport
         .collect();
     Ok(CaseReport {
         scenario: compiled.id.clone(),
+        transport,
         title: compiled.scenario.title.clone(),
         checks,
         duration: started.elapsed(),
@@ -217,7 +264,7 @@ pub async fn run_case(compiled: &Compiled, cfg: &RunConfig) -> Result<CaseReport
     })
 }
 
-fn keep_artifacts(dir: &Path, id: &str, trace: &Path, run: &Supervised) {
+fn keep_artifacts(dir: &Path, id: &str, trace: &Path, run: &Supervised, mock_stderr: &[u8]) {
     let case_dir = dir.join(id.replace('/', "__"));
     if std::fs::create_dir_all(&case_dir).is_err() {
         return;
@@ -225,4 +272,7 @@ fn keep_artifacts(dir: &Path, id: &str, trace: &Path, run: &Supervised) {
     let _ = std::fs::copy(trace, case_dir.join("trace.jsonl"));
     let _ = std::fs::write(case_dir.join("stderr.log"), &run.stderr);
     let _ = std::fs::write(case_dir.join("stdout.log"), &run.stdout);
+    if !mock_stderr.is_empty() {
+        let _ = std::fs::write(case_dir.join("mock-stderr.log"), mock_stderr);
+    }
 }

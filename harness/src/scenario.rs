@@ -8,7 +8,7 @@ pub mod load;
 pub mod model;
 
 pub use catalog::SpecRef;
-pub use compile::{ClientPlan, Compiled, ScriptedRequest, compile, compile_file, scenario_id};
+pub use compile::{ClientPlan, Compiled, ScriptedRequest, TRIGGER_TOOL, compile, compile_file, scenario_id};
 pub use load::{LoadError, load, parse, resolve_spec};
 pub use model::Scenario;
 

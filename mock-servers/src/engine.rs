@@ -1,48 +1,111 @@
 //! The session engine: one mock MCP session over any frame transport.
 //!
-//! The engine owns the [`TraceWriter`] (the tap every frame passes through), answers
-//! the client's requests (`initialize`, `ping`, `tools/*`), and runs the script's
-//! steps after `notifications/initialized`. A transport feeds it [`Inbound`] frames
-//! and gives it a [`Sink`] for outbound ones; framing and routing are the
-//! transport's business.
+//! The engine answers the client's requests (`initialize`, `ping`, `tools/*`) and
+//! runs the script's steps. A transport feeds it [`Inbound`] frames (already
+//! recorded in the trace: the transport is the tap) and gives it a [`Sink`] for
+//! [`Outgoing`] ones, each with a [`Route`] — which matters only over Streamable
+//! HTTP, where a reply belongs to the POST that carried its request and a
+//! server-initiated message goes either on the standalone GET stream or on the
+//! SSE stream of an in-flight client request.
 //!
 //! Lifecycle of a session:
 //! 1. `AwaitInitialize`: only `initialize` and `ping` are served; every other
 //!    request gets `-32601`, so a dual-era client's `server/discover` probe falls back.
 //! 2. `AwaitInitialized`: the client got its `InitializeResult`.
-//! 3. `Running`: steps run in order (sleeps and `wait: true` requests block).
-//! 4. `Draining`: all steps sent; wait for outstanding answers up to their deadlines.
-//! 5. `Grace`: a short wait for late frames, then the session ends (`script_done`).
+//! 3. `Ready`: initialized; the steps start now, or when the client calls the
+//!    trigger tool ([`Trigger::ToolCall`]).
+//! 4. `Running`: steps run in order (sleeps and `wait: true` requests block).
+//! 5. `Draining`: all steps sent; wait for outstanding answers up to their deadlines,
+//!    then answer the trigger `tools/call`, if any.
+//! 6. `Grace`: a short wait for late frames, then the session ends (`script_done`).
 //!
 //! It also ends when the client closes its side, or at the script's timeout.
 
 use std::future::Future;
 use std::io;
+use std::sync::{Arc, Mutex};
 
 use serde_json::{Value, json};
 use tokio::sync::mpsc;
 use tokio::time::{Instant, sleep_until};
 
 use crate::canary::Canary;
-use crate::script::{IdSpec, RequestStep, Script, Step};
-use crate::trace::{Direction, EndReason, FORMAT, Start, TraceWriter};
+use crate::script::{Delivery, IdSpec, RequestStep, Script, Step, Trigger};
+use crate::trace::{EndReason, FORMAT, Start, TraceWriter};
 use crate::wire::{Classified, Envelope, ErrorCode, classify, id_loosely_equal};
+
+/// The trace, shared by the engine (events) and the transport (frames, HTTP).
+pub type Tap = Arc<Mutex<TraceWriter>>;
+
+/// Share a trace writer.
+pub fn tap(writer: TraceWriter) -> Tap {
+    Arc::new(Mutex::new(writer))
+}
+
+/// Run `f` on the trace writer, logging (never propagating) a write failure.
+pub fn with_tap(tap: &Tap, f: impl FnOnce(&mut TraceWriter) -> io::Result<()>) {
+    let mut w = tap.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
+    if let Err(e) = f(&mut w) {
+        tracing::error!(error = %e, "failed to write the trace");
+    }
+}
+
+/// Which transport context carried a client frame.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Origin {
+    /// The HTTP exchange (POST) it came in, if any.
+    pub exchange: Option<u64>,
+}
+
+/// Where an outgoing frame must go.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Route {
+    /// The answer to client requests that arrived through this origin.
+    Reply(Origin),
+    /// A server-initiated message for the standalone stream (GET over Streamable HTTP).
+    Standalone,
+    /// A server-initiated message for the response stream of the in-flight request from this origin.
+    InRequest(Origin),
+}
+
+/// One outgoing frame.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Outgoing {
+    /// The frame, without a terminator.
+    pub bytes: Vec<u8>,
+    /// The script step that sent it.
+    pub step: Option<String>,
+    /// Where it goes.
+    pub route: Route,
+    /// For a reply: the ids of the client requests it answers.
+    pub answers: Vec<Value>,
+    /// For the `initialize` reply: the negotiated protocol version.
+    pub negotiated: Option<String>,
+}
 
 /// Where outbound frames go.
 pub trait Sink: Send {
-    /// Send one frame (without a terminator).
-    fn send(&mut self, frame: &[u8]) -> impl Future<Output = io::Result<()>> + Send;
+    /// Deliver one frame (recording it in the trace when it is actually written).
+    fn send(&mut self, msg: Outgoing) -> impl Future<Output = io::Result<()>> + Send;
+}
+
+impl<S: Sink> Sink for &mut S {
+    fn send(&mut self, msg: Outgoing) -> impl Future<Output = io::Result<()>> + Send {
+        (**self).send(msg)
+    }
 }
 
 /// What a transport hands the engine.
 #[derive(Debug)]
 pub enum Inbound {
-    /// One frame, without its terminator, and when it was read.
+    /// One frame, without its terminator (already in the trace).
     Frame {
         /// The bytes.
         bytes: Vec<u8>,
         /// When the transport read them.
         at: Instant,
+        /// What carried it.
+        origin: Origin,
     },
     /// A frame longer than the transport's limit was discarded.
     Oversized {
@@ -51,20 +114,15 @@ pub enum Inbound {
         /// When the transport finished skipping it.
         at: Instant,
     },
-    /// The client closed its side.
+    /// The client closed its side (stdin EOF, or DELETE of the HTTP session).
     Closed,
-}
-
-impl<S: Sink> Sink for &mut S {
-    fn send(&mut self, frame: &[u8]) -> impl Future<Output = io::Result<()>> + Send {
-        (**self).send(frame)
-    }
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 enum Phase {
     AwaitInitialize,
     AwaitInitialized,
+    Ready,
     Running,
     Draining,
     Grace,
@@ -101,7 +159,7 @@ struct Outstanding {
 #[derive(Debug)]
 pub struct Engine<S> {
     script: Script,
-    trace: TraceWriter,
+    tap: Tap,
     sink: S,
     phase: Phase,
     cursor: usize,
@@ -109,19 +167,15 @@ pub struct Engine<S> {
     next_auto_id: u64,
     timer: Option<Timer>,
     deadline: Instant,
+    /// The trigger `tools/call` in flight: its id and origin.
+    trigger_call: Option<(Value, Origin)>,
 }
 
 impl<S: Sink> Engine<S> {
     /// Start a session: expands the canary into the script and writes the trace's start record.
-    pub fn new(
-        mut script: Script,
-        canary: &Canary,
-        transport: &str,
-        mut trace: TraceWriter,
-        sink: S,
-    ) -> io::Result<Self> {
+    pub fn new(mut script: Script, canary: &Canary, transport: &str, tap: Tap, sink: S) -> io::Result<Self> {
         script.expand_canary(canary);
-        trace.start(Start {
+        tap.lock().unwrap_or_else(std::sync::PoisonError::into_inner).start(Start {
             format: FORMAT,
             scenario: script.scenario.clone(),
             transport: transport.to_owned(),
@@ -130,7 +184,7 @@ impl<S: Sink> Engine<S> {
         let deadline = Instant::now() + script.timeout;
         Ok(Self {
             script,
-            trace,
+            tap,
             sink,
             phase: Phase::AwaitInitialize,
             cursor: 0,
@@ -138,6 +192,7 @@ impl<S: Sink> Engine<S> {
             next_auto_id: 1,
             timer: None,
             deadline,
+            trigger_call: None,
         })
     }
 
@@ -147,9 +202,9 @@ impl<S: Sink> Engine<S> {
             let wake = self.timer.map_or(self.deadline, |t| t.at().min(self.deadline));
             let step = tokio::select! {
                 msg = inbound.recv() => match msg {
-                    Some(Inbound::Frame { bytes, at }) => self.on_frame(&bytes, at).await,
+                    Some(Inbound::Frame { bytes, origin, .. }) => self.on_frame(&bytes, origin).await,
                     Some(Inbound::Oversized { len, at }) => {
-                        let t_us = self.trace.now_us().saturating_sub(at.elapsed().as_micros() as u64);
+                        let t_us = self.tap.lock().unwrap_or_else(std::sync::PoisonError::into_inner).us_at(at.into_std());
                         self.event("frame_too_large", Some(json!({ "bytes": len, "t_us": t_us })));
                         Ok(())
                     }
@@ -162,64 +217,95 @@ impl<S: Sink> Engine<S> {
             }
         };
         self.note_unanswered();
-        let _ = self.trace.end(reason);
+        with_tap(&self.tap, |t| t.end(reason));
         reason
     }
 
-    async fn on_frame(&mut self, bytes: &[u8], at: Instant) -> Result<(), EndReason> {
-        self.trace_frame(Direction::ClientToServer, bytes, None, at);
+    async fn on_frame(&mut self, bytes: &[u8], origin: Origin) -> Result<(), EndReason> {
         let Ok(value) = serde_json::from_slice::<Value>(bytes) else {
-            return Ok(()); // recorded; the checks report it
+            return Ok(()); // recorded by the transport; the checks report it
         };
         let classified = classify(&value);
-        let replies = match classified.envelope {
+        let (replies, answers, negotiated): (Vec<Value>, Vec<Value>, Option<String>) = match classified.envelope {
             Envelope::Batch(parts) => {
                 let mut replies = Vec::new();
+                let mut answers = Vec::new();
+                let mut negotiated = None;
                 for part in parts {
-                    if let Some(r) = self.on_message(part)? {
-                        replies.push(r);
+                    if let Some((id, reply, n)) = self.on_message(part, origin) {
+                        answers.push(id);
+                        replies.push(reply);
+                        negotiated = negotiated.or(n);
                     }
                 }
                 // A batch of requests is answered with a batch (JSON-RPC 2.0 §6).
-                if replies.is_empty() { Vec::new() } else { vec![Value::Array(replies)] }
+                if replies.is_empty() {
+                    (Vec::new(), answers, negotiated)
+                } else {
+                    (vec![Value::Array(replies)], answers, negotiated)
+                }
             }
-            _ => self.on_message(classified)?.into_iter().collect(),
+            _ => match self.on_message(classified, origin) {
+                Some((id, reply, n)) => (vec![reply], vec![id], n),
+                None => (Vec::new(), Vec::new(), None),
+            },
         };
         for reply in replies {
-            self.send(&serde_json::to_vec(&reply).unwrap_or_default(), None).await?;
+            let bytes = serde_json::to_vec(&reply).unwrap_or_default();
+            self.emit(Outgoing {
+                bytes,
+                step: None,
+                route: Route::Reply(origin),
+                answers: answers.clone(),
+                negotiated: negotiated.clone(),
+            })
+            .await?;
         }
         self.advance().await
     }
 
-    /// Handle one message; returns the reply to send, if any.
-    fn on_message(&mut self, msg: Classified) -> Result<Option<Value>, EndReason> {
+    /// Handle one message; returns the id it answers, the reply, and the negotiated
+    /// version when it was `initialize`. A trigger `tools/call` is answered later.
+    fn on_message(&mut self, msg: Classified, origin: Origin) -> Option<(Value, Value, Option<String>)> {
         match msg.envelope {
-            Envelope::Request { id, method, params } => Ok(Some(self.on_request(id, &method, params.as_ref()))),
+            Envelope::Request { id, method, params } => self.on_request(id, &method, params.as_ref(), origin),
             Envelope::Notification { method, .. } => {
                 if method == "notifications/initialized" && self.phase == Phase::AwaitInitialized {
-                    self.phase = Phase::Running;
-                    self.event("script_started", None);
+                    self.phase = Phase::Ready;
+                    if self.script.trigger == Trigger::Initialized {
+                        self.start_script(None);
+                    }
                 }
-                Ok(None)
+                None
             }
-            Envelope::Result { id, .. } => {
+            Envelope::Result { id, .. } | Envelope::Error { id: Some(id), .. } => {
                 self.on_answer(&id);
-                Ok(None)
+                None
             }
-            Envelope::Error { id: Some(id), .. } => {
-                self.on_answer(&id);
-                Ok(None)
-            }
-            Envelope::Error { id: None, .. } | Envelope::Batch(_) | Envelope::Invalid => Ok(None),
+            Envelope::Error { id: None, .. } | Envelope::Batch(_) | Envelope::Invalid => None,
         }
     }
 
-    fn on_request(&mut self, id: Value, method: &str, params: Option<&Value>) -> Value {
+    fn start_script(&mut self, trigger_call: Option<(Value, Origin)>) {
+        self.phase = Phase::Running;
+        self.trigger_call = trigger_call;
+        self.event("script_started", None);
+    }
+
+    fn on_request(
+        &mut self,
+        id: Value,
+        method: &str,
+        params: Option<&Value>,
+        origin: Origin,
+    ) -> Option<(Value, Value, Option<String>)> {
+        let mut negotiated = None;
         let result = match (self.phase, method) {
             (_, "ping") => Ok(json!({})),
             (Phase::AwaitInitialize, "initialize") => {
                 let requested = params.and_then(|p| p.get("protocolVersion")).and_then(Value::as_str);
                 let version = self.script.negotiate(requested);
+                negotiated = Some(version.clone());
                 self.phase = Phase::AwaitInitialized;
                 Ok(json!({
                     "protocolVersion": version,
@@ -231,23 +317,30 @@ impl<S: Sink> Engine<S> {
                 Err((ErrorCode::METHOD_NOT_FOUND, format!("{method} is not available before initialize")))
             }
             (_, "initialize") => Err((ErrorCode::INVALID_REQUEST, "already initialized".to_owned())),
-            (_, "tools/list") => Ok(json!({ "tools": self.script.server.tools })),
-            (_, "tools/call") => {
+            (_, "tools/list") => Ok(json!({ "tools": self.script.tools() })),
+            (phase, "tools/call") => {
                 let name = params.and_then(|p| p.get("name")).and_then(Value::as_str).unwrap_or_default();
-                if self.script.server.tools.iter().any(|t| t.get("name").and_then(Value::as_str) == Some(name)) {
-                    Ok(json!({ "content": [{ "type": "text", "text": "ok" }], "isError": false }))
+                let is_trigger = matches!(&self.script.trigger, Trigger::ToolCall { tool } if tool == name);
+                if is_trigger && phase == Phase::Ready {
+                    self.start_script(Some((id, origin)));
+                    return None;
+                }
+                if is_trigger || self.script.tools().iter().any(|t| t.get("name").and_then(Value::as_str) == Some(name))
+                {
+                    Ok(tool_result("ok"))
                 } else {
                     Err((ErrorCode::INVALID_PARAMS, format!("unknown tool: {name}")))
                 }
             }
             _ => Err((ErrorCode::METHOD_NOT_FOUND, format!("method not found: {method}"))),
         };
-        match result {
+        let reply = match result {
             Ok(result) => json!({ "jsonrpc": "2.0", "id": id, "result": result }),
             Err((code, message)) => {
                 json!({ "jsonrpc": "2.0", "id": id, "error": { "code": code.0, "message": message } })
             }
-        }
+        };
+        Some((id, reply, negotiated))
     }
 
     fn on_answer(&mut self, id: &Value) {
@@ -257,9 +350,6 @@ impl<S: Sink> Engine<S> {
         }
         if matches!(self.timer, Some(Timer::AwaitAnswer(_))) && self.outstanding.last().is_some_and(|o| o.answered) {
             self.timer = None;
-        }
-        if self.phase == Phase::Draining && self.outstanding.iter().all(|o| o.answered) {
-            self.start_grace();
         }
     }
 
@@ -274,17 +364,17 @@ impl<S: Sink> Engine<S> {
                 self.timer = None;
                 self.advance().await
             }
-            Some(Timer::Drain(t)) if now >= t => {
-                self.start_grace();
-                Ok(())
-            }
+            Some(Timer::Drain(t)) if now >= t => self.finish_script().await,
             Some(Timer::Grace(t)) if now >= t => Err(EndReason::ScriptDone),
             _ => Ok(()),
         }
     }
 
-    /// Run steps until one blocks or the script is done.
+    /// Run steps until one blocks or the script is done; then drain.
     async fn advance(&mut self) -> Result<(), EndReason> {
+        if self.phase == Phase::Draining && self.outstanding.iter().all(|o| o.answered) {
+            return self.finish_script().await;
+        }
         if self.phase != Phase::Running || self.timer.is_some() {
             return Ok(());
         }
@@ -296,14 +386,18 @@ impl<S: Sink> Engine<S> {
                         return Ok(());
                     }
                 }
-                Step::Notification { name, method, params } => {
+                Step::Notification { name, method, params, delivery } => {
                     let mut msg = json!({ "jsonrpc": "2.0", "method": method });
                     if let Some(p) = params {
                         msg["params"] = p;
                     }
-                    self.send(&serde_json::to_vec(&msg).unwrap_or_default(), Some(&name)).await?;
+                    let route = self.server_route(delivery);
+                    self.emit(server_msg(serde_json::to_vec(&msg).unwrap_or_default(), name, route)).await?;
                 }
-                Step::Raw { name, line } => self.send(line.as_bytes(), Some(&name)).await?,
+                Step::Raw { name, line, delivery } => {
+                    let route = self.server_route(delivery);
+                    self.emit(server_msg(line.into_bytes(), name, route)).await?;
+                }
                 Step::Sleep(d) => {
                     self.timer = Some(Timer::Sleep(Instant::now() + d));
                     return Ok(());
@@ -313,10 +407,32 @@ impl<S: Sink> Engine<S> {
         self.phase = Phase::Draining;
         self.event("script_done", None);
         match self.outstanding.iter().filter(|o| !o.answered).map(|o| o.deadline).max() {
-            Some(t) => self.timer = Some(Timer::Drain(t)),
-            None => self.start_grace(),
+            Some(t) => {
+                self.timer = Some(Timer::Drain(t));
+                Ok(())
+            }
+            None => self.finish_script().await,
         }
+    }
+
+    /// All answers are in (or late): answer the trigger call, then the grace period.
+    async fn finish_script(&mut self) -> Result<(), EndReason> {
+        if let Some((id, origin)) = self.trigger_call.take() {
+            let reply = json!({ "jsonrpc": "2.0", "id": id, "result": tool_result("backchannel: the scenario's steps are done") });
+            let bytes = serde_json::to_vec(&reply).unwrap_or_default();
+            self.emit(Outgoing { bytes, step: None, route: Route::Reply(origin), answers: vec![id], negotiated: None })
+                .await?;
+        }
+        self.phase = Phase::Grace;
+        self.timer = Some(Timer::Grace(Instant::now() + self.script.grace));
         Ok(())
+    }
+
+    fn server_route(&self, delivery: Option<Delivery>) -> Route {
+        match (delivery.unwrap_or(self.script.delivery), &self.trigger_call) {
+            (Delivery::RequestStream, Some((_, origin))) => Route::InRequest(*origin),
+            _ => Route::Standalone,
+        }
     }
 
     /// Send a scripted request; returns whether the script now blocks on its answer.
@@ -336,18 +452,14 @@ impl<S: Sink> Engine<S> {
             line.push_str(&p.to_string());
         }
         line.push('}');
-        self.send(line.as_bytes(), Some(&r.name)).await?;
+        let route = self.server_route(r.delivery);
+        self.emit(server_msg(line.into_bytes(), r.name.clone(), route)).await?;
         let deadline = Instant::now() + r.answer_within;
         self.outstanding.push(Outstanding { id, deadline, answered: false });
         if r.wait {
             self.timer = Some(Timer::AwaitAnswer(deadline));
         }
         Ok(r.wait)
-    }
-
-    fn start_grace(&mut self) {
-        self.phase = Phase::Grace;
-        self.timer = Some(Timer::Grace(Instant::now() + self.script.grace));
     }
 
     fn note_unanswered(&mut self) {
@@ -357,22 +469,21 @@ impl<S: Sink> Engine<S> {
         }
     }
 
-    async fn send(&mut self, frame: &[u8], step: Option<&str>) -> Result<(), EndReason> {
-        self.trace_frame(Direction::ServerToClient, frame, step, Instant::now());
-        self.sink.send(frame).await.map_err(|_| EndReason::WriteFailed)
-    }
-
-    fn trace_frame(&mut self, dir: Direction, bytes: &[u8], step: Option<&str>, at: Instant) {
-        if let Err(e) = self.trace.frame(dir, bytes, step, at.into_std()) {
-            tracing::error!(error = %e, "failed to write the trace");
-        }
+    async fn emit(&mut self, msg: Outgoing) -> Result<(), EndReason> {
+        self.sink.send(msg).await.map_err(|_| EndReason::WriteFailed)
     }
 
     fn event(&mut self, event: &str, detail: Option<Value>) {
-        if let Err(e) = self.trace.event(event, detail) {
-            tracing::error!(error = %e, "failed to write the trace");
-        }
+        with_tap(&self.tap, |t| t.event(event, detail));
     }
+}
+
+fn server_msg(bytes: Vec<u8>, step: String, route: Route) -> Outgoing {
+    Outgoing { bytes, step: Some(step), route, answers: Vec::new(), negotiated: None }
+}
+
+fn tool_result(text: &str) -> Value {
+    json!({ "content": [{ "type": "text", "text": text }], "isError": false })
 }
 
 #[cfg(test)]
@@ -393,6 +504,8 @@ mod tests {
             steps,
             timeout: Duration::from_millis(timeout_ms),
             grace: Duration::from_millis(20),
+            trigger: Trigger::Initialized,
+            delivery: Delivery::GetStream,
         }
     }
 
@@ -404,6 +517,7 @@ mod tests {
             params: None,
             wait,
             answer_within: Duration::from_millis(500),
+            delivery: None,
         })
     }
 

@@ -25,10 +25,12 @@
 //!     server: ServerSettings::default(),
 //!     steps: vec![Step::Request(RequestStep {
 //!         name: "ping".into(), id: IdSpec::Auto, method: "ping".into(), params: None,
-//!         wait: true, answer_within: Duration::from_secs(1),
+//!         wait: true, answer_within: Duration::from_secs(1), delivery: None,
 //!     })],
 //!     timeout: Duration::from_secs(5),
 //!     grace: Duration::from_millis(10),
+//!     trigger: Trigger::Initialized,
+//!     delivery: Delivery::GetStream,
 //! };
 //! let (client, server) = tokio::io::duplex(4096);
 //! let (server_r, server_w) = tokio::io::split(server);

@@ -29,6 +29,35 @@ pub struct Script {
     pub timeout: Duration,
     /// After the last step and its answers, wait this long for late frames.
     pub grace: Duration,
+    /// When the steps start.
+    pub trigger: Trigger,
+    /// Where server-initiated messages go over Streamable HTTP, unless a step says otherwise.
+    pub delivery: Delivery,
+}
+
+/// When a script's steps start.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub enum Trigger {
+    /// Right after the client's `notifications/initialized`.
+    #[default]
+    Initialized,
+    /// When the client calls this tool (listed by `tools/list`); the steps run
+    /// while that `tools/call` is in flight, and its result is sent after them.
+    ToolCall {
+        /// The tool's name.
+        tool: String,
+    },
+}
+
+/// Where a server-initiated message travels over Streamable HTTP (stdio and the
+/// legacy HTTP+SSE transport have one stream; there it makes no difference).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum Delivery {
+    /// The standalone SSE stream the client opens with GET.
+    #[default]
+    GetStream,
+    /// The SSE response stream of the client's in-flight `tools/call` (the trigger).
+    RequestStream,
 }
 
 /// How the mock server presents itself in `initialize`.
@@ -68,6 +97,8 @@ pub enum Step {
         method: String,
         /// The params, when any.
         params: Option<Value>,
+        /// Where it goes over Streamable HTTP (default: the script's).
+        delivery: Option<Delivery>,
     },
     /// Send one line exactly as given (malformed input on purpose).
     Raw {
@@ -75,6 +106,8 @@ pub enum Step {
         name: String,
         /// The line, without its terminator.
         line: String,
+        /// Where it goes over Streamable HTTP (default: the script's).
+        delivery: Option<Delivery>,
     },
     /// Do nothing for a while.
     Sleep(Duration),
@@ -95,6 +128,8 @@ pub struct RequestStep {
     pub wait: bool,
     /// How long the mock keeps waiting for the answer.
     pub answer_within: Duration,
+    /// Where it goes over Streamable HTTP (default: the script's).
+    pub delivery: Option<Delivery>,
 }
 
 /// The id of a scripted request.
@@ -132,6 +167,19 @@ impl Script {
         }
     }
 
+    /// The tools `tools/list` returns: the configured ones, plus the trigger tool.
+    pub fn tools(&self) -> Vec<Value> {
+        let mut tools = self.server.tools.clone();
+        if let Trigger::ToolCall { tool } = &self.trigger {
+            tools.push(serde_json::json!({
+                "name": tool,
+                "description": "Runs the backchannel scenario: while this call is in flight the server sends its requests.",
+                "inputSchema": { "type": "object", "properties": {} },
+            }));
+        }
+        tools
+    }
+
     /// The protocol version to answer `initialize` with, given what the client asked for.
     ///
     /// Lifecycle (2025-11-25 `basic/lifecycle.mdx:165-175`): a server that supports the
@@ -159,6 +207,8 @@ mod tests {
             steps: vec![],
             timeout: Duration::from_secs(1),
             grace: Duration::ZERO,
+            trigger: Trigger::Initialized,
+            delivery: Delivery::GetStream,
         }
     }
 

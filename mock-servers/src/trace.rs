@@ -9,6 +9,13 @@
 //!   `raw` is the line exactly as read or written (invalid UTF-8 replaced, then
 //!   `lossy_utf8: true`); `json` is the parsed value, or `parse_error` says why
 //!   there is none. Frames the script sent carry `step` (the step's name).
+//!   Over HTTP a frame also carries `http: {"exchange":N,"stream":…}`: the HTTP exchange
+//!   that carried it and the stream kind (`post_body`, `post_json`, `post_sse`,
+//!   `get_sse`, `legacy_sse`).
+//! - `{"kind":"http","exchange":N,"t_us":T,"method":"POST","path":"/mcp","status":202,…}` —
+//!   one HTTP request the mock received, with the headers the checks need
+//!   (`session`, `protocol_version`, `origin`, `accept`), the status it answered and,
+//!   for a rejected request, why (`note`). Written when the status is decided.
 //! - `{"kind":"event","t_us":T,"event":…,"detail":…}` — something the mock did or saw
 //!   that is not a frame (script started, step skipped, timeout hit).
 //! - `{"kind":"end","t_us":T,"reason":…}` — last line, when the session ended cleanly.
@@ -47,6 +54,8 @@ pub enum Record {
     Start(Start),
     /// A frame on the wire.
     Frame(Frame),
+    /// One HTTP request and the status it got.
+    Http(HttpExchange),
     /// A non-frame event.
     Event(Event),
     /// The last record of a session that ended in an orderly way.
@@ -89,6 +98,80 @@ pub struct Frame {
     /// The raw bytes were not valid UTF-8 and were replaced lossily.
     #[serde(default, skip_serializing_if = "std::ops::Not::not")]
     pub lossy_utf8: bool,
+    /// Over HTTP: the exchange and stream that carried the frame.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub http: Option<HttpRef>,
+}
+
+/// Where an HTTP-borne frame travelled.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub struct HttpRef {
+    /// The exchange number (see [`HttpExchange::exchange`]).
+    pub exchange: u64,
+    /// Which part of the exchange.
+    pub stream: HttpStream,
+}
+
+/// The stream kinds of the HTTP transports.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum HttpStream {
+    /// The body of a client POST (client → server).
+    PostBody,
+    /// A JSON response body to a POST.
+    PostJson,
+    /// The SSE response stream of a POST.
+    PostSse,
+    /// The standalone SSE stream of a GET (Streamable HTTP).
+    GetSse,
+    /// The event stream of the legacy HTTP+SSE transport.
+    LegacySse,
+}
+
+impl std::fmt::Display for HttpStream {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(match self {
+            Self::PostBody => "POST body",
+            Self::PostJson => "POST JSON response",
+            Self::PostSse => "POST SSE stream",
+            Self::GetSse => "GET SSE stream",
+            Self::LegacySse => "HTTP+SSE event stream",
+        })
+    }
+}
+
+/// One HTTP request the mock received.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct HttpExchange {
+    /// 1-based exchange counter.
+    pub exchange: u64,
+    /// Microseconds since the start record, when the request arrived.
+    pub t_us: u64,
+    /// `GET`, `POST`, `DELETE`.
+    pub method: String,
+    /// Path and query.
+    pub path: String,
+    /// The status the mock answered.
+    pub status: u16,
+    /// The `MCP-Session-Id` header sent.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub session: Option<String>,
+    /// The `MCP-Protocol-Version` header sent.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub protocol_version: Option<String>,
+    /// The `Origin` header sent.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub origin: Option<String>,
+    /// The `Accept` header sent.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub accept: Option<String>,
+    /// Why the request was rejected, or what it opened.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub note: Option<String>,
+    /// The session id the server issued in this exchange (the `initialize` POST, or
+    /// the legacy `GET /sse` whose endpoint names it).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub issued_session: Option<String>,
 }
 
 /// A non-frame event.
@@ -170,6 +253,18 @@ impl TraceWriter {
 
     /// Record a frame seen at `at`. `bytes` is the frame without its terminator.
     pub fn frame(&mut self, dir: Direction, bytes: &[u8], step: Option<&str>, at: Instant) -> io::Result<()> {
+        self.frame_via(dir, bytes, step, at, None)
+    }
+
+    /// Record a frame that travelled over HTTP.
+    pub fn frame_via(
+        &mut self,
+        dir: Direction,
+        bytes: &[u8],
+        step: Option<&str>,
+        at: Instant,
+        http: Option<HttpRef>,
+    ) -> io::Result<()> {
         self.seq += 1;
         let (raw, lossy_utf8) = match std::str::from_utf8(bytes) {
             Ok(s) => (s.to_owned(), false),
@@ -181,8 +276,18 @@ impl TraceWriter {
         };
         let t_us = u64::try_from(at.saturating_duration_since(self.clock).as_micros()).unwrap_or(u64::MAX);
         let frame =
-            Frame { seq: self.seq, t_us, dir, raw, json, parse_error, step: step.map(str::to_owned), lossy_utf8 };
+            Frame { seq: self.seq, t_us, dir, raw, json, parse_error, step: step.map(str::to_owned), lossy_utf8, http };
         self.write(&Record::Frame(frame))
+    }
+
+    /// Microseconds since the start record at `at`.
+    pub fn us_at(&self, at: Instant) -> u64 {
+        u64::try_from(at.saturating_duration_since(self.clock).as_micros()).unwrap_or(u64::MAX)
+    }
+
+    /// Record an HTTP exchange.
+    pub fn http(&mut self, exchange: HttpExchange) -> io::Result<()> {
+        self.write(&Record::Http(exchange))
     }
 
     /// Record an event.
@@ -248,6 +353,14 @@ impl Trace {
     pub fn frames(&self) -> impl Iterator<Item = &Frame> {
         self.records.iter().filter_map(|r| match r {
             Record::Frame(f) => Some(f),
+            _ => None,
+        })
+    }
+
+    /// All HTTP exchanges, in order of their status decision.
+    pub fn http_exchanges(&self) -> impl Iterator<Item = &HttpExchange> {
+        self.records.iter().filter_map(|r| match r {
+            Record::Http(h) => Some(h),
             _ => None,
         })
     }

@@ -1,6 +1,11 @@
 //! Transports: how frames reach the engine and leave it.
 
+pub mod http;
+mod http_common;
+pub mod sse;
 pub mod stdio;
+
+pub use http_common::origin_allowed;
 
 use tokio::io::{AsyncBufRead, AsyncBufReadExt};
 

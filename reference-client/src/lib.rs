@@ -33,7 +33,8 @@
 mod config;
 mod connect;
 mod handler;
+pub mod legacy_sse;
 
 pub use config::{CLIENT_NAME, Config, PROTOCOL_VERSION, RootEntry, ServerLabel, redact_url};
-pub use connect::{ClientError, SessionEnd, run_stdio, serve};
+pub use connect::{ClientError, SessionEnd, SessionOptions, run_stdio, run_url, serve};
 pub use handler::{InterceptingClient, Refusal, capability_for, loggable};

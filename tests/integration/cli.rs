@@ -23,7 +23,7 @@ fn run_passes_the_builtin_suite_against_the_reference_client() {
 #[test]
 fn run_exits_1_naming_the_failed_check() {
     backchannel()
-        .args(["run", "scenarios/sampling/undeclared.yaml", "--client-cmd", &broken("result")])
+        .args(["run", "--transport", "stdio", "scenarios/sampling/undeclared.yaml", "--client-cmd", &broken("result")])
         .assert()
         .code(1)
         .stdout(predicate::str::contains("FAIL  capabilities.honest"))
@@ -32,7 +32,7 @@ fn run_exits_1_naming_the_failed_check() {
 
 #[test]
 fn should_violations_warn_and_fail_under_strict() {
-    let args = ["run", "scenarios/sampling/undeclared.yaml", "--client-cmd"];
+    let args = ["run", "--transport", "stdio", "scenarios/sampling/undeclared.yaml", "--client-cmd"];
     backchannel()
         .args(args)
         .arg(broken("minus-32600"))
@@ -138,4 +138,66 @@ fn mock_ends_the_session_itself_and_exits() {
     let status = child.wait().unwrap();
     assert!(status.success());
     drop(stdin);
+}
+
+/// Start `backchannel mock` with `args`, return the child and the URL it announced.
+fn start_mock(args: &[&str]) -> (std::process::Child, String) {
+    use std::io::BufRead;
+    let mut child = std::process::Command::new(env!("CARGO_BIN_EXE_backchannel"))
+        .current_dir(root())
+        .args(["mock", "--scenario", "scenarios/capabilities/none-declared.yaml"])
+        .args(args)
+        .stdout(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut line = String::new();
+    std::io::BufReader::new(child.stdout.take().unwrap()).read_line(&mut line).unwrap();
+    let v: serde_json::Value = serde_json::from_str(&line).unwrap();
+    assert_eq!(v["event"], "listening");
+    (child, v["url"].as_str().unwrap().to_owned())
+}
+
+#[test]
+fn http_mock_binds_loopback_and_refuses_foreign_origins() {
+    for flag in ["--http", "--sse"] {
+        let (mut child, url) = start_mock(&[flag]);
+        assert!(url.starts_with("http://127.0.0.1:"), "{flag} bound {url}");
+        assert!(!url.ends_with(":0/mcp") && !url.ends_with(":0/sse"), "the port is ephemeral and real: {url}");
+        let rt = tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap();
+        rt.block_on(async {
+            let http = reqwest::Client::new();
+            let init = r#"{"jsonrpc":"2.0","id":0,"method":"initialize","params":{"protocolVersion":"2025-11-25","capabilities":{},"clientInfo":{"name":"t","version":"0"}}}"#;
+            let foreign = if flag == "--http" { http.post(&url).body(init) } else { http.get(&url) };
+            let r = foreign.header("origin", "http://evil.example").header("content-type", "application/json").send().await.unwrap();
+            assert_eq!(r.status(), 403, "{flag}: a foreign Origin gets 403");
+            if flag == "--http" {
+                let r = http
+                    .post(&url)
+                    .header("origin", "http://localhost:1234")
+                    .header("content-type", "application/json")
+                    .header("accept", "application/json, text/event-stream")
+                    .body(init)
+                    .send()
+                    .await
+                    .unwrap();
+                assert_eq!(r.status(), 200, "a loopback Origin is fine");
+                let session = r.headers().get("mcp-session-id").unwrap().to_str().unwrap().to_owned();
+                assert_eq!(session.len(), 32, "128 random bits, hex");
+                assert!(session.chars().all(|c| c.is_ascii_hexdigit()));
+                let r = http.post(&url).header("content-type", "application/json").body(r#"{"jsonrpc":"2.0","method":"notifications/initialized"}"#).send().await.unwrap();
+                assert_eq!(r.status(), 400, "no session header");
+                let r = http
+                    .post(&url)
+                    .header("mcp-session-id", "0123456789abcdef0123456789abcdef")
+                    .header("content-type", "application/json")
+                    .body(r#"{"jsonrpc":"2.0","method":"notifications/initialized"}"#)
+                    .send()
+                    .await
+                    .unwrap();
+                assert_eq!(r.status(), 404, "unknown session");
+            }
+        });
+        let _ = child.kill();
+        let _ = child.wait();
+    }
 }

@@ -1,9 +1,15 @@
 //! Every check can fail: each mode of the deliberately broken client
-//! (`tests/fixtures/broken_client.rs`) has one bug, and running the built-in
-//! scenarios against it must produce exactly the FAILs and WARNs that bug
-//! explains — the right checks, and no unrelated one. Mode `good` is the control:
-//! the same client without a bug passes everything, so the failures below are
-//! the bugs' and not the fixture's.
+//! (`tests/fixtures/broken_client.rs`) has one bug, and running the scenarios
+//! against it must produce exactly the FAILs and WARNs that bug explains — the
+//! right checks, and no unrelated one. Mode `good` is the control: the same client
+//! without a bug passes everything, so the failures are the bugs' and not the
+//! fixture's.
+//!
+//! The expected verdicts are derived from each scenario's *declared* structure
+//! (its requests, their expectations and severities, its log and capability
+//! expectations) by a rule per bug — "a client that never answers fails every
+//! request's `.answered` and nothing else" — so new scenarios are covered without
+//! new tables, and no expectation is read off the checks' own output.
 
 use std::collections::BTreeSet;
 use std::path::PathBuf;
@@ -12,156 +18,229 @@ use std::time::Duration;
 
 use backchannel_harness::check::Verdict;
 use backchannel_harness::runner::{ClientSpec, RunConfig, run_case};
-use backchannel_harness::scenario::compile_file;
+use backchannel_harness::scenario::model::{DeliveryKind, Severity, Transport};
+use backchannel_harness::scenario::{Compiled, ScriptedRequest, compile_file};
 
 use crate::support::{builtin_scenarios, exe, root};
 
-const N: &str = "capabilities/none-declared";
-const EF: &str = "elicitation/form-undeclared";
-const EU: &str = "elicitation/url-undeclared";
-const I: &str = "ids/integer-and-string";
-const PD: &str = "logs/params-at-debug";
-const W: &str = "logs/warning-without-params";
-const P: &str = "ping/empty-result";
-const U: &str = "protocol/unknown-method";
-const RC: &str = "roots/configured";
-const RU: &str = "roots/undeclared";
-const SU: &str = "sampling/undeclared";
-const ALL: [&str; 11] = [N, EF, EU, I, PD, W, P, U, RC, RU, SU];
-/// Scenarios that send at least one request.
-const WITH_REQUESTS: [&str; 10] = [EF, EU, I, PD, W, P, U, RC, RU, SU];
-
 type Found = BTreeSet<(String, Verdict)>;
 
-fn set(items: &[(&str, &str, Verdict)]) -> Found {
-    items.iter().map(|(s, c, v)| (format!("{s}:{c}"), *v)).collect()
+fn verdict(s: Severity) -> Verdict {
+    match s {
+        Severity::Must => Verdict::Fail,
+        Severity::Should => Verdict::Warn,
+    }
 }
 
-fn each(scenarios: &[&str], check: &str, v: Verdict) -> Found {
-    scenarios.iter().map(|s| (format!("{s}:{check}"), v)).collect()
+/// Which requests the fixture refuses (answers with an error): all but `ping` and,
+/// when the scenario gives it roots, `roots/list`.
+fn refused(c: &Compiled, r: &ScriptedRequest) -> bool {
+    let roots_served = r.method == "roots/list" && !c.scenario.client.roots.is_empty();
+    r.method != "ping" && !roots_served
 }
 
-/// Every request's `.answered` in the built-in scenarios.
-fn every_answered() -> Found {
-    set(&[
-        (EF, "elicitation/create.answered", Verdict::Fail),
-        (EU, "elicitation/create.answered", Verdict::Fail),
-        (I, "integer.answered", Verdict::Fail),
-        (I, "zero.answered", Verdict::Fail),
-        (I, "string.answered", Verdict::Fail),
-        (I, "numeric-string.answered", Verdict::Fail),
-        (PD, "sampling/createMessage.answered", Verdict::Fail),
-        (W, "sampling-everywhere.answered", Verdict::Fail),
-        (W, "sampling-minimal.answered", Verdict::Fail),
-        (W, "elicitation-everywhere.answered", Verdict::Fail),
-        (P, "ping.answered", Verdict::Fail),
-        (P, "ping#2.answered", Verdict::Fail),
-        (U, "backchannel/no-such-method.answered", Verdict::Fail),
-        (RC, "roots/list.answered", Verdict::Fail),
-        (RU, "roots/list.answered", Verdict::Fail),
-        (SU, "sampling/createMessage.answered", Verdict::Fail),
-    ])
+fn gated(method: &str) -> bool {
+    matches!(method, "sampling/createMessage" | "elicitation/create" | "roots/list")
 }
 
-struct Case {
-    mode: &'static str,
-    scenarios: Vec<PathBuf>,
-    /// Every FAIL/WARN that must appear.
+struct Expect {
     required: Found,
-    /// FAIL/WARNs that may also appear (only where the bug makes timing matter).
+    /// Also acceptable (only where the bug makes timing matter).
     allowed: Found,
 }
 
-fn builtin(mode: &'static str, required: Found) -> Case {
-    Case { mode, scenarios: builtin_scenarios(), required, allowed: Found::new() }
+/// The verdicts mode `mode` must produce on scenario `c` over `t`.
+fn expected(mode: &str, c: &Compiled, t: Transport) -> Expect {
+    let id = |check: &str| format!("{}:{check}", c.id);
+    let mut req = Found::new();
+    let mut allowed = Found::new();
+    let reqs = &c.requests;
+    let any_requests = !reqs.is_empty();
+    let logs = &c.scenario.expect.logs;
+    let every_answered =
+        || reqs.iter().map(|r| (id(&format!("{}.answered", r.name)), Verdict::Fail)).collect::<Found>();
+    match mode {
+        "good" => {}
+        "minus-32600" => {
+            for r in reqs.iter().filter(|r| refused(c, r)) {
+                if let Some(g) = &r.expect.error_code {
+                    req.insert((id(&format!("{}.error-code", r.name)), verdict(g.severity)));
+                }
+            }
+        }
+        "result" => {
+            for r in reqs.iter().filter(|r| refused(c, r)) {
+                if let Some(g) = &r.expect.error {
+                    req.insert((id(&format!("{}.error", r.name)), verdict(g.severity)));
+                }
+            }
+            if reqs.iter().any(|r| refused(c, r) && gated(&r.method)) {
+                req.insert((id("capabilities.honest"), Verdict::Fail));
+            }
+        }
+        "silent" => req = every_answered(),
+        "wrong-id" if any_requests => {
+            req.insert((id("wire.id-echo"), Verdict::Fail));
+        }
+        "double-answer" if any_requests => {
+            req.insert((id("wire.one-answer"), Verdict::Fail));
+        }
+        "leak" => {
+            let canary_refused = reqs
+                .iter()
+                .any(|r| refused(c, r) && r.params.as_ref().is_some_and(|p| p.to_string().contains("{{canary}}")));
+            if let (Some(g), true) = (&logs.no_canary_at_warning, canary_refused) {
+                req.insert((id("logs.no-canary-at-warning"), verdict(g.severity)));
+            }
+        }
+        "declare-sampling" => {
+            if let Some(list) = &c.scenario.expect.capabilities.absent
+                && list.names.iter().any(|n| n == "sampling")
+            {
+                req.insert((id("capabilities.absent"), verdict(list.severity)));
+            }
+            if reqs.iter().any(|r| r.method == "sampling/createMessage") {
+                req.insert((id("capabilities.honest"), Verdict::Fail));
+            }
+        }
+        "crash" => {
+            // It dies on the first request: that one is unanswered; whether the mock
+            // got the later ones out before the pipe closed is a race.
+            if let Some(first) = reqs.first() {
+                req.insert((id(&format!("{}.answered", first.name)), Verdict::Fail));
+            }
+            allowed = every_answered();
+            if let Some(g) = &logs.warning_per_request {
+                allowed.insert((id("logs.warning-per-request"), verdict(g.severity)));
+            }
+        }
+        "hang" => {
+            req.insert((id("client.exits"), Verdict::Fail));
+        }
+        "quiet" | "no-server-name" => {
+            let requested = |m: &String| reqs.iter().any(|r| &r.method == m);
+            if let Some(g) = logs.warning_per_request.as_ref().filter(|g| g.methods.iter().any(requested)) {
+                req.insert((id("logs.warning-per-request"), verdict(g.severity)));
+            }
+            if let (Some(g), "quiet") = (&logs.canary_at_debug, mode) {
+                req.insert((id("logs.canary-at-debug"), verdict(g.severity)));
+            }
+        }
+        "no-debug" => {
+            if let Some(g) = &logs.canary_at_debug {
+                req.insert((id("logs.canary-at-debug"), verdict(g.severity)));
+            }
+        }
+        "garbage" => {
+            req.insert((id("wire.json-rpc"), Verdict::Fail));
+        }
+        "slow" => {
+            // The first answer comes 2.5 s late; over stdio and HTTP+SSE the client
+            // handles messages in order, so everything sent with it is as late.
+            for r in reqs.iter().filter(|r| r.within < Duration::from_millis(2500)) {
+                req.insert((id(&format!("{}.answered", r.name)), Verdict::Fail));
+            }
+        }
+        "bad-message" => {
+            for r in reqs.iter().filter(|r| refused(c, r)) {
+                if let Some(g) = &r.expect.error_message {
+                    req.insert((id(&format!("{}.error-message", r.name)), verdict(g.severity)));
+                }
+            }
+        }
+        "bad-roots" | "no-roots-cap" => {
+            let has_roots = !c.scenario.client.roots.is_empty();
+            for r in reqs.iter().filter(|r| has_roots && r.method == "roots/list") {
+                if let Some(g) = &r.expect.result {
+                    req.insert((id(&format!("{}.result", r.name)), verdict(g.severity)));
+                }
+            }
+            if let (Some(list), "no-roots-cap") = (&c.scenario.expect.capabilities.present, mode)
+                && list.names.iter().any(|n| n == "roots")
+            {
+                req.insert((id("capabilities.present"), verdict(list.severity)));
+            }
+        }
+        "late-init" | "no-connect" => {
+            req.insert((id("session.initialize"), Verdict::Fail));
+        }
+        "no-initialized" => {
+            req = every_answered();
+            req.insert((id("session.initialized"), Verdict::Fail));
+        }
+        "drop-get" if t == Transport::Http => {
+            for r in reqs.iter().filter(|r| r.delivery == DeliveryKind::GetStream) {
+                req.insert((id(&format!("{}.answered", r.name)), Verdict::Fail));
+            }
+        }
+        // Over Streamable HTTP every request after initialize lacks the header, so its
+        // notifications/initialized is refused and the server never sends anything.
+        "no-session" if t == Transport::Http => {
+            req.insert((id("http.session"), Verdict::Fail));
+            req.insert((id("session.initialized"), Verdict::Fail));
+            req.extend(every_answered());
+            if let Some(g) = &logs.canary_at_debug {
+                req.insert((id("logs.canary-at-debug"), verdict(g.severity)));
+            }
+        }
+        // Over HTTP+SSE the endpoint carries the session; the fixture drops it from
+        // its answers only.
+        "no-session" if t == Transport::Sse && any_requests => {
+            req.insert((id("http.session"), Verdict::Fail));
+            req.extend(every_answered());
+        }
+        "wrong-session" if t != Transport::Stdio && any_requests => {
+            req.insert((id("http.session"), Verdict::Fail));
+            req.extend(every_answered());
+        }
+        "no-version" if t == Transport::Http => {
+            req.insert((id("http.protocol-version"), Verdict::Fail));
+        }
+        "drop-get" | "no-session" | "wrong-session" | "no-version" | "wrong-id" | "double-answer" => {}
+        other => panic!("no rule for mode `{other}`"),
+    }
+    Expect { required: req, allowed }
 }
 
-fn cases() -> Vec<Case> {
-    use Verdict::{Fail, Warn};
+/// (mode, transports, scenarios)
+fn plan() -> Vec<(&'static str, Vec<Transport>, Vec<PathBuf>)> {
+    use Transport::{Http, Sse, Stdio};
+    let builtin = builtin_scenarios();
     let handshake = vec![root().join("tests/fixtures/scenarios/handshake-only.yaml")];
-    vec![
-        builtin("good", Found::new()),
-        builtin("minus-32600", {
-            let mut s = set(&[
-                (U, "backchannel/no-such-method.error-code", Warn),
-                (RU, "roots/list.error-code", Warn),
-                (SU, "sampling/createMessage.error-code", Warn),
-            ]);
-            s.extend(each(&[EF, EU], "elicitation/create.error-code", Warn));
-            s
-        }),
-        builtin("result", {
-            let mut s = each(&[EF, EU, SU, RU, PD, W], "capabilities.honest", Fail);
-            s.extend(each(&[EF, EU], "elicitation/create.error", Fail));
-            s.extend(set(&[
-                (SU, "sampling/createMessage.error", Fail),
-                (RU, "roots/list.error", Fail),
-                (U, "backchannel/no-such-method.error", Warn),
-            ]));
-            s
-        }),
-        builtin("silent", every_answered()),
-        builtin("wrong-id", each(&WITH_REQUESTS, "wire.id-echo", Fail)),
-        builtin("leak", each(&[EF, EU, PD, W, U, SU], "logs.no-canary-at-warning", Fail)),
-        builtin("declare-sampling", {
-            let mut s = each(&[SU, PD, W], "capabilities.honest", Fail);
-            s.extend(set(&[(N, "capabilities.absent", Fail)]));
-            s
-        }),
-        {
-            // Crashing on the first request: that request is unanswered everywhere;
-            // whether the mock got the later ones out before the pipe closed is a
-            // race, so their `.answered` (and W's WARNING count) may fail too.
-            let required = set(&[
-                (EF, "elicitation/create.answered", Fail),
-                (EU, "elicitation/create.answered", Fail),
-                (I, "integer.answered", Fail),
-                (PD, "sampling/createMessage.answered", Fail),
-                (W, "sampling-everywhere.answered", Fail),
-                (P, "ping.answered", Fail),
-                (U, "backchannel/no-such-method.answered", Fail),
-                (RC, "roots/list.answered", Fail),
-                (RU, "roots/list.answered", Fail),
-                (SU, "sampling/createMessage.answered", Fail),
-            ]);
-            let mut allowed = every_answered();
-            allowed.extend(set(&[(W, "logs.warning-per-request", Fail)]));
-            Case { mode: "crash", scenarios: builtin_scenarios(), required, allowed }
-        },
-        builtin("hang", each(&ALL, "client.exits", Fail)),
-        builtin("quiet", {
-            let mut s = each(&[EF, EU, RU, SU], "logs.warning-per-request", Warn);
-            s.extend(set(&[(W, "logs.warning-per-request", Fail), (PD, "logs.canary-at-debug", Warn)]));
-            s
-        }),
-        builtin("no-server-name", {
-            let mut s = each(&[EF, EU, RU, SU], "logs.warning-per-request", Warn);
-            s.extend(set(&[(W, "logs.warning-per-request", Fail)]));
-            s
-        }),
-        builtin("no-debug", set(&[(PD, "logs.canary-at-debug", Warn)])),
-        builtin("double-answer", each(&WITH_REQUESTS, "wire.one-answer", Fail)),
-        builtin("garbage", each(&ALL, "wire.json-rpc", Fail)),
-        builtin("slow", set(&[(P, "ping.answered", Fail), (P, "ping#2.answered", Fail)])),
-        builtin("bad-message", {
-            let mut s = each(&[EF, EU], "elicitation/create.error-message", Warn);
-            s.extend(set(&[(SU, "sampling/createMessage.error-message", Warn)]));
-            s
-        }),
-        builtin("bad-roots", set(&[(RC, "roots/list.result", Fail)])),
-        builtin("no-roots-cap", set(&[(RC, "capabilities.present", Fail), (RC, "roots/list.result", Fail)])),
-        builtin("late-init", each(&ALL, "session.initialize", Fail)),
-        builtin("no-connect", each(&ALL, "session.initialize", Fail)),
-        Case {
-            mode: "no-initialized",
-            scenarios: handshake,
-            required: set(&[
-                ("handshake-only", "session.initialized", Fail),
-                ("handshake-only", "ping.answered", Fail),
-            ]),
-            allowed: Found::new(),
-        },
-    ]
+    let every = [
+        "good",
+        "minus-32600",
+        "result",
+        "silent",
+        "wrong-id",
+        "leak",
+        "declare-sampling",
+        "crash",
+        "hang",
+        "quiet",
+        "no-server-name",
+        "no-debug",
+        "double-answer",
+        "garbage",
+        "slow",
+        "bad-message",
+        "bad-roots",
+        "no-roots-cap",
+        "late-init",
+        "no-connect",
+    ];
+    let mut plan: Vec<_> = every.iter().map(|m| (*m, vec![Stdio], builtin.clone())).collect();
+    // Over HTTP: the HTTP bugs, the control, and answer/wire bugs that must not
+    // depend on the transport.
+    for m in ["good", "garbage", "wrong-id", "minus-32600", "late-init"] {
+        plan.push((m, vec![Http, Sse], builtin.clone()));
+    }
+    plan.push(("drop-get", vec![Http], builtin.clone()));
+    plan.push(("no-version", vec![Http], builtin.clone()));
+    plan.push(("no-session", vec![Http, Sse], builtin.clone()));
+    plan.push(("wrong-session", vec![Http, Sse], builtin.clone()));
+    plan.push(("no-initialized", vec![Stdio, Http, Sse], handshake));
+    plan
 }
 
 #[test]
@@ -170,54 +249,62 @@ fn each_broken_client_fails_exactly_the_right_checks() {
     let rt = tokio::runtime::Builder::new_multi_thread().worker_threads(2).enable_all().build().unwrap();
     let results = rt.block_on(async {
         // The cases mostly wait (grace periods, deadlines), so many run at once.
-        let limit = Arc::new(tokio::sync::Semaphore::new(12));
+        let limit = Arc::new(tokio::sync::Semaphore::new(16));
         let mut tasks = tokio::task::JoinSet::new();
-        for (i, case) in cases().into_iter().enumerate() {
-            for path in case.scenarios.clone() {
-                let limit = limit.clone();
-                let cfg = RunConfig {
-                    client: ClientSpec::Command(vec![fixture.into(), "--mode".into(), case.mode.into(), "--".into()]),
-                    after_end: Duration::from_secs(1),
-                    ..RunConfig::reference(exe())
-                };
-                tasks.spawn(async move {
-                    let _permit = limit.acquire_owned().await.unwrap();
-                    let compiled = compile_file(&path).unwrap();
-                    let report = run_case(&compiled, &cfg).await.unwrap();
-                    let found: Found = report
-                        .checks
-                        .iter()
-                        .filter_map(|c| match c.verdict(false) {
-                            v @ (Verdict::Fail | Verdict::Warn) => Some((c.id.clone(), v)),
-                            _ => None,
-                        })
-                        .collect();
-                    (i, found)
-                });
+        for (mode, transports, scenarios) in plan() {
+            for path in scenarios {
+                let compiled = Arc::new(compile_file(&path).unwrap());
+                for t in transports.iter().copied().filter(|t| compiled.scenario.transports.contains(t)) {
+                    let limit = limit.clone();
+                    let compiled = compiled.clone();
+                    let cfg = RunConfig {
+                        client: ClientSpec::Command(vec![fixture.into(), "--mode".into(), mode.into(), "--".into()]),
+                        after_end: Duration::from_secs(1),
+                        ..RunConfig::reference(exe())
+                    };
+                    tasks.spawn(async move {
+                        let _permit = limit.acquire_owned().await.unwrap();
+                        let report = run_case(&compiled, t, &cfg).await.unwrap();
+                        let found: Found = report
+                            .checks
+                            .iter()
+                            .filter_map(|c| match c.verdict(false) {
+                                v @ (Verdict::Fail | Verdict::Warn) => Some((c.id.clone(), v)),
+                                _ => None,
+                            })
+                            .collect();
+                        (mode, t, compiled, found)
+                    });
+                }
             }
         }
-        let mut by_case = vec![Found::new(); cases().len()];
+        let mut out = Vec::new();
         while let Some(r) = tasks.join_next().await {
-            let (i, found) = r.unwrap();
-            by_case[i].extend(found);
+            out.push(r.unwrap());
         }
-        by_case
+        out
     });
     let mut errors = Vec::new();
-    for (case, found) in cases().into_iter().zip(results) {
-        let missing: Vec<_> = case.required.difference(&found).collect();
-        let unexpected: Vec<_> =
-            found.iter().filter(|f| !case.required.contains(f) && !case.allowed.contains(f)).collect();
-        if !missing.is_empty() || !unexpected.is_empty() {
-            errors.push(format!("mode `{}`:\n  not caught: {missing:?}\n  unrelated:  {unexpected:?}", case.mode));
+    let mut cases = 0;
+    for (mode, t, compiled, found) in results {
+        cases += 1;
+        let Expect { required, allowed } = expected(mode, &compiled, t);
+        let missing: Vec<_> = required.difference(&found).collect();
+        let unrelated: Vec<_> = found.iter().filter(|f| !required.contains(f) && !allowed.contains(f)).collect();
+        if !missing.is_empty() || !unrelated.is_empty() {
+            errors.push(format!(
+                "mode `{mode}` on {} [{t}]:\n  not caught: {missing:?}\n  unrelated:  {unrelated:?}",
+                compiled.id
+            ));
         }
     }
-    assert!(errors.is_empty(), "{}", errors.join("\n"));
+    assert!(cases > 300, "only {cases} cases ran");
+    assert!(errors.is_empty(), "{} of {cases} cases wrong:\n{}", errors.len(), errors.join("\n"));
 }
 
 #[test]
-fn every_check_kind_is_failed_by_some_fixture() {
-    // The checks the harness can emit, by kind (the part after the step name).
+fn every_check_kind_is_required_to_fail_somewhere() {
+    // The check kinds the harness emits (the part after the step name for per-request ones).
     let kinds = [
         "session.initialize",
         "session.initialized",
@@ -228,6 +315,8 @@ fn every_check_kind_is_failed_by_some_fixture() {
         "capabilities.honest",
         "capabilities.absent",
         "capabilities.present",
+        "http.session",
+        "http.protocol-version",
         ".answered",
         ".error",
         ".error-code",
@@ -237,15 +326,24 @@ fn every_check_kind_is_failed_by_some_fixture() {
         "logs.no-canary-at-warning",
         "logs.canary-at-debug",
     ];
-    let caught: BTreeSet<String> = cases().iter().flat_map(|c| c.required.iter().map(|(id, _)| id.clone())).collect();
+    let mut required = BTreeSet::new();
+    for (mode, transports, scenarios) in plan() {
+        for path in scenarios {
+            let c = compile_file(&path).unwrap();
+            for t in &transports {
+                required.extend(expected(mode, &c, *t).required.into_iter().map(|(id, _)| id));
+            }
+        }
+    }
     for kind in kinds {
-        assert!(
-            caught.iter().any(|id| if kind.starts_with('.') {
-                id.ends_with(kind) && !id.contains(":capabilities.")
+        let hit = required.iter().any(|id| {
+            let check = id.split_once(':').map_or(id.as_str(), |(_, c)| c);
+            if kind.starts_with('.') {
+                check.ends_with(kind) && !check.starts_with("capabilities.")
             } else {
-                id.ends_with(&format!(":{kind}"))
-            }),
-            "no fixture is required to fail a `{kind}` check"
-        );
+                check == kind
+            }
+        });
+        assert!(hit, "no broken fixture is required to fail a `{kind}` check");
     }
 }

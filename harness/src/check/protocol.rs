@@ -61,12 +61,17 @@ pub(crate) fn session_checks(out: &mut Emitter<'_>, s: &Session, has_trace: bool
             "lifecycle/initialized",
             Evidence::new("notifications/initialized sent").at_frame(seq),
         ),
-        None => out.violated(
-            "session.initialized",
-            Must,
-            "lifecycle/initialized",
-            Evidence::new("the client never sent notifications/initialized"),
-        ),
+        None => {
+            let why = if s.rejected.is_empty() {
+                "the client never sent notifications/initialized".to_owned()
+            } else {
+                format!(
+                    "the server never received notifications/initialized: it refused {} of the client's HTTP requests (see http.session)",
+                    s.rejected.len()
+                )
+            };
+            out.violated("session.initialized", Must, "lifecycle/initialized", Evidence::new(why))
+        }
     }
     true
 }

@@ -15,6 +15,11 @@ pub(crate) fn per_request(out: &mut Emitter<'_>, ctx: &ScenarioCtx<'_>) {
     }
 }
 
+/// " (sent on the GET SSE stream)" over HTTP, "" otherwise.
+fn via(s: &super::session::Sent) -> String {
+    s.stream.map(|st| format!(" (sent on the {st})")).unwrap_or_default()
+}
+
 fn describe(a: &Answer) -> String {
     match &a.kind {
         AnswerKind::Result(v) => format!("result {}", truncate(&v.to_string(), 80)),
@@ -33,33 +38,51 @@ fn one(out: &mut Emitter<'_>, ctx: &ScenarioCtx<'_>, req: &ScriptedRequest) {
 
     let (answered, usable) = match (sent, answer) {
         (None, _) => {
-            let why = ctx
-                .trace
-                .end()
-                .map_or("the session was cut short".to_owned(), |e| format!("the session ended first: {}", e.reason));
+            let undelivered = ctx.trace.events().any(|e| {
+                e.event == "undelivered"
+                    && e.detail
+                        .as_ref()
+                        .and_then(|d| d.get("steps"))
+                        .and_then(|s| s.as_array())
+                        .is_some_and(|s| s.iter().any(|x| x == name.as_str()))
+            });
+            let why = if undelivered {
+                "it waited for a GET stream the client never opened".to_owned()
+            } else {
+                ctx.trace.end().map_or("the session was cut short".to_owned(), |e| {
+                    format!("the session ended first: {}", e.reason)
+                })
+            };
             (Judged::Violated(Evidence::new(format!("the mock never sent this request: {why}"))), None)
         }
         (Some(i), None) => {
             let s = &ctx.session.sent[i];
-            (
-                Judged::Violated(
-                    Evidence::new(format!("no answer to {} (id {}) within {within_ms} ms", s.method, render_id(&s.id)))
-                        .at_frame(s.seq),
-                ),
-                None,
-            )
+            let mut why =
+                format!("no answer to {} (id {}) within {within_ms} ms{}", s.method, render_id(&s.id), via(s));
+            if let Some((_, status)) = ctx.session.rejected.first() {
+                why.push_str(&format!(
+                    " (the server refused {} of the client's POSTs, e.g. with {status})",
+                    ctx.session.rejected.len()
+                ));
+            }
+            (Judged::Violated(Evidence::new(why).at_frame(s.seq)), None)
         }
         (Some(i), Some(a)) => {
-            let ms = a.t_us.saturating_sub(ctx.session.sent[i].t_us) / 1000;
+            let s = &ctx.session.sent[i];
+            let ms = a.t_us.saturating_sub(s.t_us) / 1000;
             if u128::from(ms) > within_ms {
                 (
                     Judged::Violated(
-                        Evidence::new(format!("answered after {ms} ms, limit {within_ms} ms")).at_frame(a.seq),
+                        Evidence::new(format!("answered after {ms} ms, limit {within_ms} ms{}", via(s)))
+                            .at_frame(a.seq),
                     ),
                     Some(a),
                 )
             } else {
-                (Judged::Pass(Evidence::new(format!("{} after {ms} ms", describe(a))).at_frame(a.seq)), Some(a))
+                (
+                    Judged::Pass(Evidence::new(format!("{} after {ms} ms{}", describe(a), via(s))).at_frame(a.seq)),
+                    Some(a),
+                )
             }
         }
     };

@@ -3,7 +3,9 @@
 //! request. Everything is parsed here from the raw frames with the independent
 //! wire classifier; nothing comes from the client's SDK.
 
-use backchannel_mock::trace::{Direction, Frame, Trace};
+use std::collections::HashMap;
+
+use backchannel_mock::trace::{Direction, Frame, HttpStream, Trace};
 use backchannel_mock::wire::{Classified, Envelope, classify, id_loosely_equal};
 use serde_json::Value;
 
@@ -20,6 +22,8 @@ pub struct Sent {
     pub seq: u64,
     /// When it was sent (µs since start).
     pub t_us: u64,
+    /// Over HTTP: the stream it went out on.
+    pub stream: Option<HttpStream>,
 }
 
 /// What an answer said.
@@ -68,16 +72,28 @@ pub struct Session {
     pub answers: Vec<Answer>,
     /// Every client frame with its classification (`None`: not JSON).
     pub client_frames: Vec<(u64, Option<Classified>, Option<String>)>,
+    /// The protocol version the server answered `initialize` with.
+    pub negotiated: Option<String>,
+    /// Client frames the HTTP mock refused (4xx): they never reached the server,
+    /// so their answers do not count. `(frame, status)`.
+    pub rejected: Vec<(u64, u16)>,
 }
 
 impl Session {
     /// Build the view from a trace.
     pub fn from_trace(trace: &Trace) -> Self {
+        let status: HashMap<u64, u16> = trace.http_exchanges().map(|h| (h.exchange, h.status)).collect();
         let mut s = Self::default();
         for frame in trace.frames() {
             match frame.dir {
                 Direction::ServerToClient => s.on_server_frame(frame),
-                Direction::ClientToServer => s.on_client_frame(frame),
+                Direction::ClientToServer => {
+                    let refused = frame.http.and_then(|h| status.get(&h.exchange)).copied().filter(|st| *st >= 400);
+                    if let Some(st) = refused {
+                        s.rejected.push((frame.seq, st));
+                    }
+                    s.on_client_frame(frame, refused.is_some());
+                }
             }
         }
         s
@@ -86,6 +102,13 @@ impl Session {
     fn on_server_frame(&mut self, frame: &Frame) {
         let Some(json) = &frame.json else { return };
         let c = classify(json);
+        if let Envelope::Result { result, .. } = &c.envelope
+            && self.initialize.is_some()
+            && self.negotiated.is_none()
+            && let Some(v) = result.get("protocolVersion").and_then(Value::as_str)
+        {
+            self.negotiated = Some(v.to_owned());
+        }
         let mut push = |env: &Envelope| {
             if let Envelope::Request { id, method, .. } = env {
                 self.sent.push(Sent {
@@ -94,6 +117,7 @@ impl Session {
                     method: method.clone(),
                     seq: frame.seq,
                     t_us: frame.t_us,
+                    stream: frame.http.map(|h| h.stream),
                 });
             }
         };
@@ -103,13 +127,22 @@ impl Session {
         }
     }
 
-    fn on_client_frame(&mut self, frame: &Frame) {
+    /// Every client frame counts for the wire checks and "initialize first"; only
+    /// the delivered ones (not refused by the HTTP mock) count as messages.
+    fn on_client_frame(&mut self, frame: &Frame, refused: bool) {
         let first = self.client_frames.is_empty();
         let Some(json) = &frame.json else {
             self.client_frames.push((frame.seq, None, frame.parse_error.clone()));
             return;
         };
         let c = classify(json);
+        if refused {
+            if let (true, Some("initialize")) = (first, c.envelope.method()) {
+                self.initialize_first = true;
+            }
+            self.client_frames.push((frame.seq, Some(c), None));
+            return;
+        }
         let parts: Vec<Envelope> = match &c.envelope {
             Envelope::Batch(parts) => parts.iter().map(|p| p.envelope.clone()).collect(),
             env => vec![env.clone()],
@@ -202,6 +235,7 @@ mod tests {
             parse_error: None,
             step: step.map(str::to_owned),
             lossy_utf8: false,
+            http: None,
         })
     }
 

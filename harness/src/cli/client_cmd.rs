@@ -3,7 +3,7 @@
 use std::io::IsTerminal;
 use std::time::Duration;
 
-use backchannel_reference_client::{Config, RootEntry, ServerLabel, run_stdio};
+use backchannel_reference_client::{Config, RootEntry, ServerLabel, SessionOptions, run_stdio, run_url};
 use clap::Args;
 use tracing_subscriber::EnvFilter;
 
@@ -12,8 +12,17 @@ use super::{EXIT_FAIL, EXIT_OK, EXIT_USAGE};
 #[derive(Debug, Args)]
 pub(crate) struct ClientArgs {
     /// Launch the server as a child process speaking stdio: `-- CMD ARGS...`.
-    #[arg(long, required = true)]
+    #[arg(long, conflicts_with = "url", required_unless_present = "url")]
     stdio: bool,
+    /// Connect to a server over HTTP: Streamable HTTP, falling back to HTTP+SSE.
+    #[arg(long, value_name = "URL")]
+    url: Option<String>,
+    /// Call this tool once initialized.
+    #[arg(long, value_name = "NAME")]
+    call_tool: Option<String>,
+    /// With --url: ping the server this often and end the session when a ping fails.
+    #[arg(long, value_name = "SECONDS", default_value_t = 15.0)]
+    ping_interval: f64,
     /// Expose a root (`file:///path`, optionally `=Name`); repeatable. Declares `roots`.
     #[arg(long = "root", value_name = "URI[=NAME]")]
     roots: Vec<String>,
@@ -26,8 +35,8 @@ pub(crate) struct ClientArgs {
     /// Close the session after this many seconds even if the server has not ended it.
     #[arg(long, value_name = "SECONDS")]
     wait: Option<f64>,
-    /// The server command and its arguments.
-    #[arg(last = true, required = true, value_name = "CMD")]
+    /// The server command and its arguments (with --stdio).
+    #[arg(last = true, value_name = "CMD")]
     command: Vec<String>,
 }
 
@@ -47,11 +56,15 @@ fn init_logging(level: &str) {
 
 pub(crate) fn run(args: ClientArgs) -> u8 {
     init_logging(&args.log_level);
-    let Some((program, rest)) = args.command.split_first() else {
-        eprintln!("error: no server command given after --");
-        return EXIT_USAGE;
+    let label = match (&args.url, args.command.first()) {
+        (Some(url), _) => ServerLabel::url(url),
+        (None, Some(program)) => ServerLabel::stdio(program),
+        (None, None) => {
+            eprintln!("error: --stdio needs the server command after --");
+            return EXIT_USAGE;
+        }
     };
-    let mut config = Config::new(ServerLabel::stdio(program));
+    let mut config = Config::new(label);
     config.docs_url = args.docs_url;
     config.roots = args
         .roots
@@ -75,7 +88,22 @@ pub(crate) fn run(args: ClientArgs) -> u8 {
             return EXIT_USAGE;
         }
     };
-    let result = rt.block_on(run_stdio(config, program, rest, wait));
+    let ping = match Duration::try_from_secs_f64(args.ping_interval) {
+        Ok(d) if !d.is_zero() => Some(d),
+        Ok(_) => None,
+        Err(e) => {
+            eprintln!("error: --ping-interval: {e}");
+            return EXIT_USAGE;
+        }
+    };
+    let options = SessionOptions::new()
+        .wait(wait)
+        .call_tool(args.call_tool)
+        .ping_interval(args.url.is_some().then_some(ping).flatten());
+    let result = match &args.url {
+        Some(url) => rt.block_on(run_url(config, url, &options)),
+        None => rt.block_on(run_stdio(config, &args.command[0], &args.command[1..], &options)),
+    };
     rt.shutdown_timeout(Duration::from_secs(1));
     match result {
         Ok(_) => EXIT_OK,

@@ -4,8 +4,13 @@ use std::path::PathBuf;
 
 use backchannel_mock::canary::Canary;
 use backchannel_mock::trace::TraceWriter;
-use backchannel_mock::transport::{DEFAULT_MAX_FRAME, stdio};
+use std::io::Write;
+use std::net::SocketAddr;
+
+use backchannel_mock::transport::http::{self, HttpOptions, ResponseMode};
+use backchannel_mock::transport::{DEFAULT_MAX_FRAME, sse, stdio};
 use clap::Args;
+use tokio::net::TcpListener;
 
 use super::{EXIT_OK, EXIT_USAGE};
 
@@ -20,6 +25,18 @@ pub(crate) struct MockArgs {
     /// Frames longer than this many bytes are discarded (and recorded as an event).
     #[arg(long, value_name = "BYTES", default_value_t = DEFAULT_MAX_FRAME)]
     max_frame: usize,
+    /// Serve Streamable HTTP on this address instead of stdio (alone: `127.0.0.1:0`, an
+    /// ephemeral loopback port). Prints `{"event":"listening","url":…}` on stdout.
+    #[arg(long, value_name = "ADDR", conflicts_with = "sse", num_args = 0..=1, default_missing_value = "127.0.0.1:0")]
+    http: Option<SocketAddr>,
+    /// Serve the legacy HTTP+SSE transport (2024-11-05) on this address instead of
+    /// stdio (alone: `127.0.0.1:0`).
+    #[arg(long, value_name = "ADDR", num_args = 0..=1, default_missing_value = "127.0.0.1:0")]
+    sse: Option<SocketAddr>,
+    /// Answer POSTed requests over Streamable HTTP with SSE instead of JSON
+    /// (default: what the scenario says).
+    #[arg(long, value_name = "MODE", value_parser = ["json", "sse"])]
+    http_response: Option<String>,
 }
 
 pub(crate) fn run(args: MockArgs) -> u8 {
@@ -54,11 +71,42 @@ pub(crate) fn run(args: MockArgs) -> u8 {
             return EXIT_USAGE;
         }
     };
-    let result = rt.block_on(stdio::serve_stdio(compiled.script(), &Canary::generate(), trace, args.max_frame));
+    let script = compiled.script();
+    let canary = Canary::generate();
+    let result = match (args.http, args.sse) {
+        (None, None) => rt.block_on(stdio::serve_stdio(script, &canary, trace, args.max_frame)),
+        (Some(addr), _) => {
+            let mut options = HttpOptions { max_body: args.max_frame, response_mode: compiled.http_response() };
+            if let Some(mode) = &args.http_response {
+                options.response_mode = if mode == "sse" { ResponseMode::Sse } else { ResponseMode::Json };
+            }
+            rt.block_on(async {
+                let listener = listen(addr, http::PATH).await?;
+                http::serve(script, &canary, trace, listener, options).await
+            })
+        }
+        (None, Some(addr)) => rt.block_on(async {
+            let listener = listen(addr, sse::PATH).await?;
+            sse::serve(script, &canary, trace, listener, args.max_frame).await
+        }),
+    };
     if let Err(e) = result {
         eprintln!("backchannel mock: error: {e}");
+        std::process::exit(i32::from(EXIT_USAGE));
     }
     // tokio's stdin reader is a blocking thread that only returns when the client
     // closes its end; exit now instead of waiting for it.
     std::process::exit(i32::from(EXIT_OK));
+}
+
+/// Bind, then announce the URL on stdout as one JSON line (the only thing an HTTP
+/// mock ever writes to stdout).
+async fn listen(addr: SocketAddr, path: &str) -> std::io::Result<TcpListener> {
+    let listener = TcpListener::bind(addr).await?;
+    let local = listener.local_addr()?;
+    let url = format!("http://{local}{path}");
+    let mut out = std::io::stdout().lock();
+    writeln!(out, "{}", serde_json::json!({ "event": "listening", "url": url }))?;
+    out.flush()?;
+    Ok(listener)
 }

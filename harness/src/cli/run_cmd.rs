@@ -9,6 +9,8 @@ use clap::Args;
 use super::{EXIT_FAIL, EXIT_OK, EXIT_USAGE, load_cases};
 use crate::report::terminal::{Totals, write_case, write_summary};
 use crate::runner::{ClientSpec, RunConfig, run_case};
+use crate::scenario::Compiled;
+use crate::scenario::model::Transport;
 
 #[derive(Debug, Args)]
 pub(crate) struct RunArgs {
@@ -21,9 +23,22 @@ pub(crate) struct RunArgs {
     #[arg(long, value_name = "DIR")]
     keep: Option<PathBuf>,
     /// Test this client instead of the reference client: a command line (shell
-    /// quoting) to which the mock server's argv is appended; the client launches it.
+    /// quoting). Over stdio the mock server's argv is appended (the client launches
+    /// it); over HTTP the server's URL is appended.
     #[arg(long, value_name = "'CMD ARGS'")]
     client_cmd: Option<String>,
+    /// Which transports to run each scenario on (those it lists; default: all).
+    #[arg(long, value_name = "T", default_value = "all", value_parser = ["stdio", "http", "sse", "all"])]
+    transport: String,
+}
+
+/// The (scenario, transport) pairs to run, in order.
+pub(crate) fn plan_cases<'a>(cases: &'a [Compiled], transport: &str) -> Vec<(&'a Compiled, Transport)> {
+    cases
+        .iter()
+        .flat_map(|c| c.scenario.transports.iter().map(move |t| (c, *t)))
+        .filter(|(_, t)| transport == "all" || t.as_str() == transport)
+        .collect()
 }
 
 pub(crate) fn run(args: RunArgs) -> u8 {
@@ -59,21 +74,23 @@ pub(crate) fn run(args: RunArgs) -> u8 {
     let started = Instant::now();
     let mut out = anstream::stdout();
     let mut totals = Totals::default();
+    let planned = plan_cases(&cases, &args.transport);
     let _ = writeln!(
         out,
-        "backchannel {}: {} scenario(s) against {who} over stdio\n",
+        "backchannel {}: {} case(s) ({} scenario(s) × transports) against {who}\n",
         env!("CARGO_PKG_VERSION"),
+        planned.len(),
         cases.len()
     );
-    for case in &cases {
-        match rt.block_on(run_case(case, &cfg)) {
+    for (case, transport) in planned {
+        match rt.block_on(run_case(case, transport, &cfg)) {
             Ok(report) => {
                 let _ = write_case(&mut out, &report, args.strict);
                 totals.add(&report, args.strict);
             }
             Err(e) => {
                 eprintln!(
-                    "error: {}: {e}: {}",
+                    "error: {} [{transport}]: {e}: {}",
                     case.id,
                     std::error::Error::source(&e).map_or(String::new(), ToString::to_string)
                 );

@@ -65,7 +65,14 @@ pub fn write_case(out: &mut dyn Write, case: &CaseReport, strict: bool) -> std::
     };
     let worst = case.worst(strict);
     let s = style(worst);
-    writeln!(out, "{s}{worst}{s:#} {}  ({})  {}", case.scenario, fmt_duration(case.duration), case.title)?;
+    writeln!(
+        out,
+        "{s}{worst}{s:#} {} [{}]  ({})  {}",
+        case.scenario,
+        case.transport,
+        fmt_duration(case.duration),
+        case.title
+    )?;
     for c in &case.checks {
         write_check(out, c, strict, &redact)?;
     }
@@ -125,7 +132,7 @@ pub fn write_summary(out: &mut dyn Write, t: &Totals, elapsed: Duration, strict:
     let s = style(v);
     writeln!(
         out,
-        "\n{s}{v}{s:#}: {} scenarios, {} checks: {} passed, {} failed, {} warned, {} skipped{} in {}",
+        "\n{s}{v}{s:#}: {} cases, {} checks: {} passed, {} failed, {} warned, {} skipped{} in {}",
         t.cases,
         t.checks,
         t.passed,

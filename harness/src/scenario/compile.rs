@@ -5,10 +5,14 @@
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
-use backchannel_mock::script::{self as mock, IdSpec, Script, ServerSettings};
+use backchannel_mock::script::{self as mock, Delivery, IdSpec, Script, ServerSettings, Trigger};
+use backchannel_mock::transport::http::ResponseMode;
 
 use super::load::{LoadError, load};
-use super::model::{LogLevel, RequestExpect, RootSpec, Scenario, Step};
+use super::model::{DeliveryKind, HttpResponseKind, LogLevel, RequestExpect, RootSpec, Scenario, Step, TriggerKind};
+
+/// The tool a `trigger: tool_call` scenario asks the client to call.
+pub const TRIGGER_TOOL: &str = "backchannel_run_scenario";
 
 /// Default whole-session timeout.
 pub const DEFAULT_TIMEOUT: Duration = Duration::from_secs(15);
@@ -43,6 +47,10 @@ pub struct ScriptedRequest {
     pub expect: RequestExpect,
     /// How long the answer may take.
     pub within: Duration,
+    /// The params as written (before canary expansion).
+    pub params: Option<serde_json::Value>,
+    /// Where it travels over Streamable HTTP (the step's choice, else the scenario's).
+    pub delivery: DeliveryKind,
 }
 
 /// How the client under test should be configured.
@@ -52,6 +60,15 @@ pub struct ClientPlan {
     pub roots: Vec<(String, Option<String>)>,
     /// Log level.
     pub log_level: Option<LogLevel>,
+    /// A tool to call once initialized.
+    pub call_tool: Option<String>,
+}
+
+fn delivery(kind: Option<DeliveryKind>) -> Option<Delivery> {
+    kind.map(|k| match k {
+        DeliveryKind::GetStream => Delivery::GetStream,
+        DeliveryKind::RequestStream => Delivery::RequestStream,
+    })
 }
 
 /// Load and compile a scenario file.
@@ -83,11 +100,27 @@ pub fn compile(path: &Path, scenario: Scenario) -> Compiled {
         if let Step::Request(r) = step {
             let name = unique_name(r.name.as_deref().unwrap_or(&r.method), &mut taken);
             let within = r.expect.within_ms.map_or(DEFAULT_WITHIN, Duration::from_millis);
-            requests.push(ScriptedRequest { name, method: r.method.clone(), expect: r.expect.clone(), within });
+            let delivery = r.delivery.unwrap_or_else(|| default_delivery(&scenario));
+            requests.push(ScriptedRequest {
+                name,
+                method: r.method.clone(),
+                expect: r.expect.clone(),
+                within,
+                params: r.params.clone(),
+                delivery,
+            });
         }
     }
     let timeout = scenario.timeout_ms.map_or(DEFAULT_TIMEOUT, Duration::from_millis);
     Compiled { id, path: path.to_owned(), scenario, requests, timeout }
+}
+
+/// `server.delivery`, else the request stream of the trigger call, else the GET stream.
+fn default_delivery(s: &Scenario) -> DeliveryKind {
+    s.server.delivery.unwrap_or(match s.trigger {
+        TriggerKind::ToolCall => DeliveryKind::RequestStream,
+        TriggerKind::Initialized => DeliveryKind::GetStream,
+    })
 }
 
 fn unique_name(base: &str, taken: &mut std::collections::BTreeSet<String>) -> String {
@@ -118,16 +151,20 @@ impl Compiled {
                         params: r.params.clone(),
                         wait: r.wait,
                         answer_within: compiled.within,
+                        delivery: delivery(r.delivery),
                     })
                 }
                 Step::Notification(n) => mock::Step::Notification {
                     name: n.name.clone().unwrap_or_else(|| n.method.clone()),
                     method: n.method.clone(),
                     params: n.params.clone(),
+                    delivery: delivery(n.delivery),
                 },
-                Step::Raw(r) => {
-                    mock::Step::Raw { name: r.name.clone().unwrap_or_else(|| "raw".into()), line: r.line.clone() }
-                }
+                Step::Raw(r) => mock::Step::Raw {
+                    name: r.name.clone().unwrap_or_else(|| "raw".into()),
+                    line: r.line.clone(),
+                    delivery: delivery(r.delivery),
+                },
                 Step::Sleep(d) => mock::Step::Sleep(Duration::from_millis(d.ms)),
             })
             .collect();
@@ -141,6 +178,24 @@ impl Compiled {
             steps,
             timeout: self.timeout,
             grace: s.grace_ms.map_or(DEFAULT_GRACE, Duration::from_millis),
+            trigger: match s.trigger {
+                TriggerKind::Initialized => Trigger::Initialized,
+                TriggerKind::ToolCall => Trigger::ToolCall { tool: TRIGGER_TOOL.to_owned() },
+            },
+            delivery: delivery(Some(self.default_delivery())).unwrap_or_default(),
+        }
+    }
+
+    /// Where server-initiated messages go over Streamable HTTP unless a step says otherwise.
+    pub fn default_delivery(&self) -> DeliveryKind {
+        default_delivery(&self.scenario)
+    }
+
+    /// How the Streamable HTTP mock answers POSTed requests.
+    pub fn http_response(&self) -> ResponseMode {
+        match self.scenario.server.http_response {
+            HttpResponseKind::Json => ResponseMode::Json,
+            HttpResponseKind::Sse => ResponseMode::Sse,
         }
     }
 
@@ -150,6 +205,7 @@ impl Compiled {
         ClientPlan {
             roots: c.roots.iter().map(|RootSpec { uri, name }| (uri.clone(), name.clone())).collect(),
             log_level: c.log_level,
+            call_tool: (self.scenario.trigger == TriggerKind::ToolCall).then(|| TRIGGER_TOOL.to_owned()),
         }
     }
 

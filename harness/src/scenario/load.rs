@@ -7,7 +7,7 @@ use std::path::{Path, PathBuf};
 use serde_saphyr::Spanned;
 
 use super::catalog::{self, SpecRef};
-use super::model::{Scenario, Severity, SpecLevel, Step};
+use super::model::{DeliveryKind, Scenario, Severity, SpecLevel, Step, TriggerKind};
 
 /// Scenario files larger than this are refused before parsing.
 pub const MAX_FILE_BYTES: u64 = 4 * 1024 * 1024;
@@ -161,6 +161,31 @@ fn validate(path: &Path, text: &str, s: &Scenario) -> Result<(), LoadError> {
         }
         Ok(())
     };
+    if s.transports.is_empty() {
+        return Err(invalid_at(
+            path,
+            text,
+            None,
+            "`transports` is empty: list at least one of stdio, http, sse".to_owned(),
+        ));
+    }
+    let request_stream = |d: Option<DeliveryKind>| d == Some(DeliveryKind::RequestStream);
+    let uses_request_stream = request_stream(s.server.delivery)
+        || s.steps.iter().any(|st| match st {
+            Step::Request(r) => request_stream(r.delivery),
+            Step::Notification(n) => request_stream(n.delivery),
+            Step::Raw(r) => request_stream(r.delivery),
+            Step::Sleep(_) => false,
+        });
+    if uses_request_stream && s.trigger != TriggerKind::ToolCall {
+        return Err(invalid_at(
+            path,
+            text,
+            None,
+            "`delivery: request_stream` needs `trigger: tool_call` (there is no in-flight request otherwise)"
+                .to_owned(),
+        ));
+    }
     let mut names = BTreeSet::new();
     for step in &s.steps {
         match step {

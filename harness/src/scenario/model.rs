@@ -21,6 +21,12 @@ pub struct Scenario {
     /// Longer explanation: the rationale, the spec sentence, what a failure means.
     #[serde(default)]
     pub description: Option<String>,
+    /// The transports this scenario runs on (default: all three).
+    #[serde(default = "all_transports")]
+    pub transports: Vec<Transport>,
+    /// When the steps start (default: right after `notifications/initialized`).
+    #[serde(default)]
+    pub trigger: TriggerKind,
     /// The whole mock session ends after this many milliseconds (default 15000).
     #[serde(default)]
     pub timeout_ms: Option<u64>,
@@ -47,6 +53,75 @@ pub struct Scenario {
     pub steps: Vec<Step>,
 }
 
+fn all_transports() -> Vec<Transport> {
+    Transport::ALL.to_vec()
+}
+
+/// A transport between the client under test and the mock.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Deserialize, JsonSchema, serde::Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Transport {
+    /// The client launches the mock and speaks over its stdin/stdout.
+    Stdio,
+    /// Streamable HTTP (2025-03-26+).
+    Http,
+    /// The legacy HTTP+SSE transport (2024-11-05).
+    Sse,
+}
+
+impl Transport {
+    /// Every transport, in a stable order.
+    pub const ALL: [Self; 3] = [Self::Stdio, Self::Http, Self::Sse];
+
+    /// `stdio`, `http`, `sse`.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Stdio => "stdio",
+            Self::Http => "http",
+            Self::Sse => "sse",
+        }
+    }
+}
+
+impl std::fmt::Display for Transport {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+/// When a scenario's steps start.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Deserialize, JsonSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum TriggerKind {
+    /// Right after the client's `notifications/initialized`.
+    #[default]
+    Initialized,
+    /// When the client calls the mock's tool `backchannel_run_scenario`: the steps run
+    /// while that `tools/call` is in flight, and its result comes after them.
+    ToolCall,
+}
+
+/// Where a server-initiated message travels over Streamable HTTP.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, JsonSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum DeliveryKind {
+    /// The standalone SSE stream the client opens with GET.
+    GetStream,
+    /// The SSE response stream of the in-flight trigger `tools/call` (needs `trigger: tool_call`).
+    RequestStream,
+}
+
+/// How the mock answers POSTed requests over Streamable HTTP.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Deserialize, JsonSchema)]
+#[serde(rename_all = "lowercase")]
+pub enum HttpResponseKind {
+    /// `application/json` (the trigger `tools/call` is always answered with SSE).
+    #[default]
+    Json,
+    /// `text/event-stream`.
+    Sse,
+}
+
 /// How the mock server presents itself in `initialize`.
 #[derive(Debug, Clone, Default, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
@@ -58,6 +133,13 @@ pub struct ServerSection {
     /// Tools listed by `tools/list` (MCP `Tool` objects).
     #[serde(default)]
     pub tools: Vec<Value>,
+    /// How POSTed requests are answered over Streamable HTTP (default `json`).
+    #[serde(default)]
+    pub http_response: HttpResponseKind,
+    /// Where server-initiated messages go over Streamable HTTP (default: `request_stream`
+    /// with `trigger: tool_call`, else `get_stream`).
+    #[serde(default)]
+    pub delivery: Option<DeliveryKind>,
 }
 
 /// A protocol revision.
@@ -227,6 +309,9 @@ pub struct RequestStep {
     /// Wait for the answer before the next step (default: send and go on).
     #[serde(default)]
     pub wait: bool,
+    /// Where it goes over Streamable HTTP (default: the scenario's `server.delivery`).
+    #[serde(default)]
+    pub delivery: Option<DeliveryKind>,
     /// What the answer must be.
     #[serde(default)]
     pub expect: RequestExpect,
@@ -385,6 +470,9 @@ pub struct NotificationStep {
     /// The params.
     #[serde(default)]
     pub params: Option<Value>,
+    /// Where it goes over Streamable HTTP (default: the scenario's `server.delivery`).
+    #[serde(default)]
+    pub delivery: Option<DeliveryKind>,
 }
 
 /// One raw line.
@@ -396,6 +484,9 @@ pub struct RawStep {
     pub name: Option<String>,
     /// The line, without a newline.
     pub line: String,
+    /// Where it goes over Streamable HTTP (default: the scenario's `server.delivery`).
+    #[serde(default)]
+    pub delivery: Option<DeliveryKind>,
 }
 
 /// A pause.

@@ -10,21 +10,26 @@ use tokio::time::Instant;
 
 use super::{ReadFrame, read_frame};
 use crate::canary::Canary;
-use crate::engine::{Engine, Inbound, Sink};
+use crate::engine::{Engine, Inbound, Origin, Outgoing, Sink, Tap, tap, with_tap};
 use crate::script::Script;
-use crate::trace::{EndReason, TraceWriter};
+use crate::trace::{Direction, EndReason, TraceWriter};
 
-/// Writes each frame as one line and flushes it.
+/// Writes each frame as one line, flushes it, and records it.
 #[derive(Debug)]
-pub struct LineSink<W>(pub W);
+pub struct LineSink<W> {
+    writer: W,
+    tap: Tap,
+}
 
 impl<W: AsyncWrite + Unpin + Send> Sink for LineSink<W> {
-    async fn send(&mut self, frame: &[u8]) -> io::Result<()> {
-        let mut line = Vec::with_capacity(frame.len() + 1);
-        line.extend_from_slice(frame);
+    async fn send(&mut self, msg: Outgoing) -> io::Result<()> {
+        with_tap(&self.tap, |t| {
+            t.frame(Direction::ServerToClient, &msg.bytes, msg.step.as_deref(), std::time::Instant::now())
+        });
+        let mut line = msg.bytes;
         line.push(b'\n');
-        self.0.write_all(&line).await?;
-        self.0.flush().await
+        self.writer.write_all(&line).await?;
+        self.writer.flush().await
     }
 }
 
@@ -43,12 +48,18 @@ where
     R: tokio::io::AsyncRead + Unpin + Send + 'static,
     W: AsyncWrite + Unpin + Send,
 {
+    let tap = tap(trace);
     let (tx, rx) = mpsc::channel(64);
+    let reader_tap = tap.clone();
     let reader_task = tokio::spawn(async move {
         let mut reader = BufReader::new(reader);
         loop {
             let item = match read_frame(&mut reader, max_frame).await {
-                Ok(ReadFrame::Frame(bytes)) => Inbound::Frame { bytes, at: Instant::now() },
+                Ok(ReadFrame::Frame(bytes)) => {
+                    let at = Instant::now();
+                    with_tap(&reader_tap, |t| t.frame(Direction::ClientToServer, &bytes, None, at.into_std()));
+                    Inbound::Frame { bytes, at, origin: Origin::default() }
+                }
                 Ok(ReadFrame::Oversized(len)) => Inbound::Oversized { len, at: Instant::now() },
                 Ok(ReadFrame::Eof) | Err(_) => Inbound::Closed,
             };
@@ -58,10 +69,10 @@ where
             }
         }
     });
-    let mut sink = LineSink(writer);
-    let engine = Engine::new(script, canary, "stdio", trace, &mut sink)?;
+    let mut sink = LineSink { writer, tap: tap.clone() };
+    let engine = Engine::new(script, canary, "stdio", tap, &mut sink)?;
     let reason = engine.run(rx).await;
-    let _ = sink.0.shutdown().await;
+    let _ = sink.writer.shutdown().await;
     reader_task.abort();
     Ok(reason)
 }

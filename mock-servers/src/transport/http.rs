@@ -1,0 +1,431 @@
+//! Streamable HTTP (2025-03-26+): one MCP endpoint (`/mcp`) with POST, GET and
+//! DELETE, sessions, JSON or SSE responses to POSTed requests, a standalone GET
+//! SSE stream, and every exchange recorded (method, status, the session and
+//! protocol-version headers seen, which stream each server message went out on).
+//!
+//! Rules (2025-11-25 `basic/transports.mdx`): `MCP-Session-Id` is issued on the
+//! `InitializeResult` response and required afterwards (400 without, 404 for an
+//! unknown or ended session); a POSTed response or notification gets 202 with no
+//! body; a POSTed request gets `application/json` or `text/event-stream`; a foreign
+//! `Origin` gets 403. Server-initiated messages go on the GET stream, or — for the
+//! script's [`Delivery::RequestStream`](crate::script::Delivery) — on the SSE
+//! response of the in-flight trigger `tools/call`.
+
+use std::collections::HashMap;
+use std::convert::Infallible;
+use std::io;
+use std::net::SocketAddr;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use axum::Router;
+use axum::body::Body;
+use axum::extract::{DefaultBodyLimit, State};
+use axum::http::{HeaderMap, HeaderValue, StatusCode, Uri, header};
+use axum::response::{IntoResponse, Response};
+use axum::routing::post;
+use bytes::Bytes;
+use serde_json::Value;
+use tokio::net::TcpListener;
+use tokio::sync::{mpsc, oneshot};
+use tokio::time::Instant;
+
+use super::http_common::{SESSION_HEADER, exchange_facts, new_session_id, origin_allowed, record, reject, sse_event};
+use crate::canary::Canary;
+use crate::engine::{Engine, Inbound, Origin, Outgoing, Route, Sink, Tap, tap, with_tap};
+use crate::script::{LEGACY_REVISIONS, Script, Trigger};
+use crate::trace::{Direction, EndReason, HttpRef, HttpStream, TraceWriter};
+use crate::wire::{Envelope, classify};
+
+/// How the mock answers a POSTed request (other than the trigger call, which is always SSE).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum ResponseMode {
+    /// `application/json`.
+    #[default]
+    Json,
+    /// `text/event-stream`.
+    Sse,
+}
+
+/// Options of the Streamable HTTP mock.
+#[derive(Debug, Clone)]
+pub struct HttpOptions {
+    /// Largest POST body accepted (bytes).
+    pub max_body: usize,
+    /// How ordinary POSTed requests are answered.
+    pub response_mode: ResponseMode,
+}
+
+impl Default for HttpOptions {
+    fn default() -> Self {
+        Self { max_body: super::DEFAULT_MAX_FRAME, response_mode: ResponseMode::Json }
+    }
+}
+
+/// The MCP endpoint's path.
+pub const PATH: &str = "/mcp";
+
+enum Pending {
+    /// A JSON response waits for the replies to these request ids.
+    Json { waiting: Vec<Value>, replies: Vec<Vec<u8>>, done: Option<oneshot::Sender<Vec<Vec<u8>>>> },
+    /// An SSE response stream closes once these ids are answered.
+    Sse { waiting: Vec<Value>, tx: mpsc::UnboundedSender<Bytes> },
+}
+
+#[derive(Default)]
+struct SessionState {
+    session: Option<String>,
+    ended: bool,
+    negotiated: Option<String>,
+    get_stream: Option<(u64, mpsc::UnboundedSender<Bytes>)>,
+    queued: Vec<Outgoing>,
+    exchanges: HashMap<u64, Pending>,
+}
+
+struct Shared {
+    tap: Tap,
+    inbound: mpsc::Sender<Inbound>,
+    bound: SocketAddr,
+    options: HttpOptions,
+    trigger_tool: Option<String>,
+    next_exchange: AtomicU64,
+    state: Mutex<SessionState>,
+    timeout: Duration,
+}
+
+impl Shared {
+    fn lock(&self) -> std::sync::MutexGuard<'_, SessionState> {
+        self.state.lock().unwrap_or_else(std::sync::PoisonError::into_inner)
+    }
+
+    fn record_s2c(&self, bytes: &[u8], step: Option<&str>, exchange: u64, stream: HttpStream) {
+        with_tap(&self.tap, |t| {
+            t.frame_via(
+                Direction::ServerToClient,
+                bytes,
+                step,
+                std::time::Instant::now(),
+                Some(HttpRef { exchange, stream }),
+            )
+        });
+    }
+
+    /// Deliver on the GET stream; `false` when none is open (or it closed).
+    fn to_get_stream(&self, state: &mut SessionState, msg: &Outgoing) -> bool {
+        let Some((exchange, tx)) = &state.get_stream else { return false };
+        if tx.send(sse_event("message", &msg.bytes)).is_err() {
+            state.get_stream = None;
+            return false;
+        }
+        self.record_s2c(&msg.bytes, msg.step.as_deref(), *exchange, HttpStream::GetSse);
+        true
+    }
+}
+
+struct HttpSink(Arc<Shared>);
+
+impl Sink for HttpSink {
+    async fn send(&mut self, msg: Outgoing) -> io::Result<()> {
+        let shared = &self.0;
+        let mut state = shared.lock();
+        if let Some(v) = &msg.negotiated {
+            state.negotiated = Some(v.clone());
+        }
+        match msg.route {
+            Route::Reply(Origin { exchange: Some(x) }) => match state.exchanges.get_mut(&x) {
+                Some(Pending::Json { waiting, replies, done }) => {
+                    waiting.retain(|id| !msg.answers.contains(id));
+                    replies.push(msg.bytes.clone());
+                    shared.record_s2c(&msg.bytes, msg.step.as_deref(), x, HttpStream::PostJson);
+                    if waiting.is_empty() {
+                        if let Some(done) = done.take() {
+                            let _ = done.send(std::mem::take(replies));
+                        }
+                        state.exchanges.remove(&x);
+                    }
+                }
+                Some(Pending::Sse { waiting, tx }) => {
+                    waiting.retain(|id| !msg.answers.contains(id));
+                    let _ = tx.send(sse_event("message", &msg.bytes));
+                    shared.record_s2c(&msg.bytes, msg.step.as_deref(), x, HttpStream::PostSse);
+                    if waiting.is_empty() {
+                        // Dropping the sender ends the response stream.
+                        state.exchanges.remove(&x);
+                    }
+                }
+                None => {
+                    let detail = serde_json::json!({ "exchange": x, "why": "the client closed the POST" });
+                    with_tap(&shared.tap, |t| t.event("undeliverable", Some(detail)));
+                }
+            },
+            Route::InRequest(Origin { exchange: Some(x) }) => match state.exchanges.get_mut(&x) {
+                Some(Pending::Sse { tx, .. }) => {
+                    let _ = tx.send(sse_event("message", &msg.bytes));
+                    shared.record_s2c(&msg.bytes, msg.step.as_deref(), x, HttpStream::PostSse);
+                }
+                _ => {
+                    if !shared.to_get_stream(&mut state, &msg) {
+                        state.queued.push(msg);
+                    }
+                }
+            },
+            Route::Standalone
+            | Route::Reply(Origin { exchange: None })
+            | Route::InRequest(Origin { exchange: None }) => {
+                if !shared.to_get_stream(&mut state, &msg) {
+                    let step = msg.step.clone();
+                    state.queued.push(msg);
+                    drop(state);
+                    with_tap(&shared.tap, |t| {
+                        t.event("queued_for_get_stream", Some(serde_json::json!({ "step": step })))
+                    });
+                }
+            }
+        }
+        Ok(())
+    }
+}
+
+/// Serve one Streamable HTTP session on `listener` until it ends.
+pub async fn serve(
+    script: Script,
+    canary: &Canary,
+    trace: TraceWriter,
+    listener: TcpListener,
+    options: HttpOptions,
+) -> io::Result<EndReason> {
+    let bound = listener.local_addr()?;
+    let tap = tap(trace);
+    let (tx, rx) = mpsc::channel(64);
+    let trigger_tool = match &script.trigger {
+        Trigger::ToolCall { tool } => Some(tool.clone()),
+        Trigger::Initialized => None,
+    };
+    let shared = Arc::new(Shared {
+        tap: tap.clone(),
+        inbound: tx,
+        bound,
+        trigger_tool,
+        next_exchange: AtomicU64::new(1),
+        state: Mutex::new(SessionState::default()),
+        timeout: script.timeout,
+        options: options.clone(),
+    });
+    let router = Router::new()
+        .route(PATH, post(post_handler).get(get_handler).delete(delete_handler).fallback(not_found))
+        .fallback(not_found)
+        .layer(DefaultBodyLimit::max(options.max_body))
+        .with_state(shared.clone());
+    let (stop_tx, stop_rx) = oneshot::channel::<()>();
+    let server = tokio::spawn(async move {
+        let _ = axum::serve(listener, router).with_graceful_shutdown(async { drop(stop_rx.await) }).await;
+    });
+    let engine = Engine::new(script, canary, "http", tap, HttpSink(shared.clone()))?;
+    let reason = engine.run(rx).await;
+    {
+        // End every stream: the client sees the session close.
+        let mut state = shared.lock();
+        state.ended = true;
+        state.get_stream = None;
+        state.exchanges.clear();
+        if !state.queued.is_empty() {
+            let steps: Vec<Option<String>> = state.queued.iter().map(|m| m.step.clone()).collect();
+            with_tap(&shared.tap, |t| {
+                t.event("undelivered", Some(serde_json::json!({ "steps": steps, "why": "no GET stream was open" })))
+            });
+        }
+    }
+    let _ = stop_tx.send(());
+    let _ = tokio::time::timeout(Duration::from_secs(2), server).await;
+    Ok(reason)
+}
+
+fn sse_response(rx: mpsc::UnboundedReceiver<Bytes>, session: Option<&str>) -> Response {
+    let stream =
+        futures::stream::unfold(rx, |mut rx| async move { rx.recv().await.map(|b| (Ok::<_, Infallible>(b), rx)) });
+    let mut response = Response::new(Body::from_stream(stream));
+    let h = response.headers_mut();
+    h.insert(header::CONTENT_TYPE, HeaderValue::from_static("text/event-stream"));
+    h.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-cache"));
+    if let Some(s) = session.and_then(|s| HeaderValue::from_str(s).ok()) {
+        h.insert(SESSION_HEADER, s);
+    }
+    response
+}
+
+/// Check the session header; `Err` is the rejection (already recorded).
+fn check_session(shared: &Shared, facts: &crate::trace::HttpExchange) -> Result<(), (StatusCode, &'static str)> {
+    let state = shared.lock();
+    match (&facts.session, &state.session) {
+        (None, _) => Err((StatusCode::BAD_REQUEST, "missing MCP-Session-Id")),
+        (Some(_), None) => Err((StatusCode::NOT_FOUND, "no session has been established")),
+        (Some(got), Some(issued)) if got != issued => Err((StatusCode::NOT_FOUND, "unknown MCP-Session-Id")),
+        _ if state.ended => Err((StatusCode::NOT_FOUND, "the session has ended")),
+        _ => Ok(()),
+    }
+}
+
+async fn post_handler(State(shared): State<Arc<Shared>>, uri: Uri, headers: HeaderMap, body: Bytes) -> Response {
+    let at = Instant::now();
+    let exchange = shared.next_exchange.fetch_add(1, Ordering::Relaxed);
+    let t_us = shared.tap.lock().unwrap_or_else(std::sync::PoisonError::into_inner).us_at(at.into_std());
+    let mut facts = exchange_facts(exchange, t_us, "POST", &uri.to_string(), &headers);
+    if !origin_allowed(facts.origin.as_deref(), &shared.bound) {
+        return reject(&shared.tap, facts, StatusCode::FORBIDDEN, "Origin not allowed");
+    }
+    let here = Some(HttpRef { exchange, stream: HttpStream::PostBody });
+    with_tap(&shared.tap, |t| t.frame_via(Direction::ClientToServer, &body, None, at.into_std(), here));
+    let Ok(value) = serde_json::from_slice::<Value>(&body) else {
+        facts.status = 400;
+        facts.note = Some("body is not JSON".into());
+        with_tap(&shared.tap, |t| t.http(facts));
+        let error = serde_json::json!({"jsonrpc":"2.0","id":null,"error":{"code":-32700,"message":"Parse error"}});
+        return (StatusCode::BAD_REQUEST, [(header::CONTENT_TYPE, "application/json")], error.to_string())
+            .into_response();
+    };
+    let messages: Vec<Envelope> = match classify(&value).envelope {
+        Envelope::Batch(parts) => parts.into_iter().map(|p| p.envelope).collect(),
+        env => vec![env],
+    };
+    let request_ids: Vec<Value> = messages
+        .iter()
+        .filter_map(|m| if let Envelope::Request { id, .. } = m { Some(id.clone()) } else { None })
+        .collect();
+    let is_initialize = messages.iter().any(|m| m.method() == Some("initialize"));
+    let triggers = messages.iter().any(|m| match m {
+        Envelope::Request { method, params, .. } if method == "tools/call" => shared
+            .trigger_tool
+            .as_deref()
+            .is_some_and(|t| params.as_ref().and_then(|p| p.get("name")).and_then(Value::as_str) == Some(t)),
+        _ => false,
+    });
+
+    let mut issued = None;
+    if is_initialize {
+        let mut state = shared.lock();
+        if state.session.is_some() {
+            drop(state);
+            return reject(
+                &shared.tap,
+                facts,
+                StatusCode::BAD_REQUEST,
+                "this mock serves one session; it is already initialized",
+            );
+        }
+        let id = new_session_id();
+        state.session = Some(id.clone());
+        issued = Some(id);
+    } else {
+        if let Err((status, note)) = check_session(&shared, &facts) {
+            return reject(&shared.tap, facts, status, note);
+        }
+        if let Some(v) = &facts.protocol_version
+            && !LEGACY_REVISIONS.contains(&v.as_str())
+        {
+            return reject(&shared.tap, facts, StatusCode::BAD_REQUEST, "unsupported MCP-Protocol-Version");
+        }
+    }
+
+    let origin = Origin { exchange: Some(exchange) };
+    if request_ids.is_empty() {
+        record(&shared.tap, facts, StatusCode::ACCEPTED, None);
+        let _ = shared.inbound.send(Inbound::Frame { bytes: body.to_vec(), at, origin }).await;
+        return StatusCode::ACCEPTED.into_response();
+    }
+    facts.issued_session.clone_from(&issued);
+    let sse = triggers || shared.options.response_mode == ResponseMode::Sse;
+    if sse {
+        let (tx, rx) = mpsc::unbounded_channel();
+        shared.lock().exchanges.insert(exchange, Pending::Sse { waiting: request_ids, tx });
+        record(&shared.tap, facts, StatusCode::OK, Some("SSE response"));
+        let _ = shared.inbound.send(Inbound::Frame { bytes: body.to_vec(), at, origin }).await;
+        return sse_response(rx, issued.as_deref());
+    }
+    let (done_tx, done_rx) = oneshot::channel();
+    shared
+        .lock()
+        .exchanges
+        .insert(exchange, Pending::Json { waiting: request_ids, replies: Vec::new(), done: Some(done_tx) });
+    let _ = shared.inbound.send(Inbound::Frame { bytes: body.to_vec(), at, origin }).await;
+    match tokio::time::timeout(shared.timeout, done_rx).await {
+        Ok(Ok(replies)) => {
+            record(&shared.tap, facts, StatusCode::OK, Some("JSON response"));
+            let body = if replies.len() == 1 {
+                replies.into_iter().next().unwrap_or_default()
+            } else {
+                let parts: Vec<Value> = replies.iter().filter_map(|r| serde_json::from_slice(r).ok()).collect();
+                serde_json::to_vec(&parts).unwrap_or_default()
+            };
+            let mut response = (StatusCode::OK, [(header::CONTENT_TYPE, "application/json")], body).into_response();
+            if let Some(s) = issued.and_then(|s| HeaderValue::from_str(&s).ok()) {
+                response.headers_mut().insert(SESSION_HEADER, s);
+            }
+            response
+        }
+        _ => reject(&shared.tap, facts, StatusCode::SERVICE_UNAVAILABLE, "the session ended before the reply"),
+    }
+}
+
+async fn get_handler(State(shared): State<Arc<Shared>>, uri: Uri, headers: HeaderMap) -> Response {
+    let at = Instant::now();
+    let exchange = shared.next_exchange.fetch_add(1, Ordering::Relaxed);
+    let t_us = shared.tap.lock().unwrap_or_else(std::sync::PoisonError::into_inner).us_at(at.into_std());
+    let facts = exchange_facts(exchange, t_us, "GET", &uri.to_string(), &headers);
+    if !origin_allowed(facts.origin.as_deref(), &shared.bound) {
+        return reject(&shared.tap, facts, StatusCode::FORBIDDEN, "Origin not allowed");
+    }
+    if let Err((status, note)) = check_session(&shared, &facts) {
+        return reject(&shared.tap, facts, status, note);
+    }
+    let (tx, rx) = mpsc::unbounded_channel();
+    {
+        let mut state = shared.lock();
+        if state.get_stream.as_ref().is_some_and(|(_, tx)| !tx.is_closed()) {
+            drop(state);
+            return reject(&shared.tap, facts, StatusCode::CONFLICT, "a GET stream is already open");
+        }
+        state.get_stream = Some((exchange, tx));
+        record(&shared.tap, facts, StatusCode::OK, Some("standalone SSE stream"));
+        // Deliver what waited for this stream.
+        for msg in std::mem::take(&mut state.queued) {
+            if !shared.to_get_stream(&mut state, &msg) {
+                state.queued.push(msg);
+            }
+        }
+    }
+    sse_response(rx, None)
+}
+
+async fn delete_handler(State(shared): State<Arc<Shared>>, uri: Uri, headers: HeaderMap) -> Response {
+    let at = Instant::now();
+    let exchange = shared.next_exchange.fetch_add(1, Ordering::Relaxed);
+    let t_us = shared.tap.lock().unwrap_or_else(std::sync::PoisonError::into_inner).us_at(at.into_std());
+    let facts = exchange_facts(exchange, t_us, "DELETE", &uri.to_string(), &headers);
+    if !origin_allowed(facts.origin.as_deref(), &shared.bound) {
+        return reject(&shared.tap, facts, StatusCode::FORBIDDEN, "Origin not allowed");
+    }
+    if let Err((status, note)) = check_session(&shared, &facts) {
+        return reject(&shared.tap, facts, status, note);
+    }
+    record(&shared.tap, facts, StatusCode::OK, Some("session terminated by the client"));
+    let _ = shared.inbound.send(Inbound::Closed).await;
+    StatusCode::OK.into_response()
+}
+
+async fn not_found(
+    State(shared): State<Arc<Shared>>,
+    method: axum::http::Method,
+    uri: Uri,
+    headers: HeaderMap,
+) -> Response {
+    let exchange = shared.next_exchange.fetch_add(1, Ordering::Relaxed);
+    let t_us = shared.tap.lock().unwrap_or_else(std::sync::PoisonError::into_inner).now_us();
+    let facts = exchange_facts(exchange, t_us, method.as_str(), &uri.to_string(), &headers);
+    let (status, note) = if uri.path() == PATH {
+        (StatusCode::METHOD_NOT_ALLOWED, format!("{method} is not supported on {PATH}"))
+    } else {
+        (StatusCode::NOT_FOUND, format!("no MCP endpoint here; use {PATH}"))
+    };
+    reject(&shared.tap, facts, status, &note)
+}

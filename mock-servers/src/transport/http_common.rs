@@ -1,0 +1,119 @@
+//! Pieces both HTTP transports share: Origin validation, session ids, SSE
+//! framing, rejections, and recording exchanges.
+
+use std::net::SocketAddr;
+
+use axum::http::{HeaderMap, StatusCode, header};
+use axum::response::{IntoResponse, Response};
+use bytes::Bytes;
+use serde_json::json;
+
+use crate::engine::{Tap, with_tap};
+use crate::trace::HttpExchange;
+
+/// The session header (`Mcp-Session-Id` before 2025-11-25; header names are case-insensitive).
+pub(super) const SESSION_HEADER: &str = "mcp-session-id";
+/// The protocol version header (2025-06-18+).
+pub(super) const VERSION_HEADER: &str = "mcp-protocol-version";
+
+/// Whether an `Origin` header is acceptable: absent, or naming a loopback host
+/// (or the host the mock is bound to). DNS-rebinding defence: 2025-11-25
+/// `basic/transports.mdx:78-79` (servers MUST validate Origin; 403 when invalid).
+pub fn origin_allowed(origin: Option<&str>, bound: &SocketAddr) -> bool {
+    let Some(origin) = origin else { return true };
+    let Some(rest) = origin.strip_prefix("http://").or_else(|| origin.strip_prefix("https://")) else { return false };
+    let host = match rest.strip_prefix('[') {
+        Some(v6) => v6.split(']').next().unwrap_or_default().to_owned(),
+        None => rest.split(':').next().unwrap_or_default().to_owned(),
+    };
+    matches!(host.as_str(), "127.0.0.1" | "localhost" | "::1") || host == bound.ip().to_string()
+}
+
+/// A fresh, unguessable session id: 128 bits from the OS CSPRNG, hex.
+pub(super) fn new_session_id() -> String {
+    let mut bytes = [0u8; 16];
+    getrandom::fill(&mut bytes).expect("the operating system provides random bytes");
+    crate::canary::hex(&bytes)
+}
+
+/// One SSE event; multi-line data is split into `data:` lines.
+pub(super) fn sse_event(event: &str, data: &[u8]) -> Bytes {
+    let text = String::from_utf8_lossy(data);
+    let mut out = format!("event: {event}\n");
+    for line in text.split('\n') {
+        out.push_str("data: ");
+        out.push_str(line.trim_end_matches('\r'));
+        out.push('\n');
+    }
+    out.push('\n');
+    Bytes::from(out)
+}
+
+/// A header's value as text.
+pub(super) fn header_str(headers: &HeaderMap, name: &str) -> Option<String> {
+    headers.get(name).map(|v| String::from_utf8_lossy(v.as_bytes()).into_owned())
+}
+
+/// The request facts every exchange record carries.
+pub(super) fn exchange_facts(exchange: u64, t_us: u64, method: &str, path: &str, headers: &HeaderMap) -> HttpExchange {
+    HttpExchange {
+        exchange,
+        t_us,
+        method: method.to_owned(),
+        path: path.to_owned(),
+        status: 0,
+        session: header_str(headers, SESSION_HEADER),
+        protocol_version: header_str(headers, VERSION_HEADER),
+        origin: header_str(headers, header::ORIGIN.as_str()),
+        accept: header_str(headers, header::ACCEPT.as_str()),
+        note: None,
+        issued_session: None,
+    }
+}
+
+/// Record an exchange with its status and note, and build the rejection response
+/// (an id-less JSON-RPC error, as the spec allows for HTTP errors).
+pub(super) fn reject(tap: &Tap, mut facts: HttpExchange, status: StatusCode, note: &str) -> Response {
+    facts.status = status.as_u16();
+    facts.note = Some(note.to_owned());
+    with_tap(tap, |t| t.http(facts));
+    let body = json!({ "jsonrpc": "2.0", "id": null, "error": { "code": -32600, "message": note } });
+    (status, [(header::CONTENT_TYPE, "application/json")], body.to_string()).into_response()
+}
+
+/// Record an exchange that was accepted.
+pub(super) fn record(tap: &Tap, mut facts: HttpExchange, status: StatusCode, note: Option<&str>) {
+    facts.status = status.as_u16();
+    facts.note = note.map(str::to_owned);
+    with_tap(tap, |t| t.http(facts));
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn only_loopback_origins_pass() {
+        let bound: SocketAddr = "127.0.0.1:4000".parse().unwrap();
+        assert!(origin_allowed(None, &bound));
+        assert!(origin_allowed(Some("http://localhost:3000"), &bound));
+        assert!(origin_allowed(Some("http://127.0.0.1"), &bound));
+        assert!(origin_allowed(Some("http://[::1]:8080"), &bound));
+        assert!(!origin_allowed(Some("http://evil.example"), &bound));
+        assert!(!origin_allowed(Some("http://localhost.evil.example"), &bound));
+        assert!(!origin_allowed(Some("null"), &bound));
+    }
+
+    #[test]
+    fn sse_events_split_lines() {
+        assert_eq!(sse_event("message", b"{\"a\":1}"), Bytes::from("event: message\ndata: {\"a\":1}\n\n"));
+        assert_eq!(sse_event("x", b"a\nb"), Bytes::from("event: x\ndata: a\ndata: b\n\n"));
+    }
+
+    #[test]
+    fn session_ids_are_long_and_fresh() {
+        let a = new_session_id();
+        assert_eq!(a.len(), 32);
+        assert_ne!(a, new_session_id());
+    }
+}
