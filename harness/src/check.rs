@@ -147,6 +147,7 @@ impl<'a> Emitter<'a> {
             spec: resolve_spec(&self.input.compiled.scenario, spec),
             outcome,
             evidence,
+            known: None,
         });
     }
 
@@ -167,6 +168,7 @@ impl<'a> Emitter<'a> {
             spec: None,
             outcome: Outcome::Skipped,
             evidence: Evidence::new(why),
+            known: None,
         });
     }
 

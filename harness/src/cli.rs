@@ -7,6 +7,7 @@
 mod check_cmd;
 mod client_cmd;
 mod list_cmd;
+mod matrix_cmd;
 mod mock_cmd;
 mod run_cmd;
 
@@ -50,6 +51,8 @@ enum Command {
     Check(check_cmd::CheckArgs),
     /// List scenarios (or, with --specs, the rules checks cite).
     List(list_cmd::ListArgs),
+    /// Run the suite against several clients and print the client × check table.
+    Matrix(matrix_cmd::MatrixArgs),
 }
 
 /// Entry point of the binary.
@@ -72,6 +75,7 @@ pub fn main() -> ExitCode {
         }
         Command::Check(args) => check_cmd::run(args),
         Command::List(args) => list_cmd::run(args),
+        Command::Matrix(args) => matrix_cmd::run(args),
     };
     ExitCode::from(code)
 }

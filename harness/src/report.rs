@@ -1,3 +1,4 @@
-//! Reports. For now the terminal table; one stream of case reports feeds it.
+//! Reports: the terminal table, and the client × check matrix.
 
+pub mod matrix;
 pub mod terminal;

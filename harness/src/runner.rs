@@ -14,7 +14,8 @@ use backchannel_mock::trace::Trace;
 use tokio::process::Command;
 
 use crate::check::{self, CaseInput, CheckResult, ClientEnd, Verdict};
-use crate::logs::{self, AutoFormat, LogLine, Stream};
+use crate::logs::{self, AutoFormat, LevelParser, LogLine, Stream};
+use crate::profile::{LoadedProfile, Target};
 use crate::scenario::Compiled;
 use crate::scenario::model::Transport;
 pub use process::{Supervised, describe_status, supervise};
@@ -26,7 +27,7 @@ pub const CASE_SLACK: Duration = Duration::from_secs(10);
 pub const AFTER_END: Duration = Duration::from_secs(5);
 
 /// The client under test.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone)]
 pub enum ClientSpec {
     /// The reference client: `backchannel client --stdio … -- <mock argv>`.
     Reference,
@@ -35,6 +36,19 @@ pub enum ClientSpec {
     /// `BACKCHANNEL_CLIENT_ROOTS` (space-separated URIs) and
     /// `BACKCHANNEL_CLIENT_LOG_LEVEL`, and its id as `MCP_CONFORMANCE_SCENARIO`.
     Command(Vec<String>),
+    /// A client profile (`clients/<name>.yaml`): the same contract, with placeholders,
+    /// environment, log format and server names of its own.
+    Profile(std::sync::Arc<LoadedProfile>),
+}
+
+impl ClientSpec {
+    /// The transports this client supports.
+    pub fn supports(&self, t: Transport) -> bool {
+        match self {
+            Self::Profile(p) => p.profile.transports.contains(&t),
+            _ => true,
+        }
+    }
 }
 
 /// How to run cases.
@@ -81,9 +95,14 @@ pub struct CaseReport {
 }
 
 impl CaseReport {
-    /// The worst verdict among the checks.
+    /// The worst verdict among the checks, before any baseline.
     pub fn worst(&self, strict: bool) -> Verdict {
         self.checks.iter().map(|c| c.verdict(strict)).max().unwrap_or(Verdict::Pass)
+    }
+
+    /// The worst verdict among the checks, after the baseline.
+    pub fn worst_final(&self, strict: bool) -> Verdict {
+        self.checks.iter().map(|c| c.final_verdict(strict)).max().unwrap_or(Verdict::Pass)
     }
 }
 
@@ -129,11 +148,21 @@ pub enum Endpoint {
     Url(String),
 }
 
+impl Endpoint {
+    /// The profile placeholders' view of it.
+    pub fn target(&self) -> Target<'_> {
+        match self {
+            Self::Launch(argv) => Target::Launch(argv),
+            Self::Url(url) => Target::Url(url),
+        }
+    }
+}
+
 /// How often the reference client pings an HTTP server to notice its end.
 const REFERENCE_PING_SECONDS: &str = "0.2";
 
 /// The client's command line for a case.
-pub fn client_command(cfg: &RunConfig, compiled: &Compiled, endpoint: &Endpoint) -> Command {
+pub fn client_command(cfg: &RunConfig, compiled: &Compiled, transport: Transport, endpoint: &Endpoint) -> Command {
     let plan = compiled.client_plan();
     let level = plan.log_level.map_or("info", |l| l.as_str());
     let mut cmd = match &cfg.client {
@@ -163,12 +192,26 @@ pub fn client_command(cfg: &RunConfig, compiled: &Compiled, endpoint: &Endpoint)
                 Endpoint::Launch(server) => cmd.args(server),
                 Endpoint::Url(url) => cmd.arg(url),
             };
-            let roots: Vec<&str> = plan.roots.iter().map(|(u, _)| u.as_str()).collect();
-            cmd.env("BACKCHANNEL_CLIENT_ROOTS", roots.join(" ")).env("BACKCHANNEL_CLIENT_LOG_LEVEL", level);
-            cmd.env("BACKCHANNEL_CLIENT_CALL_TOOL", plan.call_tool.as_deref().unwrap_or_default());
+            cmd
+        }
+        ClientSpec::Profile(p) => {
+            let argv = p.argv(transport, &endpoint.target());
+            let mut cmd = Command::new(&argv[0]);
+            cmd.args(&argv[1..]).envs(&p.profile.env);
             cmd
         }
     };
+    if !matches!(cfg.client, ClientSpec::Reference) {
+        let roots: Vec<&str> = plan.roots.iter().map(|(u, _)| u.as_str()).collect();
+        cmd.env("BACKCHANNEL_CLIENT_ROOTS", roots.join(" ")).env("BACKCHANNEL_CLIENT_LOG_LEVEL", level);
+        cmd.env("BACKCHANNEL_CLIENT_CALL_TOOL", plan.call_tool.as_deref().unwrap_or_default());
+        let version = compiled
+            .scenario
+            .server
+            .protocol_version
+            .map_or(backchannel_mock::script::DEFAULT_REVISION, |v| v.as_str());
+        cmd.env("MCP_CONFORMANCE_PROTOCOL_VERSION", version);
+    }
     // Verdicts must not depend on the developer's shell.
     cmd.env_remove("RUST_LOG").env("NO_COLOR", "1").env("MCP_CONFORMANCE_SCENARIO", &compiled.id);
     cmd
@@ -212,12 +255,15 @@ pub async fn run_case(compiled: &Compiled, transport: Transport, cfg: &RunConfig
             (Endpoint::Url(mock.url.clone()), Some(mock))
         }
     };
-    let server_names = match &endpoint {
+    let mut server_names = match &endpoint {
         // The reference client names a stdio server `stdio:<program>`.
         Endpoint::Launch(argv) => vec![format!("stdio:{}", argv[0])],
         Endpoint::Url(url) => vec![url.clone()],
     };
-    let cmd = client_command(cfg, compiled, &endpoint);
+    if let ClientSpec::Profile(p) = &cfg.client {
+        server_names.extend(p.profile.server_names.iter().map(|n| p.expand(n, transport, &endpoint.target())));
+    }
+    let cmd = client_command(cfg, compiled, transport, &endpoint);
     let program = cmd.as_std().get_program().to_string_lossy().into_owned();
     let run = supervise(cmd, compiled.timeout + CASE_SLACK, session_ended(&trace_path), cfg.after_end).await;
     let mock_stderr = match mock {
@@ -227,9 +273,12 @@ pub async fn run_case(compiled: &Compiled, transport: Transport, cfg: &RunConfig
     };
     let run = run.map_err(|source| RunError::Spawn { program, source })?;
     let trace = Trace::read(&trace_path).ok();
-    let parser = AutoFormat::default();
-    let mut lines = logs::parse(Stream::Stderr, &run.stderr, &parser);
-    lines.extend(logs::parse(Stream::Stdout, &run.stdout, &parser));
+    let parser: Box<dyn LevelParser> = match &cfg.client {
+        ClientSpec::Profile(p) => p.level_parser(),
+        _ => Box::new(AutoFormat::default()),
+    };
+    let mut lines = logs::parse(Stream::Stderr, &run.stderr, parser.as_ref());
+    lines.extend(logs::parse(Stream::Stdout, &run.stdout, parser.as_ref()));
     let client_status = describe_status(run.status, run.timed_out);
     let client = ClientEnd { timed_out: run.timed_out, status: client_status.clone(), after_end: cfg.after_end };
     let checks = check::evaluate(&CaseInput {
@@ -274,5 +323,36 @@ fn keep_artifacts(dir: &Path, id: &str, trace: &Path, run: &Supervised, mock_std
     let _ = std::fs::write(case_dir.join("stdout.log"), &run.stdout);
     if !mock_stderr.is_empty() {
         let _ = std::fs::write(case_dir.join("mock-stderr.log"), mock_stderr);
+    }
+}
+
+/// Run cases with at most `jobs` at a time; `on_report` sees each report in plan
+/// order (a finished case waits for the ones planned before it).
+pub async fn run_cases(
+    cases: Vec<(std::sync::Arc<Compiled>, Transport)>,
+    cfg: std::sync::Arc<RunConfig>,
+    jobs: usize,
+    mut on_report: impl FnMut(Result<CaseReport, (String, RunError)>),
+) {
+    let limit = std::sync::Arc::new(tokio::sync::Semaphore::new(jobs.max(1)));
+    let mut tasks = tokio::task::JoinSet::new();
+    for (i, (compiled, transport)) in cases.into_iter().enumerate() {
+        let (limit, cfg) = (limit.clone(), cfg.clone());
+        tasks.spawn(async move {
+            let _permit = limit.acquire_owned().await.expect("the semaphore stays open");
+            let label = format!("{} [{transport}]", compiled.id);
+            (i, run_case(&compiled, transport, &cfg).await.map_err(|e| (label, e)))
+        });
+    }
+    let mut done: std::collections::BTreeMap<usize, Result<CaseReport, (String, RunError)>> =
+        std::collections::BTreeMap::new();
+    let mut next = 0;
+    while let Some(joined) = tasks.join_next().await {
+        let Ok((i, report)) = joined else { continue };
+        done.insert(i, report);
+        while let Some(r) = done.remove(&next) {
+            on_report(r);
+            next += 1;
+        }
     }
 }

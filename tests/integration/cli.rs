@@ -201,3 +201,78 @@ fn http_mock_binds_loopback_and_refuses_foreign_origins() {
         let _ = child.wait();
     }
 }
+
+#[test]
+fn a_client_that_is_none_of_the_profiled_ones_can_be_tested() {
+    // examples/minimal_client.py: standard-library Python, written to the stdio contract.
+    backchannel()
+        .args([
+            "run",
+            "--transport",
+            "stdio",
+            "--client-cmd",
+            "python3 examples/minimal_client.py",
+            "scenarios/sampling",
+            "scenarios/roots",
+        ])
+        .assert()
+        .code(0)
+        .stdout(predicate::str::contains("against `python3 examples/minimal_client.py`"))
+        .stdout(predicate::str::contains("0 failed, 0 warned"));
+}
+
+#[test]
+fn profiles_that_are_not_installed_are_a_setup_error() {
+    let dir = tempfile::tempdir().unwrap();
+    let profile = dir.path().join("ghost.yaml");
+    std::fs::write(&profile, "command: \"{profile_dir}/nope\"\nrequires: [nope]\n").unwrap();
+    backchannel()
+        .args(["run", "--client"])
+        .arg(&profile)
+        .assert()
+        .code(2)
+        .stderr(predicate::str::contains("is not installed"))
+        .stderr(predicate::str::contains("clients/setup.sh"));
+}
+
+#[test]
+fn a_stale_baseline_entry_fails_the_run() {
+    // The minimal client passes sampling/undeclared; a baseline claiming otherwise is stale.
+    let dir = tempfile::tempdir().unwrap();
+    let profile = dir.path().join("minimal.yaml");
+    std::fs::write(
+        &profile,
+        format!(
+            "command: \"python3 {}/examples/minimal_client.py\"\ntransports: [stdio]\nbaseline:\n  - check: \"sampling/undeclared:sampling/createMessage.error-code\"\n    reason: \"claimed, but not true\"\n",
+            root().display()
+        ),
+    )
+    .unwrap();
+    backchannel()
+        .args(["run", "scenarios/sampling/undeclared.yaml", "--client"])
+        .arg(&profile)
+        .assert()
+        .code(1)
+        .stdout(predicate::str::contains("STALE baseline entry"));
+}
+
+#[test]
+fn a_baselined_failure_is_xfail_and_passes_the_run() {
+    let dir = tempfile::tempdir().unwrap();
+    let profile = dir.path().join("minus.yaml");
+    std::fs::write(
+        &profile,
+        format!(
+            "command: \"{} --mode minus-32600 --\"\ntransports: [stdio]\nbaseline:\n  - check: \"*:*.error-code\"\n    reason: \"answers -32600\"\n",
+            env!("CARGO_BIN_EXE_backchannel-broken-client")
+        ),
+    )
+    .unwrap();
+    backchannel()
+        .args(["run", "--strict", "scenarios/sampling/undeclared.yaml", "--client"])
+        .arg(&profile)
+        .assert()
+        .code(0)
+        .stdout(predicate::str::contains("XFAIL sampling/createMessage.error-code"))
+        .stdout(predicate::str::contains("known:    answers -32600"));
+}

@@ -5,4 +5,5 @@ mod cli;
 mod fixtures;
 mod schema;
 mod snapshots;
+mod supervision;
 mod support;

@@ -27,6 +27,8 @@ pub enum Verdict {
     Pass,
     /// Not applicable.
     Skip,
+    /// A known failure: listed in the client's baseline.
+    Known,
     /// A SHOULD is violated.
     Warn,
     /// A MUST is violated (or a SHOULD under `--strict`).
@@ -35,9 +37,10 @@ pub enum Verdict {
 
 impl fmt::Display for Verdict {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(match self {
+        f.pad(match self {
             Self::Pass => "PASS",
             Self::Skip => "SKIP",
+            Self::Known => "XFAIL",
             Self::Warn => "WARN",
             Self::Fail => "FAIL",
         })
@@ -99,10 +102,13 @@ pub struct CheckResult {
     pub outcome: Outcome,
     /// Why.
     pub evidence: Evidence,
+    /// The client's baseline lists this check as a known failure, for this reason.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub known: Option<String>,
 }
 
 impl CheckResult {
-    /// The verdict under normal or `--strict` grading.
+    /// The verdict under normal or `--strict` grading, before any baseline.
     pub fn verdict(&self, strict: bool) -> Verdict {
         match (self.outcome, self.severity) {
             (Outcome::Pass, _) => Verdict::Pass,
@@ -110,6 +116,14 @@ impl CheckResult {
             (Outcome::Violated, Severity::Must) => Verdict::Fail,
             (Outcome::Violated, Severity::Should) if strict => Verdict::Fail,
             (Outcome::Violated, Severity::Should) => Verdict::Warn,
+        }
+    }
+
+    /// The verdict after the client's baseline: a listed FAIL or WARN is XFAIL.
+    pub fn final_verdict(&self, strict: bool) -> Verdict {
+        match self.verdict(strict) {
+            Verdict::Fail | Verdict::Warn if self.known.is_some() => Verdict::Known,
+            v => v,
         }
     }
 }
@@ -127,12 +141,16 @@ mod tests {
             spec: None,
             outcome: Outcome::Violated,
             evidence: Evidence::new("x"),
+            known: None,
         };
         assert_eq!(r.verdict(false), Verdict::Warn);
         assert_eq!(r.verdict(true), Verdict::Fail);
         r.severity = Severity::Must;
         assert_eq!(r.verdict(false), Verdict::Fail);
+        r.known = Some("reason".into());
+        assert_eq!(r.final_verdict(false), Verdict::Known);
         r.outcome = Outcome::Skipped;
         assert_eq!(r.verdict(true), Verdict::Skip);
+        assert_eq!(r.final_verdict(true), Verdict::Skip);
     }
 }

@@ -2,13 +2,15 @@
 
 use std::io::Write;
 use std::path::PathBuf;
+use std::sync::Arc;
 use std::time::Instant;
 
 use clap::Args;
 
 use super::{EXIT_FAIL, EXIT_OK, EXIT_USAGE, load_cases};
+use crate::profile::LoadedProfile;
 use crate::report::terminal::{Totals, write_case, write_summary};
-use crate::runner::{ClientSpec, RunConfig, run_case};
+use crate::runner::{CaseReport, ClientSpec, RunConfig, run_cases};
 use crate::scenario::Compiled;
 use crate::scenario::model::Transport;
 
@@ -25,20 +27,88 @@ pub(crate) struct RunArgs {
     /// Test this client instead of the reference client: a command line (shell
     /// quoting). Over stdio the mock server's argv is appended (the client launches
     /// it); over HTTP the server's URL is appended.
-    #[arg(long, value_name = "'CMD ARGS'")]
+    #[arg(long, value_name = "'CMD ARGS'", conflicts_with = "client")]
     client_cmd: Option<String>,
+    /// Test a profiled client: `clients/<NAME>.yaml`, or a path to a profile.
+    #[arg(long, value_name = "NAME")]
+    client: Option<String>,
     /// Which transports to run each scenario on (those it lists; default: all).
     #[arg(long, value_name = "T", default_value = "all", value_parser = ["stdio", "http", "sse", "all"])]
     transport: String,
+    /// Cases run at once (default: the available cores).
+    #[arg(long, value_name = "N")]
+    jobs: Option<usize>,
 }
 
 /// The (scenario, transport) pairs to run, in order.
-pub(crate) fn plan_cases<'a>(cases: &'a [Compiled], transport: &str) -> Vec<(&'a Compiled, Transport)> {
+pub(crate) fn plan_cases(cases: &[Compiled], transport: &str, client: &ClientSpec) -> Vec<(Arc<Compiled>, Transport)> {
     cases
         .iter()
-        .flat_map(|c| c.scenario.transports.iter().map(move |t| (c, *t)))
-        .filter(|(_, t)| transport == "all" || t.as_str() == transport)
+        .flat_map(|c| {
+            let c = Arc::new(c.clone());
+            c.scenario.transports.clone().into_iter().map(move |t| (c.clone(), t))
+        })
+        .filter(|(_, t)| (transport == "all" || t.as_str() == transport) && client.supports(*t))
         .collect()
+}
+
+/// The client to test, from `--client` / `--client-cmd`.
+pub(crate) fn client_spec(client: Option<&str>, client_cmd: Option<&str>) -> Result<ClientSpec, String> {
+    if let Some(line) = client_cmd {
+        return match shlex::split(line) {
+            Some(argv) if !argv.is_empty() => Ok(ClientSpec::Command(argv)),
+            _ => Err(format!("--client-cmd: cannot split `{line}` into a command line")),
+        };
+    }
+    let Some(name) = client else { return Ok(ClientSpec::Reference) };
+    let profile = LoadedProfile::find(name)?;
+    if let Some(missing) = profile.missing() {
+        return Err(format!(
+            "client `{}` is not installed ({} is missing): run clients/setup.sh",
+            profile.name,
+            missing.display()
+        ));
+    }
+    Ok(ClientSpec::Profile(Arc::new(profile)))
+}
+
+/// A short name for the client under test, with its version when the profile can tell.
+pub(crate) fn describe_client(spec: &ClientSpec) -> String {
+    match spec {
+        ClientSpec::Reference => "the reference client".to_owned(),
+        ClientSpec::Command(argv) => format!("`{}`", argv.join(" ")),
+        ClientSpec::Profile(p) => match p.version() {
+            Some(v) => format!("{} {v}", p.name),
+            None => p.name.clone(),
+        },
+    }
+}
+
+/// Run the cases; the reports come back in plan order.
+pub(crate) fn execute(
+    planned: Vec<(Arc<Compiled>, Transport)>,
+    cfg: RunConfig,
+    jobs: usize,
+    mut each: impl FnMut(&CaseReport),
+) -> Result<Vec<CaseReport>, String> {
+    let rt = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()
+        .map_err(|e| format!("cannot start the async runtime: {e}"))?;
+    let mut reports = Vec::new();
+    let mut error = None;
+    rt.block_on(run_cases(planned, Arc::new(cfg), jobs, |r| match r {
+        Ok(report) => {
+            each(&report);
+            reports.push(report);
+        }
+        Err((label, e)) => {
+            let cause = std::error::Error::source(&e).map_or(String::new(), |s| format!(": {s}"));
+            error.get_or_insert(format!("{label}: {e}{cause}"));
+        }
+    }));
+    error.map_or(Ok(reports), Err)
 }
 
 pub(crate) fn run(args: RunArgs) -> u8 {
@@ -50,54 +120,45 @@ pub(crate) fn run(args: RunArgs) -> u8 {
             return EXIT_USAGE;
         }
     };
-    let mut cfg = RunConfig { keep: args.keep, ..RunConfig::reference(exe) };
-    if let Some(line) = &args.client_cmd {
-        match shlex::split(line) {
-            Some(argv) if !argv.is_empty() => cfg.client = ClientSpec::Command(argv),
-            _ => {
-                eprintln!("error: --client-cmd: cannot split `{line}` into a command line");
-                return EXIT_USAGE;
-            }
-        }
-    }
-    let who = match &cfg.client {
-        ClientSpec::Reference => "the reference client".to_owned(),
-        ClientSpec::Command(argv) => format!("`{}`", argv.join(" ")),
-    };
-    let rt = match tokio::runtime::Builder::new_multi_thread().worker_threads(2).enable_all().build() {
-        Ok(rt) => rt,
+    let client = match client_spec(args.client.as_deref(), args.client_cmd.as_deref()) {
+        Ok(c) => c,
         Err(e) => {
-            eprintln!("error: cannot start the async runtime: {e}");
+            eprintln!("error: {e}");
             return EXIT_USAGE;
         }
     };
+    let baseline = match &client {
+        ClientSpec::Profile(p) => p.baseline.clone(),
+        _ => Default::default(),
+    };
+    let who = describe_client(&client);
+    let cfg = RunConfig { keep: args.keep, client, ..RunConfig::reference(exe) };
+    let planned = plan_cases(&cases, &args.transport, &cfg.client);
+    let jobs = args.jobs.unwrap_or_else(|| std::thread::available_parallelism().map_or(2, std::num::NonZero::get));
     let started = Instant::now();
     let mut out = anstream::stdout();
-    let mut totals = Totals::default();
-    let planned = plan_cases(&cases, &args.transport);
-    let _ = writeln!(
-        out,
-        "backchannel {}: {} case(s) ({} scenario(s) × transports) against {who}\n",
-        env!("CARGO_PKG_VERSION"),
-        planned.len(),
-        cases.len()
-    );
-    for (case, transport) in planned {
-        match rt.block_on(run_case(case, transport, &cfg)) {
-            Ok(report) => {
-                let _ = write_case(&mut out, &report, args.strict);
-                totals.add(&report, args.strict);
-            }
-            Err(e) => {
-                eprintln!(
-                    "error: {} [{transport}]: {e}: {}",
-                    case.id,
-                    std::error::Error::source(&e).map_or(String::new(), ToString::to_string)
-                );
-                return EXIT_USAGE;
-            }
+    let _ = writeln!(out, "backchannel {}: {} case(s) against {who}\n", env!("CARGO_PKG_VERSION"), planned.len());
+    // Reports print once the whole run is in: a baseline marks checks across cases.
+    let mut reports = match execute(planned, cfg, jobs, |_| {}) {
+        Ok(r) => r,
+        Err(e) => {
+            eprintln!("error: {e}");
+            return EXIT_USAGE;
         }
+    };
+    let applied = baseline.apply(&mut reports, args.strict);
+    let mut totals = Totals::default();
+    for report in &reports {
+        let _ = write_case(&mut out, report, args.strict);
+        totals.add(report, args.strict);
     }
+    totals.stale = applied.stale.len();
     let _ = write_summary(&mut out, &totals, started.elapsed(), args.strict);
-    if totals.failed > 0 { EXIT_FAIL } else { EXIT_OK }
+    for entry in &applied.stale {
+        let _ = writeln!(out, "STALE baseline entry (the client passes it now; remove it): {entry}");
+    }
+    for entry in &applied.unused {
+        let _ = writeln!(out, "note: baseline entry matched no check in this run: {entry}");
+    }
+    if totals.failed > 0 || totals.stale > 0 { EXIT_FAIL } else { EXIT_OK }
 }

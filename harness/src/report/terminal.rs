@@ -25,6 +25,10 @@ pub struct Totals {
     pub warned: usize,
     /// SKIP.
     pub skipped: usize,
+    /// XFAIL: failures the client's baseline lists.
+    pub known: usize,
+    /// Baseline entries the client now passes.
+    pub stale: usize,
 }
 
 impl Totals {
@@ -33,11 +37,12 @@ impl Totals {
         self.cases += 1;
         for c in &case.checks {
             self.checks += 1;
-            match c.verdict(strict) {
+            match c.final_verdict(strict) {
                 Verdict::Pass => self.passed += 1,
                 Verdict::Fail => self.failed += 1,
                 Verdict::Warn => self.warned += 1,
                 Verdict::Skip => self.skipped += 1,
+                Verdict::Known => self.known += 1,
             }
         }
     }
@@ -48,7 +53,7 @@ fn style(v: Verdict) -> Style {
         Verdict::Pass => AnsiColor::Green.on_default(),
         Verdict::Fail => AnsiColor::Red.on_default().bold(),
         Verdict::Warn => AnsiColor::Yellow.on_default().bold(),
-        Verdict::Skip => AnsiColor::BrightBlack.on_default(),
+        Verdict::Skip | Verdict::Known => AnsiColor::BrightBlack.on_default(),
     }
 }
 
@@ -63,7 +68,7 @@ pub fn write_case(out: &mut dyn Write, case: &CaseReport, strict: bool) -> std::
         Some(c) => s.replace(c.as_str(), "{{canary}}"),
         None => s.to_owned(),
     };
-    let worst = case.worst(strict);
+    let worst = case.worst_final(strict);
     let s = style(worst);
     writeln!(
         out,
@@ -91,9 +96,12 @@ fn write_check(
     strict: bool,
     redact: &dyn Fn(&str) -> String,
 ) -> std::io::Result<()> {
-    let v = c.verdict(strict);
+    let v = c.final_verdict(strict);
     let s = style(v);
-    writeln!(out, "    {s}{v}{s:#}  {:<CHECK_WIDTH$} {}", c.check, redact(&c.evidence.summary))?;
+    writeln!(out, "    {s}{v:<5}{s:#} {:<CHECK_WIDTH$} {}", c.check, redact(&c.evidence.summary))?;
+    if let (Verdict::Known, Some(reason)) = (v, &c.known) {
+        writeln!(out, "          known:    {reason}")?;
+    }
     if matches!(v, Verdict::Fail | Verdict::Warn) {
         let dim = Style::new().dimmed();
         if let Some(e) = &c.evidence.expected {
@@ -122,7 +130,7 @@ fn indent(s: &str) -> String {
 
 /// Write the summary line.
 pub fn write_summary(out: &mut dyn Write, t: &Totals, elapsed: Duration, strict: bool) -> std::io::Result<()> {
-    let v = if t.failed > 0 {
+    let v = if t.failed > 0 || t.stale > 0 {
         Verdict::Fail
     } else if t.warned > 0 {
         Verdict::Warn
@@ -132,13 +140,18 @@ pub fn write_summary(out: &mut dyn Write, t: &Totals, elapsed: Duration, strict:
     let s = style(v);
     writeln!(
         out,
-        "\n{s}{v}{s:#}: {} cases, {} checks: {} passed, {} failed, {} warned, {} skipped{} in {}",
+        "\n{s}{v}{s:#}: {} cases, {} checks: {} passed, {} failed, {} warned, {} skipped{}{} in {}",
         t.cases,
         t.checks,
         t.passed,
         t.failed,
         t.warned,
         t.skipped,
+        if t.known + t.stale > 0 {
+            format!(", {} known failures (baseline), {} stale baseline entries", t.known, t.stale)
+        } else {
+            String::new()
+        },
         if strict { " (strict)" } else { "" },
         fmt_duration(elapsed)
     )

@@ -83,7 +83,7 @@ impl MockProcess {
         if let Some(pgid) = self.pgid {
             let _ = killpg(pgid, Signal::SIGKILL);
         }
-        let _ = self.child.wait().await;
+        let _ = tokio::time::timeout(Duration::from_secs(5), self.child.wait()).await;
         tokio::time::timeout(Duration::from_secs(2), &mut self.stderr)
             .await
             .ok()

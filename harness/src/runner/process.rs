@@ -77,7 +77,9 @@ pub async fn supervise(
         let _ = killpg(pgid, Signal::SIGKILL);
     }
     if timed_out {
-        let _ = child.wait().await;
+        // SIGKILL cannot be refused, but a process stuck in the kernel can take a
+        // moment to die; never wait on it forever.
+        let _ = tokio::time::timeout(Duration::from_secs(5), child.wait()).await;
     }
     // The pipes close once every writer is gone; a process that left the group
     // could keep them open, so the wait is bounded.

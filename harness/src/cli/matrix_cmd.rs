@@ -1,0 +1,106 @@
+//! `backchannel matrix`: the built-in suite against several clients, as a Markdown table.
+
+use std::path::PathBuf;
+
+use clap::Args;
+
+use super::run_cmd::{client_spec, describe_client, execute, plan_cases};
+use super::{EXIT_OK, EXIT_USAGE, load_cases};
+use crate::report::matrix::{ClientRun, markdown, splice};
+use crate::runner::{ClientSpec, RunConfig};
+
+#[derive(Debug, Args)]
+pub(crate) struct MatrixArgs {
+    /// Scenario files or directories (default: ./scenarios).
+    paths: Vec<PathBuf>,
+    /// Clients to include (profile names); default: the reference client and every
+    /// installed profile in ./clients.
+    #[arg(long = "client", value_name = "NAME")]
+    clients: Vec<String>,
+    /// Write the table between the matrix markers of this Markdown file instead of stdout.
+    #[arg(long, value_name = "FILE")]
+    update: Option<PathBuf>,
+    /// Cases run at once (default: the available cores).
+    #[arg(long, value_name = "N")]
+    jobs: Option<usize>,
+}
+
+pub(crate) fn run(args: MatrixArgs) -> u8 {
+    let Some(cases) = load_cases(&args.paths) else { return EXIT_USAGE };
+    let Ok(exe) = std::env::current_exe() else { return EXIT_USAGE };
+    let mut specs = vec![ClientSpec::Reference];
+    let names: Vec<String> = if args.clients.is_empty() {
+        match crate::profile::discover(std::path::Path::new("clients")) {
+            Ok(profiles) => profiles
+                .into_iter()
+                .filter(|p| {
+                    let missing = p.missing();
+                    if let Some(m) = &missing {
+                        eprintln!(
+                            "skipped: {} is not installed ({} is missing): run clients/setup.sh",
+                            p.name,
+                            m.display()
+                        );
+                    }
+                    missing.is_none()
+                })
+                .map(|p| p.dir.join(format!("{}.yaml", p.name)).display().to_string())
+                .collect(),
+            Err(e) => {
+                eprintln!("error: {e}");
+                return EXIT_USAGE;
+            }
+        }
+    } else {
+        args.clients.clone()
+    };
+    for name in &names {
+        match client_spec(Some(name), None) {
+            Ok(spec) => specs.push(spec),
+            Err(e) => {
+                eprintln!("error: {e}");
+                return EXIT_USAGE;
+            }
+        }
+    }
+    let jobs = args.jobs.unwrap_or_else(|| std::thread::available_parallelism().map_or(2, std::num::NonZero::get));
+    let mut runs = Vec::new();
+    for spec in specs {
+        let label = match &spec {
+            ClientSpec::Reference => format!("reference client<br>backchannel {}", env!("CARGO_PKG_VERSION")),
+            ClientSpec::Profile(p) => {
+                format!("{}<br>{}", p.name, p.version().unwrap_or_else(|| "version unknown".into()))
+            }
+            other => describe_client(other),
+        };
+        eprintln!("running the suite against {label}…");
+        let planned = plan_cases(&cases, "all", &spec);
+        let cfg = RunConfig { client: spec, ..RunConfig::reference(exe.clone()) };
+        match execute(planned, cfg, jobs, |_| {}) {
+            Ok(reports) => runs.push(ClientRun { label, reports }),
+            Err(e) => {
+                eprintln!("error: {e}");
+                return EXIT_USAGE;
+            }
+        }
+    }
+    let table = markdown(&runs, false);
+    match &args.update {
+        None => print!("{table}"),
+        Some(path) => {
+            let Ok(doc) = std::fs::read_to_string(path) else {
+                eprintln!("error: cannot read {}", path.display());
+                return EXIT_USAGE;
+            };
+            let Some(updated) = splice(&doc, &table) else {
+                eprintln!("error: {} has no `<!-- backchannel:matrix:start -->` … `end -->` markers", path.display());
+                return EXIT_USAGE;
+            };
+            if std::fs::write(path, updated).is_err() {
+                eprintln!("error: cannot write {}", path.display());
+                return EXIT_USAGE;
+            }
+        }
+    }
+    EXIT_OK
+}

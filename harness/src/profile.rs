@@ -1,0 +1,248 @@
+//! Client profiles (`clients/<name>.yaml`): how to run a third-party client under
+//! the harness — its command line, environment, transports, log format, the
+//! strings that name the server in its logs, what must be installed, how to ask
+//! its version, and its baseline of known failures.
+//!
+//! Placeholders in `command` (and in `server_names`):
+//! - `{url}` — the HTTP mock's URL (HTTP transports);
+//! - `{server_argv}` — as a word of its own: the mock's argv, spliced (stdio);
+//! - `{server_cmd}` — the mock's command line as one shell-quoted string (stdio);
+//! - `{transport}` — `stdio`, `http` or `sse`;
+//! - `{profile_dir}` — the directory holding the profile.
+//!
+//! When the command uses none of `{url}`, `{server_argv}` and `{server_cmd}`, the
+//! target is appended as the harness's client contract says: the mock's argv over
+//! stdio, the URL over HTTP.
+
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+
+use schemars::JsonSchema;
+use serde::Deserialize;
+
+use crate::baseline::{Baseline, Entry};
+use crate::logs::{AutoFormat, LevelParser, RegexFormat};
+use crate::scenario::model::Transport;
+
+/// A client profile.
+#[derive(Debug, Clone, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct Profile {
+    /// Display name (default: the file name).
+    #[serde(default)]
+    pub name: Option<String>,
+    /// What the client is, and what the driver does.
+    #[serde(default)]
+    pub description: Option<String>,
+    /// The command line (shell quoting) with placeholders.
+    pub command: String,
+    /// Extra environment variables.
+    #[serde(default)]
+    pub env: BTreeMap<String, String>,
+    /// The transports the client supports (default: all three).
+    #[serde(default = "all_transports")]
+    pub transports: Vec<Transport>,
+    /// How to read a level from the client's log lines.
+    #[serde(default)]
+    pub log_format: LogFormat,
+    /// More strings that name the server in the client's logs (placeholders expand).
+    #[serde(default)]
+    pub server_names: Vec<String>,
+    /// Paths (relative to the profile's directory) that exist when the client is installed.
+    #[serde(default)]
+    pub requires: Vec<String>,
+    /// A command (shell quoting, placeholders expand) printing the client's version.
+    #[serde(default)]
+    pub version: Option<String>,
+    /// Known failures.
+    #[serde(default)]
+    pub baseline: Vec<Entry>,
+}
+
+fn all_transports() -> Vec<Transport> {
+    Transport::ALL.to_vec()
+}
+
+/// How to read levels from a client's logs.
+#[derive(Debug, Clone, Default, Deserialize, JsonSchema)]
+#[serde(rename_all = "snake_case", deny_unknown_fields)]
+pub enum LogFormat {
+    /// tracing fmt, Python logging, env_logger, logfmt, JSON lines.
+    #[default]
+    Auto,
+    /// A regex with a named group `level`.
+    Regex(String),
+}
+
+/// A profile read from disk.
+#[derive(Debug, Clone)]
+pub struct LoadedProfile {
+    /// The profile.
+    pub profile: Profile,
+    /// Its name.
+    pub name: String,
+    /// The directory holding it.
+    pub dir: PathBuf,
+    /// Its compiled baseline.
+    pub baseline: Baseline,
+}
+
+/// Where the client finds the server in one case.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Target<'a> {
+    /// The mock's argv (stdio).
+    Launch(&'a [String]),
+    /// The mock's URL (HTTP).
+    Url(&'a str),
+}
+
+impl LoadedProfile {
+    /// Read and check a profile file.
+    pub fn load(path: &Path) -> Result<Self, String> {
+        let text = std::fs::read_to_string(path).map_err(|e| format!("{}: {e}", path.display()))?;
+        let shown = path.display().to_string();
+        let profile: Profile =
+            serde_saphyr::from_str_with_options(&text, serde_saphyr::options! { strict_booleans: true }).map_err(
+                |e| e.render_with_options(serde_saphyr::render_options! { source_name: Some(shown.as_str()) }),
+            )?;
+        if shlex::split(&profile.command).is_none_or(|w| w.is_empty()) {
+            return Err(format!("{}: `command` is not a command line", path.display()));
+        }
+        if let LogFormat::Regex(re) = &profile.log_format {
+            RegexFormat::new(re).map_err(|e| format!("{}: log_format: {e}", path.display()))?;
+        }
+        let baseline = Baseline::new(profile.baseline.clone()).map_err(|e| format!("{}: {e}", path.display()))?;
+        let name = profile
+            .name
+            .clone()
+            .unwrap_or_else(|| path.file_stem().map_or_else(|| "client".into(), |s| s.to_string_lossy().into_owned()));
+        let dir = path.parent().map_or_else(|| PathBuf::from("."), Path::to_owned);
+        let dir = std::fs::canonicalize(&dir).unwrap_or(dir);
+        Ok(Self { profile, name, dir, baseline })
+    }
+
+    /// Find `name` (`clients/<name>.yaml` under the current directory) or load a path.
+    pub fn find(name_or_path: &str) -> Result<Self, String> {
+        let path = if name_or_path.ends_with(".yaml") || name_or_path.contains('/') {
+            PathBuf::from(name_or_path)
+        } else {
+            PathBuf::from("clients").join(format!("{name_or_path}.yaml"))
+        };
+        if !path.is_file() {
+            return Err(format!("no client profile at {}", path.display()));
+        }
+        Self::load(&path)
+    }
+
+    /// `None` when installed; otherwise the first missing path.
+    pub fn missing(&self) -> Option<PathBuf> {
+        self.profile.requires.iter().map(|r| self.dir.join(r)).find(|p| !p.exists())
+    }
+
+    /// The client's command line for one case.
+    pub fn argv(&self, transport: Transport, target: &Target<'_>) -> Vec<String> {
+        let words = shlex::split(&self.profile.command).unwrap_or_default();
+        let mut out = Vec::new();
+        let mut placed = false;
+        for w in words {
+            if w == "{server_argv}" {
+                if let Target::Launch(argv) = target {
+                    out.extend(argv.iter().cloned());
+                }
+                placed = true;
+                continue;
+            }
+            placed |= w.contains("{url}") || w.contains("{server_cmd}");
+            out.push(self.expand(&w, transport, target));
+        }
+        if !placed {
+            match target {
+                Target::Launch(argv) => out.extend(argv.iter().cloned()),
+                Target::Url(url) => out.push((*url).to_owned()),
+            }
+        }
+        out
+    }
+
+    /// Expand the placeholders in one string.
+    pub fn expand(&self, s: &str, transport: Transport, target: &Target<'_>) -> String {
+        let (url, cmd) = match target {
+            Target::Url(u) => ((*u).to_owned(), String::new()),
+            Target::Launch(argv) => {
+                (String::new(), shlex::try_join(argv.iter().map(String::as_str)).unwrap_or_default())
+            }
+        };
+        s.replace("{url}", &url)
+            .replace("{server_cmd}", &cmd)
+            .replace("{transport}", transport.as_str())
+            .replace("{profile_dir}", &self.dir.display().to_string())
+    }
+
+    /// The level parser for the client's logs.
+    pub fn level_parser(&self) -> Box<dyn LevelParser> {
+        match &self.profile.log_format {
+            LogFormat::Auto => Box::new(AutoFormat::default()),
+            LogFormat::Regex(re) => Box::new(RegexFormat::new(re).expect("checked at load")),
+        }
+    }
+
+    /// Ask the client its version (`None` when the profile has no version command or it fails).
+    pub fn version(&self) -> Option<String> {
+        let line = self.profile.version.as_ref()?;
+        let line = self.expand(line, Transport::Stdio, &Target::Launch(&[]));
+        let argv = shlex::split(&line)?;
+        let out = std::process::Command::new(argv.first()?).args(&argv[1..]).envs(&self.profile.env).output().ok()?;
+        let v = String::from_utf8_lossy(&out.stdout).trim().to_owned();
+        (out.status.success() && !v.is_empty()).then_some(v)
+    }
+}
+
+/// Every profile in a directory, sorted by name.
+pub fn discover(dir: &Path) -> Result<Vec<LoadedProfile>, String> {
+    let mut out = Vec::new();
+    let entries = std::fs::read_dir(dir).map_err(|e| format!("{}: {e}", dir.display()))?;
+    for entry in entries.flatten() {
+        let path = entry.path();
+        if path.extension().is_some_and(|e| e == "yaml") {
+            out.push(LoadedProfile::load(&path)?);
+        }
+    }
+    out.sort_by(|a, b| a.name.cmp(&b.name));
+    Ok(out)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn profile(command: &str) -> LoadedProfile {
+        let profile: Profile = serde_saphyr::from_str(&format!("command: \"{command}\"\n")).unwrap();
+        LoadedProfile { profile, name: "t".into(), dir: PathBuf::from("/p"), baseline: Baseline::default() }
+    }
+
+    #[test]
+    fn placeholders_and_the_default_contract() {
+        let argv = ["/bin/backchannel".to_owned(), "mock".to_owned(), "--scenario".to_owned(), "a b.yaml".to_owned()];
+        let p = profile("python {profile_dir}/d.py {transport}");
+        assert_eq!(
+            p.argv(Transport::Stdio, &Target::Launch(&argv)),
+            ["python", "/p/d.py", "stdio", "/bin/backchannel", "mock", "--scenario", "a b.yaml"]
+        );
+        assert_eq!(
+            p.argv(Transport::Http, &Target::Url("http://h/mcp")),
+            ["python", "/p/d.py", "http", "http://h/mcp"]
+        );
+        let p = profile("client --server {server_argv} --verbose");
+        assert_eq!(
+            p.argv(Transport::Stdio, &Target::Launch(&argv)),
+            ["client", "--server", "/bin/backchannel", "mock", "--scenario", "a b.yaml", "--verbose"]
+        );
+        let p = profile("client --cmd {server_cmd}");
+        assert_eq!(
+            p.argv(Transport::Stdio, &Target::Launch(&argv)),
+            ["client", "--cmd", "/bin/backchannel mock --scenario 'a b.yaml'"]
+        );
+        let p = profile("client --url={url} x");
+        assert_eq!(p.argv(Transport::Sse, &Target::Url("http://h/sse")), ["client", "--url=http://h/sse", "x"]);
+    }
+}

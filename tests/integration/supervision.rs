@@ -1,0 +1,62 @@
+//! A client that crashes, hangs or never answers mid-case leaves no process behind:
+//! every process of the case (the client, the mock it launched over stdio, the HTTP
+//! mock the harness started) is gone when `backchannel run` returns.
+
+use std::path::Path;
+
+use crate::support::root;
+
+/// Live (non-zombie) processes whose environment holds `marker`.
+fn processes_with(marker: &str) -> Vec<String> {
+    let mut found = Vec::new();
+    for entry in std::fs::read_dir("/proc").unwrap().flatten() {
+        let pid = entry.file_name().to_string_lossy().into_owned();
+        if !pid.chars().all(|c| c.is_ascii_digit()) {
+            continue;
+        }
+        let dir = Path::new("/proc").join(&pid);
+        let Ok(environ) = std::fs::read(dir.join("environ")) else { continue };
+        if !environ.split(|b| *b == 0).any(|kv| kv == marker.as_bytes()) {
+            continue;
+        }
+        let stat = std::fs::read_to_string(dir.join("stat")).unwrap_or_default();
+        let state = stat.rsplit(") ").next().and_then(|s| s.chars().next());
+        if state != Some('Z') {
+            let cmdline = std::fs::read(dir.join("cmdline")).unwrap_or_default();
+            found.push(format!("{pid}: {}", String::from_utf8_lossy(&cmdline).replace('\0', " ")));
+        }
+    }
+    found
+}
+
+#[test]
+fn misbehaving_clients_leave_no_process_behind() {
+    let fixture = env!("CARGO_BIN_EXE_backchannel-broken-client");
+    // Cases chosen to end quickly: the handshake-only scenario times out after 1.5 s.
+    let handshake = "tests/fixtures/scenarios/handshake-only.yaml";
+    let sampling = "scenarios/sampling/undeclared.yaml";
+    for (mode, scenario) in
+        [("hang", sampling), ("crash", sampling), ("silent", handshake), ("no-initialized", handshake)]
+    {
+        for transport in ["stdio", "http", "sse"] {
+            let marker = format!("BACKCHANNEL_LEAK_MARKER={mode}-{transport}-{}", std::process::id());
+            let (key, value) = marker.split_once('=').unwrap();
+            let out = std::process::Command::new(env!("CARGO_BIN_EXE_backchannel"))
+                .current_dir(root())
+                .env(key, value)
+                .args(["run", "--transport", transport, scenario])
+                .arg("--client-cmd")
+                .arg(format!("{fixture} --mode {mode} --"))
+                .output()
+                .unwrap();
+            assert_eq!(
+                out.status.code(),
+                Some(1),
+                "mode {mode} over {transport} is a FAIL:\n{}",
+                String::from_utf8_lossy(&out.stdout)
+            );
+            let left = processes_with(&marker);
+            assert!(left.is_empty(), "mode {mode} over {transport} left processes behind: {left:#?}");
+        }
+    }
+}
