@@ -24,8 +24,10 @@ fn run(profile: LoadedProfile) -> Result<(), Failed> {
     for path in discover_scenarios(&root().join("scenarios"))? {
         let compiled = Arc::new(compile_file(&path).map_err(|e| e.to_string())?);
         for t in compiled.scenario.transports.clone() {
-            if profile.profile.transports.contains(&t) {
-                planned.push((compiled.clone(), t));
+            for r in compiled.scenario.revisions.clone() {
+                if profile.profile.transports.contains(&t) && r.has_transport(t) {
+                    planned.push((compiled.clone(), t, r));
+                }
             }
         }
     }

@@ -1,21 +1,22 @@
-//! One test per (scenario file, transport): `scenario::<id>::<transport>`, run
-//! against the reference client under `--strict` grading. Files are found at run
-//! time, so a new scenario needs no rebuild. Filter as usual:
-//! `cargo test --test scenarios -- roots/` or `-- ::http`.
+//! One test per (scenario file, transport, revision):
+//! `scenario::<id>::<transport>::<revision>`, run against the reference client under
+//! `--strict` grading. Files are found at run time, so a new scenario needs no
+//! rebuild. Filter as usual: `cargo test --test scenarios -- roots/`, `-- ::http::`,
+//! `-- 2025-03-26`.
 
 use std::path::{Path, PathBuf};
 
 use backchannel_harness::check::Verdict;
 use backchannel_harness::runner::{RunConfig, run_case};
-use backchannel_harness::scenario::model::Transport;
+use backchannel_harness::scenario::model::{Revision, Transport};
 use backchannel_harness::scenario::{Compiled, compile_file, discover};
 use libtest_mimic::{Arguments, Failed, Trial};
 
-fn run(compiled: &Compiled, transport: Transport) -> Result<(), Failed> {
+fn run(compiled: &Compiled, transport: Transport, revision: Revision) -> Result<(), Failed> {
     let cfg = RunConfig::reference(PathBuf::from(env!("CARGO_BIN_EXE_backchannel")));
     let rt = tokio::runtime::Builder::new_current_thread().enable_all().build()?;
     let report = rt
-        .block_on(run_case(compiled, transport, &cfg))
+        .block_on(run_case(compiled, transport, revision, &cfg))
         .map_err(|e| format!("{e}: {:?}", std::error::Error::source(&e)))?;
     let mut problems = Vec::new();
     for c in &report.checks {
@@ -33,7 +34,7 @@ fn run(compiled: &Compiled, transport: Transport) -> Result<(), Failed> {
         return Ok(());
     }
     Err(format!(
-        "{} [{transport}] ({}):\n  {}\nclient stderr:\n  {}",
+        "{} [{transport} {revision}] ({}):\n  {}\nclient stderr:\n  {}",
         compiled.id,
         report.client_status,
         problems.join("\n  "),
@@ -51,8 +52,10 @@ fn main() {
             Ok(compiled) => {
                 let compiled = std::sync::Arc::new(compiled);
                 for t in compiled.scenario.transports.clone() {
-                    let c = compiled.clone();
-                    trials.push(Trial::test(format!("scenario::{}::{t}", compiled.id), move || run(&c, t)));
+                    for r in compiled.scenario.revisions.clone().into_iter().filter(|r| r.has_transport(t)) {
+                        let c = compiled.clone();
+                        trials.push(Trial::test(format!("scenario::{}::{t}::{r}", compiled.id), move || run(&c, t, r)));
+                    }
                 }
             }
             Err(e) => {

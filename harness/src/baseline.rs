@@ -3,8 +3,10 @@
 //! entry that matches checks which all pass is *stale* and fails the run, so a
 //! baseline can only shrink as the client improves.
 //!
-//! An entry's `check` is `<scenario>:<check>` or `<scenario>@<transport>:<check>`;
-//! `*` matches any run of characters (`*:logs.warning-per-request`).
+//! An entry's `check` is `<scenario>:<check>`, optionally qualified by transport
+//! and/or revision (`<scenario>@http:<check>`, `<scenario>@2025-06-18:<check>`,
+//! `<scenario>@http@2025-06-18:<check>`); `*` matches any run of characters
+//! (`*:logs.warning-per-request`).
 
 use regex::Regex;
 use serde::Deserialize;
@@ -61,11 +63,16 @@ impl Baseline {
     pub fn apply(&self, reports: &mut [CaseReport], strict: bool) -> Applied {
         let mut hits = vec![(0usize, 0usize); self.entries.len()]; // (matched, failing)
         for report in reports.iter_mut() {
-            let transport = report.transport;
+            let (transport, revision) = (report.transport.as_str(), report.revision.as_str());
             for check in &mut report.checks {
-                let qualified = qualified_id(check, transport.as_str());
+                let forms = [
+                    check.id.clone(),
+                    qualified_id(check, transport),
+                    qualified_id(check, revision),
+                    qualified_id(check, &format!("{transport}@{revision}")),
+                ];
                 for (i, (entry, re)) in self.entries.iter().enumerate() {
-                    if re.is_match(&check.id) || re.is_match(&qualified) {
+                    if forms.iter().any(|f| re.is_match(f)) {
                         hits[i].0 += 1;
                         if matches!(check.verdict(strict), Verdict::Fail | Verdict::Warn) {
                             hits[i].1 += 1;
@@ -87,7 +94,7 @@ impl Baseline {
     }
 }
 
-/// `<scenario>@<transport>:<check>`.
+/// `<scenario>@<qualifier>:<check>`.
 fn qualified_id(check: &CheckResult, transport: &str) -> String {
     match check.id.split_once(':') {
         Some((scenario, rest)) => format!("{scenario}@{transport}:{rest}"),

@@ -30,7 +30,7 @@ pub use model::{CheckResult, Evidence, Outcome, Verdict};
 pub use session::Session;
 
 use crate::logs::LogLine;
-use crate::scenario::model::Severity;
+use crate::scenario::model::{Revision, Severity};
 use crate::scenario::{Compiled, resolve_spec};
 
 /// Everything a case produced, for the checks.
@@ -46,6 +46,8 @@ pub struct CaseInput<'a> {
     pub server_names: &'a [String],
     /// How the client process ended.
     pub client: &'a ClientEnd,
+    /// The protocol revision of the case.
+    pub revision: Revision,
 }
 
 /// How the client process ended.
@@ -140,11 +142,17 @@ pub(crate) struct Emitter<'a> {
 
 impl<'a> Emitter<'a> {
     pub(crate) fn push(&mut self, check: &str, severity: Severity, spec: &str, outcome: Outcome, evidence: Evidence) {
+        let spec = resolve_spec(&self.input.compiled.scenario, spec, self.input.revision);
+        // A rule the case's revision states as SHOULD is graded SHOULD there.
+        let severity = match &spec {
+            Some(s) if s.level == crate::scenario::model::SpecLevel::Should => Severity::Should,
+            _ => severity,
+        };
         self.out.push(CheckResult {
             id: format!("{}:{check}", self.input.compiled.id),
             check: check.to_owned(),
             severity,
-            spec: resolve_spec(&self.input.compiled.scenario, spec),
+            spec,
             outcome,
             evidence,
             known: None,

@@ -17,7 +17,7 @@ use crate::check::{self, CaseInput, CheckResult, ClientEnd, Verdict};
 use crate::logs::{self, AutoFormat, LevelParser, LogLine, Stream};
 use crate::profile::{LoadedProfile, Target};
 use crate::scenario::Compiled;
-use crate::scenario::model::Transport;
+use crate::scenario::model::{Revision, Transport};
 pub use process::{Supervised, describe_status, supervise};
 
 /// Extra time a client gets beyond the scenario's own timeout (start-up, shutdown).
@@ -78,6 +78,8 @@ pub struct CaseReport {
     pub scenario: String,
     /// The transport it ran on.
     pub transport: Transport,
+    /// The protocol revision the mock offered.
+    pub revision: Revision,
     /// Scenario title.
     pub title: String,
     /// Every check's result.
@@ -128,12 +130,14 @@ pub enum RunError {
 }
 
 /// The mock's argv for a case: what a client under test launches.
-pub fn server_argv(exe: &Path, compiled: &Compiled, trace: &Path) -> Vec<String> {
+pub fn server_argv(exe: &Path, compiled: &Compiled, revision: Revision, trace: &Path) -> Vec<String> {
     vec![
         exe.display().to_string(),
         "mock".into(),
         "--scenario".into(),
         compiled.path.display().to_string(),
+        "--revision".into(),
+        revision.to_string(),
         "--trace".into(),
         trace.display().to_string(),
     ]
@@ -162,7 +166,13 @@ impl Endpoint {
 const REFERENCE_PING_SECONDS: &str = "0.2";
 
 /// The client's command line for a case.
-pub fn client_command(cfg: &RunConfig, compiled: &Compiled, transport: Transport, endpoint: &Endpoint) -> Command {
+pub fn client_command(
+    cfg: &RunConfig,
+    compiled: &Compiled,
+    transport: Transport,
+    revision: Revision,
+    endpoint: &Endpoint,
+) -> Command {
     let plan = compiled.client_plan();
     let level = plan.log_level.map_or("info", |l| l.as_str());
     let mut cmd = match &cfg.client {
@@ -205,12 +215,7 @@ pub fn client_command(cfg: &RunConfig, compiled: &Compiled, transport: Transport
         let roots: Vec<&str> = plan.roots.iter().map(|(u, _)| u.as_str()).collect();
         cmd.env("BACKCHANNEL_CLIENT_ROOTS", roots.join(" ")).env("BACKCHANNEL_CLIENT_LOG_LEVEL", level);
         cmd.env("BACKCHANNEL_CLIENT_CALL_TOOL", plan.call_tool.as_deref().unwrap_or_default());
-        let version = compiled
-            .scenario
-            .server
-            .protocol_version
-            .map_or(backchannel_mock::script::DEFAULT_REVISION, |v| v.as_str());
-        cmd.env("MCP_CONFORMANCE_PROTOCOL_VERSION", version);
+        cmd.env("MCP_CONFORMANCE_PROTOCOL_VERSION", revision.as_str());
     }
     // Verdicts must not depend on the developer's shell.
     cmd.env_remove("RUST_LOG").env("NO_COLOR", "1").env("MCP_CONFORMANCE_SCENARIO", &compiled.id);
@@ -244,14 +249,19 @@ async fn last_record_is_end(trace: &Path) -> bool {
 }
 
 /// Run one scenario on one transport against the configured client.
-pub async fn run_case(compiled: &Compiled, transport: Transport, cfg: &RunConfig) -> Result<CaseReport, RunError> {
+pub async fn run_case(
+    compiled: &Compiled,
+    transport: Transport,
+    revision: Revision,
+    cfg: &RunConfig,
+) -> Result<CaseReport, RunError> {
     let started = Instant::now();
     let scratch = tempfile::Builder::new().prefix("backchannel-case-").tempdir().map_err(RunError::Scratch)?;
     let trace_path = scratch.path().join("trace.jsonl");
     let (endpoint, mock) = match transport {
-        Transport::Stdio => (Endpoint::Launch(server_argv(&cfg.exe, compiled, &trace_path)), None),
+        Transport::Stdio => (Endpoint::Launch(server_argv(&cfg.exe, compiled, revision, &trace_path)), None),
         Transport::Http | Transport::Sse => {
-            let mock = mock::MockProcess::start(&cfg.exe, compiled, transport, &trace_path).await?;
+            let mock = mock::MockProcess::start(&cfg.exe, compiled, transport, revision, &trace_path).await?;
             (Endpoint::Url(mock.url.clone()), Some(mock))
         }
     };
@@ -263,7 +273,7 @@ pub async fn run_case(compiled: &Compiled, transport: Transport, cfg: &RunConfig
     if let ClientSpec::Profile(p) = &cfg.client {
         server_names.extend(p.profile.server_names.iter().map(|n| p.expand(n, transport, &endpoint.target())));
     }
-    let cmd = client_command(cfg, compiled, transport, &endpoint);
+    let cmd = client_command(cfg, compiled, transport, revision, &endpoint);
     let program = cmd.as_std().get_program().to_string_lossy().into_owned();
     let run = supervise(cmd, compiled.timeout + CASE_SLACK, session_ended(&trace_path), cfg.after_end).await;
     let mock_stderr = match mock {
@@ -287,9 +297,10 @@ pub async fn run_case(compiled: &Compiled, transport: Transport, cfg: &RunConfig
         logs: &lines,
         server_names: &server_names,
         client: &client,
+        revision,
     });
     if let Some(dir) = &cfg.keep {
-        keep_artifacts(dir, &format!("{}@{transport}", compiled.id), &trace_path, &run, &mock_stderr);
+        keep_artifacts(dir, &format!("{}@{transport}@{revision}", compiled.id), &trace_path, &run, &mock_stderr);
     }
     let stderr_tail = String::from_utf8_lossy(&run.stderr)
         .lines()
@@ -303,6 +314,7 @@ pub async fn run_case(compiled: &Compiled, transport: Transport, cfg: &RunConfig
     Ok(CaseReport {
         scenario: compiled.id.clone(),
         transport,
+        revision,
         title: compiled.scenario.title.clone(),
         checks,
         duration: started.elapsed(),
@@ -329,19 +341,19 @@ fn keep_artifacts(dir: &Path, id: &str, trace: &Path, run: &Supervised, mock_std
 /// Run cases with at most `jobs` at a time; `on_report` sees each report in plan
 /// order (a finished case waits for the ones planned before it).
 pub async fn run_cases(
-    cases: Vec<(std::sync::Arc<Compiled>, Transport)>,
+    cases: Vec<(std::sync::Arc<Compiled>, Transport, Revision)>,
     cfg: std::sync::Arc<RunConfig>,
     jobs: usize,
     mut on_report: impl FnMut(Result<CaseReport, (String, RunError)>),
 ) {
     let limit = std::sync::Arc::new(tokio::sync::Semaphore::new(jobs.max(1)));
     let mut tasks = tokio::task::JoinSet::new();
-    for (i, (compiled, transport)) in cases.into_iter().enumerate() {
+    for (i, (compiled, transport, revision)) in cases.into_iter().enumerate() {
         let (limit, cfg) = (limit.clone(), cfg.clone());
         tasks.spawn(async move {
             let _permit = limit.acquire_owned().await.expect("the semaphore stays open");
-            let label = format!("{} [{transport}]", compiled.id);
-            (i, run_case(&compiled, transport, &cfg).await.map_err(|e| (label, e)))
+            let label = format!("{} [{transport} {revision}]", compiled.id);
+            (i, run_case(&compiled, transport, revision, &cfg).await.map_err(|e| (label, e)))
         });
     }
     let mut done: std::collections::BTreeMap<usize, Result<CaseReport, (String, RunError)>> =

@@ -17,13 +17,22 @@ fn broken(mode: &str) -> String {
 
 #[test]
 fn run_passes_the_builtin_suite_against_the_reference_client() {
-    backchannel().args(["run", "--strict"]).assert().code(0).stdout(predicate::str::contains("0 failed, 0 warned"));
+    backchannel().args(["run", "--strict", "--revision", "latest"]).assert().code(0).stdout(predicate::str::contains("0 failed, 0 warned"));
 }
 
 #[test]
 fn run_exits_1_naming_the_failed_check() {
     backchannel()
-        .args(["run", "--transport", "stdio", "scenarios/sampling/undeclared.yaml", "--client-cmd", &broken("result")])
+        .args([
+            "run",
+            "--transport",
+            "stdio",
+            "--revision",
+            "latest",
+            "scenarios/sampling/undeclared.yaml",
+            "--client-cmd",
+            &broken("result"),
+        ])
         .assert()
         .code(1)
         .stdout(predicate::str::contains("FAIL  capabilities.honest"))

@@ -6,7 +6,7 @@ use std::collections::BTreeSet;
 
 use backchannel_harness::runner::{RunConfig, run_case};
 use backchannel_harness::scenario::compile_file;
-use backchannel_harness::scenario::model::Transport;
+use backchannel_harness::scenario::model::{Revision, Transport};
 use backchannel_mock::trace::{Direction, Record};
 use serde_json::Value;
 
@@ -21,7 +21,8 @@ use crate::support::{exe, root};
 fn normalized_trace(scenario: &str, transport: Transport) -> String {
     let compiled = compile_file(&root().join("scenarios").join(scenario)).unwrap();
     let rt = tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap();
-    let report = rt.block_on(run_case(&compiled, transport, &RunConfig::reference(exe()))).unwrap();
+    let revision = Revision::V2025_11_25;
+    let report = rt.block_on(run_case(&compiled, transport, revision, &RunConfig::reference(exe()))).unwrap();
     let trace = report.trace.expect("a trace");
     let canary = trace.canary().unwrap().to_owned();
     let is_client_ping =
@@ -145,14 +146,14 @@ fn run_output(args: &[&str]) -> String {
 #[test]
 fn run_output_passing() {
     insta::with_settings!({ filters => filters() }, {
-        insta::assert_snapshot!(run_output(&["run", "--transport", "stdio", "scenarios/sampling/undeclared.yaml", "scenarios/roots/undeclared.yaml"]));
+        insta::assert_snapshot!(run_output(&["run", "--transport", "stdio", "--revision", "latest", "scenarios/sampling/undeclared.yaml", "scenarios/roots/undeclared.yaml"]));
     });
 }
 
 #[test]
 fn run_output_http() {
     insta::with_settings!({ filters => filters() }, {
-        insta::assert_snapshot!(run_output(&["run", "--transport", "http", "scenarios/transport/both-streams.yaml"]));
+        insta::assert_snapshot!(run_output(&["run", "--transport", "http", "--revision", "2025-06-18", "scenarios/transport/both-streams.yaml"]));
     });
 }
 
@@ -160,6 +161,6 @@ fn run_output_http() {
 fn run_output_failing() {
     let client = format!("{} --mode leak --", env!("CARGO_BIN_EXE_backchannel-broken-client"));
     insta::with_settings!({ filters => filters() }, {
-        insta::assert_snapshot!(run_output(&["run", "--transport", "stdio", "scenarios/sampling/undeclared.yaml", "--client-cmd", &client]));
+        insta::assert_snapshot!(run_output(&["run", "--transport", "stdio", "--revision", "latest", "scenarios/sampling/undeclared.yaml", "--client-cmd", &client]));
     });
 }

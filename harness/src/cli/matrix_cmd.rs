@@ -4,7 +4,7 @@ use std::path::PathBuf;
 
 use clap::Args;
 
-use super::run_cmd::{client_spec, describe_client, execute, plan_cases};
+use super::run_cmd::{RevisionFilter, client_spec, describe_client, execute, plan_cases};
 use super::{EXIT_OK, EXIT_USAGE, load_cases};
 use crate::report::matrix::{ClientRun, markdown, splice};
 use crate::runner::{ClientSpec, RunConfig};
@@ -74,7 +74,7 @@ pub(crate) fn run(args: MatrixArgs) -> u8 {
             other => describe_client(other),
         };
         eprintln!("running the suite against {label}…");
-        let planned = plan_cases(&cases, "all", &spec);
+        let planned = plan_cases(&cases, "all", RevisionFilter::All, &spec);
         let cfg = RunConfig { client: spec, ..RunConfig::reference(exe.clone()) };
         match execute(planned, cfg, jobs, |_| {}) {
             Ok(reports) => runs.push(ClientRun { label, reports }),

@@ -12,6 +12,8 @@ use backchannel_mock::transport::{DEFAULT_MAX_FRAME, sse, stdio};
 use clap::Args;
 use tokio::net::TcpListener;
 
+use crate::scenario::model::Revision;
+
 use super::{EXIT_OK, EXIT_USAGE};
 
 #[derive(Debug, Args)]
@@ -33,6 +35,10 @@ pub(crate) struct MockArgs {
     /// stdio (alone: `127.0.0.1:0`).
     #[arg(long, value_name = "ADDR", num_args = 0..=1, default_missing_value = "127.0.0.1:0")]
     sse: Option<SocketAddr>,
+    /// The protocol revision to answer `initialize` with (default: the scenario's, when it
+    /// lists exactly one; otherwise echo what the client asks for when known).
+    #[arg(long, value_name = "REVISION", value_parser = parse_revision)]
+    revision: Option<Revision>,
     /// Answer POSTed requests over Streamable HTTP with SSE instead of JSON
     /// (default: what the scenario says).
     #[arg(long, value_name = "MODE", value_parser = ["json", "sse"])]
@@ -71,7 +77,11 @@ pub(crate) fn run(args: MockArgs) -> u8 {
             return EXIT_USAGE;
         }
     };
-    let script = compiled.script();
+    let pin = args.revision.or(match compiled.scenario.revisions.as_slice() {
+        [only] => Some(*only),
+        _ => None,
+    });
+    let script = compiled.script(pin);
     let canary = Canary::generate();
     let result = match (args.http, args.sse) {
         (None, None) => rt.block_on(stdio::serve_stdio(script, &canary, trace, args.max_frame)),
@@ -109,4 +119,12 @@ async fn listen(addr: SocketAddr, path: &str) -> std::io::Result<TcpListener> {
     writeln!(out, "{}", serde_json::json!({ "event": "listening", "url": url }))?;
     out.flush()?;
     Ok(listener)
+}
+
+/// Parse a revision date (`2025-06-18`).
+pub(crate) fn parse_revision(s: &str) -> Result<Revision, String> {
+    Revision::ALL
+        .into_iter()
+        .find(|r| r.as_str() == s)
+        .ok_or_else(|| format!("unknown revision `{s}`; one of {}", Revision::ALL.map(Revision::as_str).join(", ")))
 }

@@ -12,7 +12,7 @@ use crate::profile::LoadedProfile;
 use crate::report::terminal::{Totals, write_case, write_summary};
 use crate::runner::{CaseReport, ClientSpec, RunConfig, run_cases};
 use crate::scenario::Compiled;
-use crate::scenario::model::Transport;
+use crate::scenario::model::{Revision, Transport};
 
 #[derive(Debug, Args)]
 pub(crate) struct RunArgs {
@@ -35,21 +35,64 @@ pub(crate) struct RunArgs {
     /// Which transports to run each scenario on (those it lists; default: all).
     #[arg(long, value_name = "T", default_value = "all", value_parser = ["stdio", "http", "sse", "all"])]
     transport: String,
+    /// Which protocol revisions to run each scenario at (those it lists): a date,
+    /// `latest` (the newest each scenario lists) or `all` (default).
+    #[arg(long, value_name = "R", default_value = "all")]
+    revision: String,
     /// Cases run at once (default: the available cores).
     #[arg(long, value_name = "N")]
     jobs: Option<usize>,
 }
 
-/// The (scenario, transport) pairs to run, in order.
-pub(crate) fn plan_cases(cases: &[Compiled], transport: &str, client: &ClientSpec) -> Vec<(Arc<Compiled>, Transport)> {
-    cases
-        .iter()
-        .flat_map(|c| {
-            let c = Arc::new(c.clone());
-            c.scenario.transports.clone().into_iter().map(move |t| (c.clone(), t))
-        })
-        .filter(|(_, t)| (transport == "all" || t.as_str() == transport) && client.supports(*t))
-        .collect()
+/// A filter on revisions: `all`, `latest`, or one date.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum RevisionFilter {
+    All,
+    Latest,
+    One(Revision),
+}
+
+impl RevisionFilter {
+    pub(crate) fn parse(s: &str) -> Result<Self, String> {
+        match s {
+            "all" => Ok(Self::All),
+            "latest" => Ok(Self::Latest),
+            other => super::mock_cmd::parse_revision(other).map(Self::One),
+        }
+    }
+
+    fn keeps(self, c: &Compiled, r: Revision) -> bool {
+        match self {
+            Self::All => true,
+            Self::Latest => c.scenario.revisions.iter().max() == Some(&r),
+            Self::One(one) => one == r,
+        }
+    }
+}
+
+/// The (scenario, transport, revision) cases to run, in order: every listed
+/// transport the client supports, at every listed revision that has it.
+pub(crate) fn plan_cases(
+    cases: &[Compiled],
+    transport: &str,
+    revisions: RevisionFilter,
+    client: &ClientSpec,
+) -> Vec<(Arc<Compiled>, Transport, Revision)> {
+    let mut out = Vec::new();
+    for c in cases {
+        let c = Arc::new(c.clone());
+        for t in c.scenario.transports.clone() {
+            if !(transport == "all" || t.as_str() == transport) || !client.supports(t) {
+                continue;
+            }
+            for r in c.scenario.revisions.clone() {
+                if r.has_transport(t) && revisions.keeps(&c, r) {
+                    out.push((c.clone(), t, r));
+                }
+            }
+        }
+    }
+    out
 }
 
 /// The client to test, from `--client` / `--client-cmd`.
@@ -86,7 +129,7 @@ pub(crate) fn describe_client(spec: &ClientSpec) -> String {
 
 /// Run the cases; the reports come back in plan order.
 pub(crate) fn execute(
-    planned: Vec<(Arc<Compiled>, Transport)>,
+    planned: Vec<(Arc<Compiled>, Transport, Revision)>,
     cfg: RunConfig,
     jobs: usize,
     mut each: impl FnMut(&CaseReport),
@@ -133,7 +176,14 @@ pub(crate) fn run(args: RunArgs) -> u8 {
     };
     let who = describe_client(&client);
     let cfg = RunConfig { keep: args.keep, client, ..RunConfig::reference(exe) };
-    let planned = plan_cases(&cases, &args.transport, &cfg.client);
+    let revisions = match RevisionFilter::parse(&args.revision) {
+        Ok(r) => r,
+        Err(e) => {
+            eprintln!("error: --revision: {e}");
+            return EXIT_USAGE;
+        }
+    };
+    let planned = plan_cases(&cases, &args.transport, revisions, &cfg.client);
     let jobs = args.jobs.unwrap_or_else(|| std::thread::available_parallelism().map_or(2, std::num::NonZero::get));
     let started = Instant::now();
     let mut out = anstream::stdout();

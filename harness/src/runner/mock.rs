@@ -11,7 +11,7 @@ use tokio::io::{AsyncBufReadExt, AsyncReadExt, BufReader};
 use tokio::process::{Child, Command};
 
 use crate::scenario::Compiled;
-use crate::scenario::model::Transport;
+use crate::scenario::model::{Revision, Transport};
 
 /// How long a starting mock may take to announce its URL.
 pub const START_TIMEOUT: Duration = Duration::from_secs(10);
@@ -40,14 +40,21 @@ pub enum MockError {
 
 impl MockProcess {
     /// Start `backchannel mock --http|--sse 127.0.0.1:0` for a case and wait for its URL.
-    pub async fn start(exe: &Path, compiled: &Compiled, transport: Transport, trace: &Path) -> Result<Self, MockError> {
+    pub async fn start(
+        exe: &Path,
+        compiled: &Compiled,
+        transport: Transport,
+        revision: Revision,
+        trace: &Path,
+    ) -> Result<Self, MockError> {
         let flag = match transport {
             Transport::Http => "--http",
             Transport::Sse => "--sse",
             Transport::Stdio => return Err(MockError::NoUrl("stdio mocks are launched by the client".into())),
         };
         let mut cmd = Command::new(exe);
-        cmd.arg("mock").arg("--scenario").arg(&compiled.path).arg("--trace").arg(trace).arg(flag).arg("127.0.0.1:0");
+        cmd.arg("mock").arg("--scenario").arg(&compiled.path).arg("--revision").arg(revision.as_str());
+        cmd.arg("--trace").arg(trace).arg(flag).arg("127.0.0.1:0");
         cmd.process_group(0).stdin(Stdio::null()).stdout(Stdio::piped()).stderr(Stdio::piped()).kill_on_drop(true);
         cmd.env_remove("RUST_LOG");
         let mut child = cmd.spawn().map_err(MockError::Spawn)?;

@@ -1,10 +1,13 @@
-//! The built-in catalogue of rules that checks cite: each key names one sentence
-//! of a spec (or of this kit's policy), with where it is and what level it states.
-//! Line numbers refer to the spec pages in `shared/mcp-spec/<revision>/`.
+//! The built-in catalogue of rules that checks cite. Each key names one rule — a
+//! sentence of the MCP spec, of JSON-RPC 2.0, or of this kit's policy — with, for
+//! MCP rules, where it is in *each* revision that has it and the level it states
+//! there (some rules are SHOULD in early revisions and MUST later). A case cites the
+//! rule as its own revision states it. Line numbers refer to the spec pages in
+//! `shared/mcp-spec/<revision>/`.
 
 use serde::Serialize;
 
-use super::model::SpecLevel;
+use super::model::{Revision, SpecLevel};
 
 /// A resolved spec reference, shown in verdicts and reports.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
@@ -33,175 +36,339 @@ impl SpecRef {
     }
 }
 
-const MCP: &str = "MCP 2025-11-25";
-const JSONRPC: &str = "JSON-RPC 2.0";
-const POLICY: &str = "backchannel policy";
+use Revision::{V2024_11_05 as R1, V2025_03_26 as R2, V2025_06_18 as R3, V2025_11_25 as R4, V2026_07_28 as R5};
+use SpecLevel::{Must, Policy, Should};
 
-/// `(key, source, section, level, text)`.
-const CATALOG: &[(&str, &str, &str, SpecLevel, &str)] = &[
-    (
-        "jsonrpc/response-required",
-        JSONRPC,
-        "§5 Response object",
-        SpecLevel::Must,
-        "When a rpc call is made, the Server MUST reply with a Response, except for in the case of Notifications.",
-    ),
-    (
-        "jsonrpc/one-response",
-        JSONRPC,
-        "§5 Response object",
-        SpecLevel::Must,
-        "When a rpc call is made, the Server MUST reply with a Response (one Response per Request; a second answer to the same id is not a Response to anything).",
-    ),
-    (
-        "jsonrpc/method-not-found",
-        JSONRPC,
-        "§5.1 Error object",
-        SpecLevel::Should,
-        "-32601 Method not found: The method does not exist / is not available. (The MCP spec names no code for a client without the capability; -32601 is the standard one, and the one roots names.)",
-    ),
-    (
-        "mcp/messages-follow-jsonrpc",
-        MCP,
-        "basic/index.mdx:27; basic/transports.mdx:7,28",
-        SpecLevel::Must,
-        "All messages between MCP clients and servers MUST follow the JSON-RPC 2.0 specification. JSON-RPC messages MUST be UTF-8 encoded. Messages are delimited by newlines, and MUST NOT contain embedded newlines.",
-    ),
-    (
-        "mcp/response-same-id",
-        MCP,
-        "basic/index.mdx:69,89",
-        SpecLevel::Must,
-        "Result responses MUST include the same ID as the request they correspond to. Error responses MUST include the same ID as the request they correspond to.",
-    ),
-    (
-        "mcp/error-response-shape",
-        MCP,
-        "basic/index.mdx:90-91",
-        SpecLevel::Must,
-        "Error responses MUST include an error field with a code and message. Error codes MUST be integers.",
-    ),
-    (
-        "lifecycle/initialize-first",
-        MCP,
-        "basic/lifecycle.mdx:40,47",
-        SpecLevel::Must,
-        "The initialization phase MUST be the first interaction between client and server. The client MUST initiate this phase by sending an initialize request.",
-    ),
-    (
-        "lifecycle/initialized",
-        MCP,
-        "basic/lifecycle.mdx:147",
-        SpecLevel::Must,
-        "After successful initialization, the client MUST send an initialized notification to indicate it is ready to begin normal operations.",
-    ),
-    (
-        "lifecycle/negotiated-capabilities",
-        MCP,
-        "basic/lifecycle.mdx:217-220",
-        SpecLevel::Must,
-        "Both parties MUST: Respect the negotiated protocol version; Only use capabilities that were successfully negotiated.",
-    ),
-    (
-        "ping/empty-result",
-        MCP,
-        "basic/utilities/ping.mdx:29",
-        SpecLevel::Must,
-        "The receiver MUST respond promptly with an empty response.",
-    ),
-    (
-        "roots/declare",
-        MCP,
-        "client/roots.mdx:27",
-        SpecLevel::Must,
-        "Clients that support roots MUST declare the roots capability during initialization.",
-    ),
-    (
-        "roots/file-uri",
-        MCP,
-        "client/roots.mdx:110",
-        SpecLevel::Must,
-        "uri: Unique identifier for the root. This MUST be a file:// URI in the current specification.",
-    ),
-    (
-        "roots/unsupported-method-not-found",
-        MCP,
-        "client/roots.mdx:142-144",
-        SpecLevel::Should,
-        "Clients SHOULD return standard JSON-RPC errors for common failure cases: Client does not support roots: -32601 (Method not found).",
-    ),
-    (
-        "sampling/declare",
-        MCP,
-        "client/sampling.mdx:44",
-        SpecLevel::Must,
-        "Clients that support sampling MUST declare the sampling capability during initialization.",
-    ),
-    (
-        "elicitation/declare",
-        MCP,
-        "client/elicitation.mdx:51",
-        SpecLevel::Must,
-        "Clients that support elicitation MUST declare the elicitation capability during initialization.",
-    ),
-    (
-        "policy/client-ends-with-session",
-        POLICY,
-        "README: verdicts (cf. MCP 2025-11-25 basic/lifecycle.mdx:237-238)",
-        SpecLevel::Policy,
-        "The server MAY initiate shutdown by closing its output stream and exiting; a client notices the end of the session and does not hang.",
-    ),
-    (
-        "policy/declare-only-handled",
-        POLICY,
-        "README: the intercepting client",
-        SpecLevel::Policy,
-        "An intercepting client declares no capability it does not handle: no sampling, no elicitation, and roots only when it has roots.",
-    ),
-    (
-        "policy/refusal-names-peer-and-method",
-        POLICY,
-        "README: the intercepting client",
-        SpecLevel::Policy,
-        "The error message of a refusal names the responding client and the refused method, so whoever reads the server's logs knows who said no to what.",
-    ),
-    (
-        "policy/warn-per-refusal",
-        POLICY,
-        "README: log hygiene",
-        SpecLevel::Policy,
-        "Each refused server-to-client request is logged exactly once at WARNING, naming the server (stdio:<command> or its URL) and the method.",
-    ),
-    (
-        "policy/no-params-at-warning",
-        POLICY,
-        "README: log hygiene",
-        SpecLevel::Policy,
-        "Request params (prompts, system prompts, schemas, metadata) never appear in a log line at WARNING or above.",
-    ),
-    (
-        "policy/params-at-debug",
-        POLICY,
-        "README: log hygiene",
-        SpecLevel::Policy,
-        "The params of a refused request are logged at DEBUG, for diagnosis when DEBUG is on.",
-    ),
-];
-
-/// Look a key up in the built-in catalogue.
-pub fn builtin(key: &str) -> Option<SpecRef> {
-    CATALOG.iter().find(|(k, ..)| *k == key).map(|&(key, source, section, level, text)| SpecRef {
-        key: key.to_owned(),
-        source: source.to_owned(),
-        section: section.to_owned(),
-        level,
-        text: text.to_owned(),
-    })
+/// Where a rule is stated.
+enum Cite {
+    /// JSON-RPC 2.0, any revision.
+    Jsonrpc(&'static str, SpecLevel),
+    /// This kit's policy, any revision.
+    Kit(&'static str),
+    /// An MCP revision: from this revision on (until the next cite), at this place and level.
+    Mcp(&'static [(Revision, &'static str, SpecLevel)]),
 }
 
-/// Every built-in entry, in catalogue order.
+struct Rule {
+    key: &'static str,
+    cite: Cite,
+    text: &'static str,
+}
+
+const RULES: &[Rule] = &[
+    Rule {
+        key: "jsonrpc/response-required",
+        cite: Cite::Jsonrpc("§5 Response object", Must),
+        text: "When a rpc call is made, the Server MUST reply with a Response, except for in the case of Notifications.",
+    },
+    Rule {
+        key: "jsonrpc/one-response",
+        cite: Cite::Jsonrpc("§5 Response object", Must),
+        text: "When a rpc call is made, the Server MUST reply with a Response (one Response per Request; a second answer to the same id is not a Response to anything).",
+    },
+    Rule {
+        key: "jsonrpc/no-response-to-notification",
+        cite: Cite::Jsonrpc("§4.1 Notification", Must),
+        text: "The Server MUST NOT reply to a Notification.",
+    },
+    Rule {
+        key: "jsonrpc/method-not-found",
+        cite: Cite::Jsonrpc("§5.1 Error object", Should),
+        text: "-32601 Method not found: The method does not exist / is not available. (The MCP spec names no code for a client without the capability; -32601 is the standard one, and the one roots names.)",
+    },
+    Rule {
+        key: "jsonrpc/invalid-params",
+        cite: Cite::Jsonrpc("§5.1 Error object", Should),
+        text: "-32602 Invalid params: Invalid method parameter(s).",
+    },
+    Rule {
+        key: "jsonrpc/parse-error",
+        cite: Cite::Jsonrpc("§5.1 Error object", Should),
+        text: "-32700 Parse error: Invalid JSON was received by the server. (If a peer answers a line that is not JSON at all, this is the code, with a null id.)",
+    },
+    Rule {
+        key: "mcp/messages-follow-jsonrpc",
+        cite: Cite::Mcp(&[
+            (R1, "basic/index.mdx:5", Must),
+            (R2, "basic/index.mdx:24; basic/transports.mdx:5", Must),
+            (R3, "basic/index.mdx:27; basic/transports.mdx:7", Must),
+            (R4, "basic/index.mdx:27; basic/transports.mdx:7,28", Must),
+        ]),
+        text: "All messages between MCP clients and servers MUST follow the JSON-RPC 2.0 specification. JSON-RPC messages MUST be UTF-8 encoded. Messages are delimited by newlines, and MUST NOT contain embedded newlines.",
+    },
+    Rule {
+        key: "mcp/response-same-id",
+        cite: Cite::Mcp(&[
+            (R1, "basic/index.mdx:12", Must),
+            (R2, "basic/index.mdx:67", Must),
+            (R3, "basic/index.mdx:70", Must),
+            (R4, "basic/index.mdx:69,89", Must),
+        ]),
+        text: "Responses MUST include the same ID as the request they correspond to.",
+    },
+    Rule {
+        key: "mcp/batch-receive",
+        cite: Cite::Mcp(&[(R2, "basic/index.mdx:94-97", Must)]),
+        text: "MCP implementations MAY support sending JSON-RPC batches, but MUST support receiving JSON-RPC batches.",
+    },
+    Rule {
+        key: "lifecycle/initialize-first",
+        cite: Cite::Mcp(&[
+            (R1, "basic/lifecycle.mdx:40", Must),
+            (R2, "basic/lifecycle.mdx:38", Must),
+            (R3, "basic/lifecycle.mdx:40", Must),
+            (R4, "basic/lifecycle.mdx:40,47", Must),
+        ]),
+        text: "The initialization phase MUST be the first interaction between client and server. (A dual-era client's server/discover probe, answered with an error, precedes it: 2026-07-28 basic/versioning.mdx, Backward Compatibility.)",
+    },
+    Rule {
+        key: "lifecycle/initialized",
+        cite: Cite::Mcp(&[
+            (R1, "basic/lifecycle.mdx:103", Must),
+            (R2, "basic/lifecycle.mdx:108", Must),
+            (R3, "basic/lifecycle.mdx:107", Must),
+            (R4, "basic/lifecycle.mdx:147", Must),
+        ]),
+        text: "After successful initialization, the client MUST send an initialized notification to indicate it is ready to begin normal operations.",
+    },
+    Rule {
+        key: "lifecycle/negotiated-capabilities",
+        cite: Cite::Mcp(&[
+            (R1, "basic/lifecycle.mdx:162-165", Should),
+            (R2, "basic/lifecycle.mdx:168-171", Should),
+            (R3, "basic/lifecycle.mdx:175-178", Must),
+            (R4, "basic/lifecycle.mdx:217-220", Must),
+        ]),
+        text: "Both parties MUST (SHOULD before 2025-06-18): Respect the negotiated protocol version; Only use capabilities that were successfully negotiated.",
+    },
+    Rule {
+        key: "lifecycle/server-waits-for-initialized",
+        cite: Cite::Mcp(&[
+            (R1, "basic/lifecycle.mdx:116", Should),
+            (R2, "basic/lifecycle.mdx:121", Should),
+            (R3, "basic/lifecycle.mdx:120", Should),
+            (R4, "basic/lifecycle.mdx:160", Should),
+        ]),
+        text: "The server SHOULD NOT send requests other than pings and logging before receiving the initialized notification. (A scenario that breaks this on purpose grades the client leniently: the server broke a SHOULD first.)",
+    },
+    Rule {
+        key: "ping/empty-result",
+        cite: Cite::Mcp(&[
+            (R1, "basic/utilities/ping.mdx:28", Must),
+            (R2, "basic/utilities/ping.mdx:27", Must),
+            (R3, "basic/utilities/ping.mdx:29", Must),
+            (R4, "basic/utilities/ping.mdx:29", Must),
+        ]),
+        text: "The receiver MUST respond promptly with an empty response.",
+    },
+    Rule {
+        key: "cancellation/no-response",
+        cite: Cite::Mcp(&[
+            (R1, "basic/utilities/cancellation.mdx:38", Should),
+            (R2, "basic/utilities/cancellation.mdx:37", Should),
+            (R3, "basic/utilities/cancellation.mdx:39", Should),
+            (R4, "basic/utilities/cancellation.mdx:40", Should),
+        ]),
+        text: "Receivers of cancellation notifications SHOULD: Stop processing the cancelled request; Free associated resources; Not send a response for the cancelled request.",
+    },
+    Rule {
+        key: "roots/declare",
+        cite: Cite::Mcp(&[
+            (R1, "client/roots.mdx:27", Must),
+            (R2, "client/roots.mdx:25", Must),
+            (R3, "client/roots.mdx:27", Must),
+            (R4, "client/roots.mdx:27", Must),
+        ]),
+        text: "Clients that support roots MUST declare the roots capability during initialization.",
+    },
+    Rule {
+        key: "roots/file-uri",
+        cite: Cite::Mcp(&[
+            (R1, "client/roots.mdx:110", Must),
+            (R2, "client/roots.mdx:108", Must),
+            (R3, "client/roots.mdx:110", Must),
+            (R4, "client/roots.mdx:110", Must),
+        ]),
+        text: "uri: Unique identifier for the root. This MUST be a file:// URI in the current specification.",
+    },
+    Rule {
+        key: "roots/unsupported-method-not-found",
+        cite: Cite::Mcp(&[
+            (R1, "client/roots.mdx:142-144", Should),
+            (R2, "client/roots.mdx:140-142", Should),
+            (R3, "client/roots.mdx:142-144", Should),
+            (R4, "client/roots.mdx:142-144", Should),
+        ]),
+        text: "Clients SHOULD return standard JSON-RPC errors for common failure cases: Client does not support roots: -32601 (Method not found).",
+    },
+    Rule {
+        key: "roots/list-changed",
+        cite: Cite::Mcp(&[
+            (R1, "client/roots.mdx:78", Must),
+            (R2, "client/roots.mdx:76", Must),
+            (R3, "client/roots.mdx:78", Must),
+            (R4, "client/roots.mdx:78", Must),
+        ]),
+        text: "When roots change, clients that support listChanged MUST send a notification: notifications/roots/list_changed.",
+    },
+    Rule {
+        key: "sampling/declare",
+        cite: Cite::Mcp(&[
+            (R1, "client/sampling.mdx:38", Must),
+            (R2, "client/sampling.mdx:36", Must),
+            (R3, "client/sampling.mdx:38", Must),
+            (R4, "client/sampling.mdx:44", Must),
+        ]),
+        text: "Clients that support sampling MUST declare the sampling capability during initialization.",
+    },
+    Rule {
+        key: "sampling/tools-capability",
+        cite: Cite::Mcp(&[(R4, "client/sampling.mdx:40; schema.ts CreateMessageRequestParams.tools", Must)]),
+        text: "Clients MUST declare support for tool use via the sampling.tools capability to receive tool-enabled sampling requests. The client MUST return an error if tools is provided but ClientCapabilities.sampling.tools is not declared.",
+    },
+    Rule {
+        key: "elicitation/declare",
+        cite: Cite::Mcp(&[(R3, "client/elicitation.mdx:44", Must), (R4, "client/elicitation.mdx:51", Must)]),
+        text: "Clients that support elicitation MUST declare the elicitation capability during initialization.",
+    },
+    Rule {
+        key: "elicitation/undeclared-mode",
+        cite: Cite::Mcp(&[(R4, "client/elicitation.mdx:65,698-700", Must)]),
+        text: "An empty elicitation capability object is equivalent to declaring form mode only. Clients MUST return standard JSON-RPC errors: an elicitation/create request with a mode not declared in client capabilities gets -32602 (Invalid params).",
+    },
+    Rule {
+        key: "elicitation/url-result-without-content",
+        cite: Cite::Mcp(&[(R4, "client/elicitation.mdx:392-394; schema.ts ElicitResult.content", Must)]),
+        text: "For URL mode the result's content is omitted: accept means consent to the out-of-band interaction, not its data.",
+    },
+    Rule {
+        key: "elicitation/ignore-unknown-complete",
+        cite: Cite::Mcp(&[(R4, "client/elicitation.mdx:408", Must)]),
+        text: "Clients MUST ignore notifications referencing unknown or already-completed IDs (notifications/elicitation/complete).",
+    },
+    Rule {
+        key: "http/session-id",
+        cite: Cite::Mcp(&[
+            (R2, "basic/transports.mdx:194-200", Must),
+            (R3, "basic/transports.mdx:184-190", Must),
+            (R4, "basic/transports.mdx:206-210", Must),
+        ]),
+        text: "If an MCP-Session-Id is returned by the server during initialization, clients using the Streamable HTTP transport MUST include it in the MCP-Session-Id header on all of their subsequent HTTP requests.",
+    },
+    Rule {
+        key: "http/protocol-version-header",
+        cite: Cite::Mcp(&[(R3, "basic/transports.mdx:242-243", Must), (R4, "basic/transports.mdx:265-266", Must)]),
+        text: "If using HTTP, the client MUST include the MCP-Protocol-Version: <protocol-version> HTTP header on all subsequent requests to the MCP server.",
+    },
+    Rule {
+        key: "sse/post-to-endpoint",
+        cite: Cite::Mcp(&[(R1, "basic/transports.mdx:67-69", Must)]),
+        text: "When a client connects, the server MUST send an endpoint event containing a URI for the client to use for sending messages. All subsequent client messages MUST be sent as HTTP POST requests to this endpoint.",
+    },
+    Rule {
+        key: "mrtr/retry-with-inputs",
+        cite: Cite::Mcp(&[(R5, "basic/patterns/mrtr.mdx:251-255", Must)]),
+        text: "If a client receives an InputRequiredResult that contains inputRequests, the client MUST construct the requested inputs before retrying the original request. It MUST echo back the exact requestState, and MUST NOT include one if none was given.",
+    },
+    Rule {
+        key: "mrtr/new-id",
+        cite: Cite::Mcp(&[(R5, "basic/patterns/mrtr.mdx:256", Must)]),
+        text: "The JSON-RPC id MUST be different between the initial request and the retry, as they are independent requests.",
+    },
+    Rule {
+        key: "mrtr/request-meta",
+        cite: Cite::Mcp(&[(R5, "basic/index.mdx:367-380; basic/patterns/mrtr.mdx:18-22", Must)]),
+        text: "Every request MUST include the required _meta fields: io.modelcontextprotocol/protocolVersion, and the client's capabilities (io.modelcontextprotocol/clientCapabilities).",
+    },
+    Rule {
+        key: "mrtr/negotiated-capabilities",
+        cite: Cite::Mcp(&[(R5, "basic/patterns/mrtr.mdx:246; basic/index.mdx:387-392", Must)]),
+        text: "Servers MUST NOT send an inputRequests entry the client has not declared support for; a client that fulfils one anyway claims a capability it never declared.",
+    },
+    Rule {
+        key: "policy/client-ends-with-session",
+        cite: Cite::Kit("README: verdicts (cf. MCP 2025-11-25 basic/lifecycle.mdx:237-238)"),
+        text: "The server MAY initiate shutdown by closing its output stream and exiting; a client notices the end of the session and does not hang.",
+    },
+    Rule {
+        key: "policy/declare-only-handled",
+        cite: Cite::Kit("README: the intercepting client"),
+        text: "An intercepting client declares no capability it does not handle: no sampling, no elicitation, and roots only when it has roots.",
+    },
+    Rule {
+        key: "policy/refusal-names-peer-and-method",
+        cite: Cite::Kit("README: the intercepting client"),
+        text: "The error message of a refusal names the responding client and the refused method, so whoever reads the server's logs knows who said no to what.",
+    },
+    Rule {
+        key: "policy/warn-per-refusal",
+        cite: Cite::Kit("README: log hygiene"),
+        text: "Each refused server-to-client request is logged exactly once at WARNING, naming the server (stdio:<command> or its URL) and the method.",
+    },
+    Rule {
+        key: "policy/no-params-at-warning",
+        cite: Cite::Kit("README: log hygiene"),
+        text: "Request params (prompts, system prompts, schemas, metadata) never appear in a log line at WARNING or above.",
+    },
+    Rule {
+        key: "policy/params-at-debug",
+        cite: Cite::Kit("README: log hygiene"),
+        text: "The params of a refused request are logged at DEBUG, for diagnosis when DEBUG is on.",
+    },
+    Rule {
+        key: "policy/survive-garbage",
+        cite: Cite::Kit("README: robustness"),
+        text: "A line that is not JSON-RPC does not end the session: the client goes on answering the requests that follow.",
+    },
+];
+
+fn build(rule: &Rule, source: String, section: &str, level: SpecLevel) -> SpecRef {
+    SpecRef { key: rule.key.to_owned(), source, section: section.to_owned(), level, text: rule.text.to_owned() }
+}
+
+/// The rule as revision `rev` states it (the latest citation at or before `rev`);
+/// `None` when the key is unknown or the rule does not exist yet at `rev`.
+pub fn builtin_at(key: &str, rev: Revision) -> Option<SpecRef> {
+    let rule = RULES.iter().find(|r| r.key == key)?;
+    match &rule.cite {
+        Cite::Jsonrpc(section, level) => Some(build(rule, "JSON-RPC 2.0".into(), section, *level)),
+        Cite::Kit(section) => Some(build(rule, "backchannel policy".into(), section, Policy)),
+        Cite::Mcp(cites) => {
+            let (r, section, level) = cites.iter().rfind(|(r, ..)| *r <= rev)?;
+            Some(build(rule, format!("MCP {}", r.as_str()), section, *level))
+        }
+    }
+}
+
+/// The rule as the latest revision that has it states it.
+pub fn builtin(key: &str) -> Option<SpecRef> {
+    builtin_at(key, Revision::V2026_07_28)
+}
+
+/// The first revision a rule exists in (`None` for JSON-RPC and policy rules, which always apply).
+pub fn since(key: &str) -> Option<Revision> {
+    match &RULES.iter().find(|r| r.key == key)?.cite {
+        Cite::Mcp(cites) => cites.first().map(|(r, ..)| *r),
+        _ => None,
+    }
+}
+
+/// Every built-in key, in catalogue order.
+pub fn keys() -> impl Iterator<Item = &'static str> {
+    RULES.iter().map(|r| r.key)
+}
+
+/// Every built-in entry at its latest revision, in catalogue order.
 pub fn all() -> impl Iterator<Item = SpecRef> {
-    CATALOG.iter().filter_map(|(k, ..)| builtin(k))
+    keys().filter_map(builtin)
+}
+
+/// Where each MCP rule is cited, revision by revision: `(key, revision, section, level)`.
+pub fn citations() -> impl Iterator<Item = (&'static str, Revision, &'static str, SpecLevel)> {
+    RULES.iter().flat_map(|r| match &r.cite {
+        Cite::Mcp(cites) => cites.iter().map(|(rev, s, l)| (r.key, *rev, *s, *l)).collect::<Vec<_>>(),
+        _ => Vec::new(),
+    })
 }
 
 #[cfg(test)]
@@ -210,7 +377,7 @@ mod tests {
 
     #[test]
     fn keys_are_unique_and_resolvable() {
-        let mut keys: Vec<_> = CATALOG.iter().map(|(k, ..)| *k).collect();
+        let mut keys: Vec<_> = keys().collect();
         keys.sort_unstable();
         let n = keys.len();
         keys.dedup();
@@ -220,33 +387,62 @@ mod tests {
     }
 
     #[test]
-    fn cited_sentences_are_in_the_spec_pages() {
-        // Each MCP entry's key phrase must appear in the cited page of the spec copy,
-        // so the catalogue cannot drift from the text it quotes.
-        let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../../shared/mcp-spec/2025-11-25");
+    fn a_rule_is_cited_as_the_case_revision_states_it() {
+        let old = builtin_at("lifecycle/negotiated-capabilities", R1).unwrap();
+        assert_eq!((old.source.as_str(), old.level), ("MCP 2024-11-05", Should));
+        let new = builtin_at("lifecycle/negotiated-capabilities", R4).unwrap();
+        assert_eq!((new.section.as_str(), new.level), ("basic/lifecycle.mdx:217-220", Must));
+        assert!(builtin_at("elicitation/declare", R2).is_none(), "elicitation does not exist in 2025-03-26");
+        assert_eq!(builtin_at("http/protocol-version-header", R5).unwrap().source, "MCP 2025-11-25");
+        assert_eq!(since("elicitation/undeclared-mode"), Some(R4));
+    }
+
+    #[test]
+    fn cited_lines_hold_the_rule() {
+        // Each MCP citation's first line must hold the rule's keyword in the spec copy,
+        // so the catalogue cannot drift from the pages it cites.
+        let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../../shared/mcp-spec");
         if !root.exists() {
             eprintln!("skipped: the spec copy is not at {}", root.display());
             return;
         }
-        let probes = [
-            ("basic/index.mdx", "All messages between MCP clients and servers **MUST** follow the"),
-            ("basic/index.mdx", "Result responses **MUST** include the same ID as the request they correspond to."),
-            (
-                "basic/lifecycle.mdx",
-                "After successful initialization, the client **MUST** send an `initialized` notification",
-            ),
-            ("basic/lifecycle.mdx", "Only use capabilities that were successfully negotiated"),
-            ("basic/utilities/ping.mdx", "The receiver **MUST** respond promptly with an empty response"),
-            ("client/roots.mdx", "Client does not support roots: `-32601` (Method not found)"),
-            ("client/sampling.mdx", "Clients that support sampling **MUST** declare the `sampling` capability"),
-            (
-                "client/elicitation.mdx",
-                "Clients that support elicitation **MUST** declare the `elicitation` capability",
-            ),
+        let probes: &[(&str, &str)] = &[
+            ("mcp/messages-follow-jsonrpc", "follow"),
+            ("mcp/response-same-id", "ame ID"),
+            ("mcp/batch-receive", "batch"),
+            ("lifecycle/initialize-first", "first interaction"),
+            ("lifecycle/initialized", "initialized"),
+            ("lifecycle/negotiated-capabilities", "Both parties"),
+            ("lifecycle/server-waits-for-initialized", "SHOULD NOT"),
+            ("ping/empty-result", "empty response"),
+            ("cancellation/no-response", "Not send a response"),
+            ("roots/declare", "declare"),
+            ("roots/file-uri", "file://"),
+            ("roots/unsupported-method-not-found", "SHOULD"),
+            ("roots/list-changed", "listChanged"),
+            ("sampling/declare", "declare"),
+            ("sampling/tools-capability", "sampling.tools"),
+            ("elicitation/declare", "declare"),
+            ("elicitation/undeclared-mode", "form"),
+            ("elicitation/ignore-unknown-complete", "unknown"),
+            ("http/session-id", "ession-Id"),
+            ("http/protocol-version-header", "MCP-Protocol-Version"),
+            ("sse/post-to-endpoint", "endpoint"),
+            ("mrtr/retry-with-inputs", "inputRequests"),
+            ("mrtr/new-id", "different"),
         ];
-        for (page, phrase) in probes {
-            let text = std::fs::read_to_string(root.join(page)).unwrap();
-            assert!(text.contains(phrase), "{page} no longer says: {phrase}");
+        for (key, rev, section, _) in citations() {
+            let Some((_, needle)) = probes.iter().find(|(k, _)| *k == key) else { continue };
+            let first = section.split(';').next().unwrap().trim();
+            let Some((file, lines)) = first.split_once(':') else { continue };
+            let line: usize = lines.split([',', '-']).next().unwrap().parse().unwrap();
+            let text = std::fs::read_to_string(root.join(rev.as_str()).join(file)).unwrap();
+            let window: String = text.lines().skip(line.saturating_sub(2)).take(4).collect::<Vec<_>>().join("\n");
+            assert!(
+                window.contains(needle),
+                "{key} @ {}: {file}:{line} does not say `{needle}`:\n{window}",
+                rev.as_str()
+            );
         }
     }
 }

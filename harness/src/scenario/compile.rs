@@ -9,7 +9,9 @@ use backchannel_mock::script::{self as mock, Delivery, IdSpec, Script, ServerSet
 use backchannel_mock::transport::http::ResponseMode;
 
 use super::load::{LoadError, load};
-use super::model::{DeliveryKind, HttpResponseKind, LogLevel, RequestExpect, RootSpec, Scenario, Step, TriggerKind};
+use super::model::{
+    DeliveryKind, HttpResponseKind, LogLevel, RequestExpect, Revision, RootSpec, Scenario, Step, TriggerKind,
+};
 
 /// The tool a `trigger: tool_call` scenario asks the client to call.
 pub const TRIGGER_TOOL: &str = "backchannel_run_scenario";
@@ -134,8 +136,9 @@ fn unique_name(base: &str, taken: &mut std::collections::BTreeSet<String>) -> St
 }
 
 impl Compiled {
-    /// The mock's script.
-    pub fn script(&self) -> Script {
+    /// The mock's script, answering `initialize` with `pin` when given (each case
+    /// pins its revision).
+    pub fn script(&self, pin: Option<Revision>) -> Script {
         let s = &self.scenario;
         let mut requests = self.requests.iter();
         let steps = s
@@ -171,7 +174,7 @@ impl Compiled {
         Script {
             scenario: self.id.clone(),
             server: ServerSettings {
-                protocol_version: s.server.protocol_version.map(|v| v.as_str().to_owned()),
+                protocol_version: pin.map(|v| v.as_str().to_owned()),
                 tools: s.server.tools.clone(),
                 ..ServerSettings::default()
             },
@@ -232,7 +235,7 @@ mod tests {
         let c = compile(Path::new("scenarios/a/b.yaml"), super::super::load::parse(Path::new("x"), text).unwrap());
         let names: Vec<_> = c.requests.iter().map(|r| r.name.as_str()).collect();
         assert_eq!(names, ["ping", "ping#2"]);
-        let script = c.script();
+        let script = c.script(None);
         assert_eq!(script.scenario, "a/b");
         assert_eq!(script.steps.len(), 4);
         assert!(matches!(&script.steps[2], mock::Step::Request(r) if r.name == "ping#2" && r.wait));

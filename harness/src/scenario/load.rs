@@ -7,7 +7,7 @@ use std::path::{Path, PathBuf};
 use serde_saphyr::Spanned;
 
 use super::catalog::{self, SpecRef};
-use super::model::{DeliveryKind, Scenario, Severity, SpecLevel, Step, TriggerKind};
+use super::model::{DeliveryKind, Revision, Scenario, Severity, SpecLevel, Step, TriggerKind};
 
 /// Scenario files larger than this are refused before parsing.
 pub const MAX_FILE_BYTES: u64 = 4 * 1024 * 1024;
@@ -124,9 +124,10 @@ fn invalid_at(path: &Path, text: &str, at: Option<&serde_saphyr::Location>, mess
     LoadError::Invalid { path: path.to_owned(), line, column, message, snippet }
 }
 
-/// Resolve a `spec:` key against the built-in catalogue and the file's own `specs:`.
-pub fn resolve_spec(scenario: &Scenario, key: &str) -> Option<SpecRef> {
-    catalog::builtin(key).or_else(|| {
+/// Resolve a `spec:` key, as revision `rev` states the rule, against the built-in
+/// catalogue and the file's own `specs:` (which apply to every revision).
+pub fn resolve_spec(scenario: &Scenario, key: &str, rev: Revision) -> Option<SpecRef> {
+    catalog::builtin_at(key, rev).or_else(|| {
         scenario.specs.get(key).map(|d| SpecRef {
             key: key.to_owned(),
             source: d.source.clone(),
@@ -138,8 +139,19 @@ pub fn resolve_spec(scenario: &Scenario, key: &str) -> Option<SpecRef> {
 }
 
 fn validate(path: &Path, text: &str, s: &Scenario) -> Result<(), LoadError> {
+    let latest = s.revisions.iter().max().copied().unwrap_or(Revision::V2025_11_25);
     let spec = |key: &Spanned<String>, severity: Severity| -> Result<(), LoadError> {
-        let Some(r) = resolve_spec(s, &key.value) else {
+        if let Some(rev) = s.revisions.iter().find(|r| resolve_spec(s, &key.value, **r).is_none())
+            && let Some(since) = catalog::since(&key.value)
+        {
+            return Err(invalid_at(
+                path,
+                text,
+                Some(&key.referenced),
+                format!("`{}` exists from {since} on, but this scenario runs at {rev} (see `revisions:`)", key.value),
+            ));
+        }
+        let Some(r) = resolve_spec(s, &key.value, latest) else {
             return Err(invalid_at(
                 path,
                 text,
@@ -150,7 +162,8 @@ fn validate(path: &Path, text: &str, s: &Scenario) -> Result<(), LoadError> {
                 ),
             ));
         };
-        // Honesty guard: a sentence that says SHOULD cannot be graded as a MUST.
+        // Honesty guard: a sentence that says SHOULD cannot be graded as a MUST. (A rule
+        // that is SHOULD only in early revisions is graded SHOULD at those, per case.)
         if r.level == SpecLevel::Should && severity == Severity::Must {
             return Err(invalid_at(
                 path,
@@ -161,6 +174,17 @@ fn validate(path: &Path, text: &str, s: &Scenario) -> Result<(), LoadError> {
         }
         Ok(())
     };
+    if s.revisions.is_empty() {
+        return Err(invalid_at(
+            path,
+            text,
+            None,
+            "`revisions` is empty: list at least one protocol revision".to_owned(),
+        ));
+    }
+    if !s.revisions.iter().any(|r| s.transports.iter().any(|t| r.has_transport(*t))) {
+        return Err(invalid_at(path, text, None, "no listed transport exists in any listed revision".to_owned()));
+    }
     if s.transports.is_empty() {
         return Err(invalid_at(
             path,

@@ -21,6 +21,11 @@ pub struct Scenario {
     /// Longer explanation: the rationale, the spec sentence, what a failure means.
     #[serde(default)]
     pub description: Option<String>,
+    /// The protocol revisions this scenario applies to (default: the four with the
+    /// `initialize` handshake). Each case pins its revision: the mock answers
+    /// `initialize` with it whatever the client asks for.
+    #[serde(default = "legacy_revisions")]
+    pub revisions: Vec<Revision>,
     /// The transports this scenario runs on (default: all three).
     #[serde(default = "all_transports")]
     pub transports: Vec<Transport>,
@@ -51,6 +56,10 @@ pub struct Scenario {
     pub specs: BTreeMap<String, SpecRefDef>,
     /// What the mock does after the client's `notifications/initialized`, in order.
     pub steps: Vec<Step>,
+}
+
+fn legacy_revisions() -> Vec<Revision> {
+    Revision::LEGACY.to_vec()
 }
 
 fn all_transports() -> Vec<Transport> {
@@ -126,10 +135,6 @@ pub enum HttpResponseKind {
 #[derive(Debug, Clone, Default, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct ServerSection {
-    /// Answer `initialize` with this protocol version whatever the client asks for.
-    /// By default the mock echoes a version it knows and offers 2025-11-25 otherwise.
-    #[serde(default)]
-    pub protocol_version: Option<Revision>,
     /// Tools listed by `tools/list` (MCP `Tool` objects).
     #[serde(default)]
     pub tools: Vec<Value>,
@@ -157,6 +162,9 @@ pub enum Revision {
     /// 2025-11-25
     #[serde(rename = "2025-11-25")]
     V2025_11_25,
+    /// 2026-07-28: no `initialize`; server-to-client requests travel inside tool results (MRTR).
+    #[serde(rename = "2026-07-28")]
+    V2026_07_28,
 }
 
 impl Revision {
@@ -167,7 +175,37 @@ impl Revision {
             Self::V2025_03_26 => "2025-03-26",
             Self::V2025_06_18 => "2025-06-18",
             Self::V2025_11_25 => "2025-11-25",
+            Self::V2026_07_28 => "2026-07-28",
         }
+    }
+
+    /// Every revision, oldest first.
+    pub const ALL: [Self; 5] =
+        [Self::V2024_11_05, Self::V2025_03_26, Self::V2025_06_18, Self::V2025_11_25, Self::V2026_07_28];
+
+    /// The revisions with the `initialize` handshake (and server-to-client JSON-RPC requests).
+    pub const LEGACY: [Self; 4] = [Self::V2024_11_05, Self::V2025_03_26, Self::V2025_06_18, Self::V2025_11_25];
+
+    /// Whether this revision uses the `initialize` handshake.
+    pub fn is_legacy(self) -> bool {
+        self != Self::V2026_07_28
+    }
+
+    /// Whether a transport exists in this revision: Streamable HTTP from 2025-03-26,
+    /// HTTP+SSE (deprecated, still served) in every legacy revision, stdio always;
+    /// 2026-07-28 has no HTTP+SSE.
+    pub fn has_transport(self, t: Transport) -> bool {
+        match t {
+            Transport::Stdio => true,
+            Transport::Http => self >= Self::V2025_03_26,
+            Transport::Sse => self.is_legacy(),
+        }
+    }
+}
+
+impl std::fmt::Display for Revision {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.as_str())
     }
 }
 
