@@ -17,7 +17,11 @@ fn broken(mode: &str) -> String {
 
 #[test]
 fn run_passes_the_builtin_suite_against_the_reference_client() {
-    backchannel().args(["run", "--strict", "--revision", "latest"]).assert().code(0).stdout(predicate::str::contains("0 failed, 0 warned"));
+    backchannel()
+        .args(["run", "--strict", "--revision", "latest"])
+        .assert()
+        .code(0)
+        .stdout(predicate::str::contains("0 failed, 0 warned"));
 }
 
 #[test]
