@@ -8,12 +8,16 @@
 //
 // It initializes, lists tools, calls the mock's tool when it is offered, and stays
 // until the server ends the session (noticed by a failing ping). Log lines go to
-// stderr as `LEVEL:driver:message`.
+// stderr as `LEVEL:driver:message`. The harness's hints configure what an
+// application would: roots (BACKCHANNEL_CLIENT_ROOTS), a roots change announced with
+// sendRootsListChanged() (BACKCHANNEL_CLIENT_ROOTS_CHANGE, "MS URI..."), and an
+// elicitation handler that declines (BACKCHANNEL_CLIENT_ELICITATION: form, url,
+// form,url or empty; BACKCHANNEL_CLIENT_ELICITATION_DELAY_MS).
 import { Client } from "@modelcontextprotocol/sdk/client/index.js";
 import { StdioClientTransport } from "@modelcontextprotocol/sdk/client/stdio.js";
 import { StreamableHTTPClientTransport } from "@modelcontextprotocol/sdk/client/streamableHttp.js";
 import { SSEClientTransport } from "@modelcontextprotocol/sdk/client/sse.js";
-import { ListRootsRequestSchema } from "@modelcontextprotocol/sdk/types.js";
+import { ElicitRequestSchema, ListRootsRequestSchema } from "@modelcontextprotocol/sdk/types.js";
 
 const TRIGGER_TOOL = "backchannel_run_scenario";
 const [transportKind, ...target] = process.argv.slice(2);
@@ -28,20 +32,40 @@ if (transportKind === "stdio") {
   transport = new SSEClientTransport(new URL(target[0]));
 }
 
-// Roots from BACKCHANNEL_CLIENT_ROOTS, declared and served the way an application does.
-const roots = (process.env.BACKCHANNEL_CLIENT_ROOTS ?? "").split(/\s+/).filter(Boolean);
-const client = new Client(
-  { name: "typescript-sdk-driver", version: "0" },
-  roots.length ? { capabilities: { roots: {} } } : {},
-);
-if (roots.length) {
+const words = (v) => (v ?? "").split(/\s+/).filter(Boolean);
+let roots = words(process.env.BACKCHANNEL_CLIENT_ROOTS);
+const change = words(process.env.BACKCHANNEL_CLIENT_ROOTS_CHANGE);
+const elicitModes = (process.env.BACKCHANNEL_CLIENT_ELICITATION ?? "").split(",").filter(Boolean);
+const elicitDelay = Number(process.env.BACKCHANNEL_CLIENT_ELICITATION_DELAY_MS || 0);
+const capabilities = {};
+if (roots.length || change.length) {
+  capabilities.roots = change.length ? { listChanged: true } : {};
+}
+if (elicitModes.length) {
+  capabilities.elicitation = {};
+  for (const m of elicitModes.filter((m) => m !== "empty")) capabilities.elicitation[m] = {};
+}
+const client = new Client({ name: "typescript-sdk-driver", version: "0" }, { capabilities });
+if (capabilities.roots) {
   client.setRequestHandler(ListRootsRequestSchema, async () => ({ roots: roots.map((uri) => ({ uri })) }));
+}
+if (capabilities.elicitation) {
+  client.setRequestHandler(ElicitRequestSchema, async () => {
+    await new Promise((r) => setTimeout(r, elicitDelay));
+    return { action: "decline" };
+  });
 }
 let closed = false;
 client.onclose = () => { closed = true; };
 
 try {
   await client.connect(transport);
+  if (change.length) {
+    setTimeout(() => {
+      roots = change.slice(1);
+      client.sendRootsListChanged().catch(() => {});
+    }, Number(change[0]));
+  }
   const { tools } = await client.listTools();
   if (tools.some((t) => t.name === TRIGGER_TOOL)) {
     await client.callTool({ name: TRIGGER_TOOL, arguments: {} });

@@ -10,7 +10,8 @@
 //!   and over HTTP `http.session` and (2025-06-18+) `http.protocol-version`;
 //! - **scenario checks**, one per expectation in the file: `<step>.answered` (always,
 //!   per request), `<step>.error`, `<step>.error-code`, `<step>.error-message`,
-//!   `<step>.result`, `capabilities.absent`, `capabilities.present`,
+//!   `<step>.result` (or `<step>.not-answered` for a request that must stay unanswered),
+//!   `<raw>.error-code-if-answered`, `notifications.<method>`, `capabilities.absent`, `capabilities.present`,
 //!   `logs.warning-per-request`, `logs.no-canary-at-warning`, `logs.canary-at-debug`.
 //!
 //! Ids are `<scenario id>:<check>`; they are stable, and baselines refer to them.
@@ -19,6 +20,7 @@ mod capabilities;
 mod http;
 mod hygiene;
 pub mod model;
+mod mrtr;
 mod protocol;
 mod requests;
 pub mod session;
@@ -68,7 +70,13 @@ pub fn evaluate(input: &CaseInput<'_>) -> Vec<CheckResult> {
     let session = Session::from_trace(trace);
     let mut out = Emitter { input: *input, out: Vec::new() };
 
-    let started = protocol::session_checks(&mut out, &session, input.trace.is_some());
+    // 2026-07-28 has no handshake: the session starts with the client's first modern request.
+    let modern = !input.revision.is_legacy();
+    let started = if modern {
+        mrtr::session_checks(&mut out, &session, input.trace.is_some())
+    } else {
+        protocol::session_checks(&mut out, &session, input.trace.is_some())
+    };
     let not_applicable = if !started {
         Some("the client never initialized the session".to_owned())
     } else {
@@ -77,15 +85,22 @@ pub fn evaluate(input: &CaseInput<'_>) -> Vec<CheckResult> {
     if started {
         protocol::wire_checks(&mut out, &session);
         http::checks(&mut out, trace, &session);
-        capabilities::honesty(&mut out, &session);
+        if modern {
+            mrtr::honesty(&mut out, &session);
+        } else {
+            capabilities::honesty(&mut out, &session);
+        }
     } else {
         for check in ["wire.json-rpc", "wire.id-echo", "wire.one-answer"] {
             out.skip(check, "the client never initialized the session");
         }
     }
-    let ctx = ScenarioCtx { session: &session, trace, skip: not_applicable };
+    let ctx = ScenarioCtx { session: &session, trace, skip: not_applicable, started };
     capabilities::declared(&mut out, &ctx);
     requests::per_request(&mut out, &ctx);
+    requests::per_raw(&mut out, &ctx);
+    requests::notifications(&mut out, &ctx);
+    mrtr::rounds(&mut out, &ctx);
     hygiene::logs(&mut out, &ctx);
     protocol::client_exit(&mut out, input.client);
     out.out
@@ -97,6 +112,8 @@ pub(crate) struct ScenarioCtx<'a> {
     pub(crate) trace: &'a Trace,
     /// When set, every scenario check is skipped with this reason.
     pub(crate) skip: Option<String>,
+    /// Whether the session started (protocol rules judged per step need only that).
+    pub(crate) started: bool,
 }
 
 impl ScenarioCtx<'_> {

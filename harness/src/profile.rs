@@ -42,6 +42,12 @@ pub struct Profile {
     /// The transports the client supports (default: all three).
     #[serde(default = "all_transports")]
     pub transports: Vec<Transport>,
+    /// The transports the self-test (`tests/clients.rs`) runs this client on
+    /// (default: all of `transports`). For a client whose transports are another
+    /// profiled client's code, and whose start-up is slow: the full set stays
+    /// available to `backchannel run --client-profile`.
+    #[serde(default)]
+    pub test_transports: Option<Vec<Transport>>,
     /// How to read a level from the client's log lines.
     #[serde(default)]
     pub log_format: LogFormat,

@@ -179,14 +179,20 @@ pub fn client_command(
         ClientSpec::Reference => {
             let mut cmd = Command::new(&cfg.exe);
             cmd.arg("client");
-            for (uri, name) in &plan.roots {
-                cmd.arg("--root").arg(match name {
-                    Some(n) => format!("{uri}={n}"),
-                    None => uri.clone(),
-                });
+            for root in &plan.roots {
+                cmd.arg("--root").arg(root_arg(root));
             }
             if let Some(tool) = &plan.call_tool {
                 cmd.arg("--call-tool").arg(tool);
+            }
+            if let Some((modes, delay)) = &plan.elicitation {
+                cmd.arg("--elicitation").arg(modes.join(",")).arg("--elicitation-delay").arg(delay.to_string());
+            }
+            if let Some((after, roots)) = &plan.roots_change {
+                cmd.arg("--roots-change-after").arg(after.to_string());
+                for root in roots {
+                    cmd.arg("--root-after").arg(root_arg(root));
+                }
             }
             cmd.arg("--log-level").arg(level);
             match endpoint {
@@ -215,11 +221,31 @@ pub fn client_command(
         let roots: Vec<&str> = plan.roots.iter().map(|(u, _)| u.as_str()).collect();
         cmd.env("BACKCHANNEL_CLIENT_ROOTS", roots.join(" ")).env("BACKCHANNEL_CLIENT_LOG_LEVEL", level);
         cmd.env("BACKCHANNEL_CLIENT_CALL_TOOL", plan.call_tool.as_deref().unwrap_or_default());
+        cmd.env(
+            "BACKCHANNEL_CLIENT_ELICITATION",
+            plan.elicitation.as_ref().map(|(m, _)| m.join(",")).unwrap_or_default(),
+        );
+        cmd.env(
+            "BACKCHANNEL_CLIENT_ELICITATION_DELAY_MS",
+            plan.elicitation.as_ref().map(|(_, delay)| delay.to_string()).unwrap_or_default(),
+        );
+        if let Some((after, roots)) = &plan.roots_change {
+            let roots: Vec<&str> = roots.iter().map(|(u, _)| u.as_str()).collect();
+            cmd.env("BACKCHANNEL_CLIENT_ROOTS_CHANGE", format!("{after} {}", roots.join(" ")));
+        }
         cmd.env("MCP_CONFORMANCE_PROTOCOL_VERSION", revision.as_str());
     }
     // Verdicts must not depend on the developer's shell.
     cmd.env_remove("RUST_LOG").env("NO_COLOR", "1").env("MCP_CONFORMANCE_SCENARIO", &compiled.id);
     cmd
+}
+
+/// A root as `backchannel client --root` takes it: `URI` or `URI=NAME`.
+fn root_arg((uri, name): &(String, Option<String>)) -> String {
+    match name {
+        Some(n) => format!("{uri}={n}"),
+        None => uri.clone(),
+    }
 }
 
 /// Resolves once the trace ends with the mock's `end` record.

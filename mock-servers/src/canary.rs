@@ -6,6 +6,9 @@ use serde_json::Value;
 /// The placeholder scenarios write.
 pub const PLACEHOLDER: &str = "{{canary}}";
 
+/// The largest `{{fill:N}}` expands to this many bytes.
+pub const MAX_FILL: usize = 16 * 1024 * 1024;
+
 /// A per-run random token, e.g. `bc-canary-9f2c4e1a7b3d5f60`.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Canary(String);
@@ -31,15 +34,22 @@ impl Canary {
         &self.0
     }
 
-    /// Replace every placeholder in `s`.
+    /// Replace every placeholder in `s`: `{{canary}}`, and `{{fill:N}}` (N `x`s, at
+    /// most [`MAX_FILL`] — for params the size of a real prompt).
     pub fn expand_str(&self, s: &str) -> String {
-        s.replace(PLACEHOLDER, &self.0)
+        let mut out = s.replace(PLACEHOLDER, &self.0);
+        while let Some(start) = out.find("{{fill:") {
+            let Some(len) = out[start..].find("}}") else { break };
+            let n = out[start + 7..start + len].parse::<usize>().unwrap_or(0).min(MAX_FILL);
+            out.replace_range(start..start + len + 2, &"x".repeat(n));
+        }
+        out
     }
 
     /// Replace every placeholder in every string (and object key) of `value`.
     pub fn expand_value(&self, value: &mut Value) {
         match value {
-            Value::String(s) if s.contains(PLACEHOLDER) => *s = self.expand_str(s),
+            Value::String(s) if s.contains("{{") => *s = self.expand_str(s),
             Value::Array(items) => items.iter_mut().for_each(|v| self.expand_value(v)),
             Value::Object(map) => {
                 if map.keys().any(|k| k.contains(PLACEHOLDER)) {
@@ -82,5 +92,7 @@ mod tests {
         let mut v = json!({"a": "x {{canary}} y", "b": [{"{{canary}}": "{{canary}}{{canary}}"}], "n": 1});
         c.expand_value(&mut v);
         assert_eq!(v, json!({"a": "x TOK y", "b": [{"TOK": "TOKTOK"}], "n": 1}));
+        assert_eq!(c.expand_str("a{{fill:3}}b{{fill:0}}"), "axxxb");
+        assert_eq!(c.expand_str("{{fill:99999999999}}").len(), MAX_FILL);
     }
 }

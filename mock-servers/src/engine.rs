@@ -134,6 +134,8 @@ enum Timer {
     Sleep(Instant),
     /// A `wait: true` request stops blocking.
     AwaitAnswer(Instant),
+    /// An MRTR round stops waiting for the client's retry.
+    AwaitRetry(Instant),
     /// Outstanding answers are no longer waited for.
     Drain(Instant),
     /// The grace period ends.
@@ -143,7 +145,7 @@ enum Timer {
 impl Timer {
     fn at(self) -> Instant {
         match self {
-            Self::Sleep(t) | Self::AwaitAnswer(t) | Self::Drain(t) | Self::Grace(t) => t,
+            Self::Sleep(t) | Self::AwaitAnswer(t) | Self::AwaitRetry(t) | Self::Drain(t) | Self::Grace(t) => t,
         }
     }
 }
@@ -182,11 +184,13 @@ impl<S: Sink> Engine<S> {
             canary: canary.as_str().to_owned(),
         })?;
         let deadline = Instant::now() + script.timeout;
+        // A 2026-07-28 session has no handshake: it is ready from the first request.
+        let phase = if script.is_modern() { Phase::Ready } else { Phase::AwaitInitialize };
         Ok(Self {
             script,
             tap,
             sink,
-            phase: Phase::AwaitInitialize,
+            phase,
             cursor: 0,
             outstanding: Vec::new(),
             next_auto_id: 1,
@@ -299,6 +303,9 @@ impl<S: Sink> Engine<S> {
         params: Option<&Value>,
         origin: Origin,
     ) -> Option<(Value, Value, Option<String>)> {
+        if self.script.is_modern() {
+            return self.on_modern_request(id, method, params, origin);
+        }
         let mut negotiated = None;
         let result = match (self.phase, method) {
             (_, "ping") => Ok(json!({})),
@@ -307,6 +314,10 @@ impl<S: Sink> Engine<S> {
                 let version = self.script.negotiate(requested);
                 negotiated = Some(version.clone());
                 self.phase = Phase::AwaitInitialized;
+                if self.script.trigger == Trigger::BeforeInitialized {
+                    // The reply goes out first; then advance() starts the steps.
+                    self.start_script(None);
+                }
                 Ok(json!({
                     "protocolVersion": version,
                     "capabilities": { "tools": {} },
@@ -343,6 +354,76 @@ impl<S: Sink> Engine<S> {
         Some((id, reply, negotiated))
     }
 
+    /// A request in a 2026-07-28 session (`basic/versioning.mdx`, `basic/patterns/mrtr.mdx`):
+    /// `server/discover` is answered, `initialize` refused naming the supported
+    /// version, and the trigger `tools/call` runs the MRTR rounds — its retries
+    /// (a new id, the inputs, the request state) each become the call in flight.
+    /// Every request is served whatever its `_meta` says: the checks judge that.
+    fn on_modern_request(
+        &mut self,
+        id: Value,
+        method: &str,
+        params: Option<&Value>,
+        origin: Origin,
+    ) -> Option<(Value, Value, Option<String>)> {
+        let modern = crate::script::MODERN_REVISION;
+        let result = match method {
+            "server/discover" => Ok(json!({
+                "supportedVersions": [modern],
+                "capabilities": { "tools": {} },
+                "ttlMs": 0,
+                "cacheScope": "public",
+                "_meta": { "io.modelcontextprotocol/serverInfo": {
+                    "name": self.script.server.name, "version": self.script.server.version,
+                }},
+            })),
+            "initialize" => {
+                let requested = params.and_then(|p| p.get("protocolVersion")).cloned().unwrap_or(Value::Null);
+                let reply = json!({ "jsonrpc": "2.0", "id": id, "error": {
+                    "code": ErrorCode::UNSUPPORTED_PROTOCOL_VERSION.0,
+                    "message": format!("this server speaks MCP {modern} only (no initialize): send server/discover"),
+                    "data": { "supported": [modern], "requested": requested },
+                }});
+                return Some((id, reply, None));
+            }
+            "ping" => Ok(json!({})),
+            // Cacheable results carry their cache directives (schema: ListToolsResult).
+            "tools/list" => Ok(json!({ "tools": self.script.tools(), "ttlMs": 0, "cacheScope": "public" })),
+            "tools/call" => {
+                let name = params.and_then(|p| p.get("name")).and_then(Value::as_str).unwrap_or_default();
+                let is_trigger = matches!(&self.script.trigger, Trigger::ToolCall { tool } if tool == name);
+                if is_trigger && self.phase == Phase::Ready {
+                    self.start_script(Some((id, origin)));
+                    return None;
+                }
+                if is_trigger && self.phase == Phase::Running && matches!(self.timer, Some(Timer::AwaitRetry(_))) {
+                    self.timer = None;
+                    self.trigger_call = Some((id, origin));
+                    self.event("retry", None);
+                    return None;
+                }
+                if is_trigger || self.script.tools().iter().any(|t| t.get("name").and_then(Value::as_str) == Some(name))
+                {
+                    Ok(tool_result("ok"))
+                } else {
+                    Err((ErrorCode::INVALID_PARAMS, format!("unknown tool: {name}")))
+                }
+            }
+            _ => Err((ErrorCode::METHOD_NOT_FOUND, format!("method not found: {method}"))),
+        };
+        let reply = match result {
+            Ok(mut result) => {
+                // "Servers implementing this protocol version MUST include" resultType.
+                result["resultType"] = json!("complete");
+                json!({ "jsonrpc": "2.0", "id": id, "result": result })
+            }
+            Err((code, message)) => {
+                json!({ "jsonrpc": "2.0", "id": id, "error": { "code": code.0, "message": message } })
+            }
+        };
+        Some((id, reply, (method == "server/discover").then(|| modern.to_owned())))
+    }
+
     fn on_answer(&mut self, id: &Value) {
         // Loose matching is bookkeeping only (stop waiting); the checks judge the id.
         if let Some(o) = self.outstanding.iter_mut().find(|o| !o.answered && id_loosely_equal(&o.id, id)) {
@@ -360,6 +441,11 @@ impl<S: Sink> Engine<S> {
             return Err(EndReason::Timeout);
         }
         match self.timer {
+            Some(Timer::AwaitRetry(t)) if now >= t => {
+                self.timer = None;
+                self.event("no_retry", None);
+                self.advance().await
+            }
             Some(Timer::Sleep(t) | Timer::AwaitAnswer(t)) if now >= t => {
                 self.timer = None;
                 self.advance().await
@@ -386,6 +472,22 @@ impl<S: Sink> Engine<S> {
                         return Ok(());
                     }
                 }
+                Step::Batch(rs) => {
+                    let mut lines = Vec::new();
+                    for r in &rs {
+                        let id = self.request_id(&r.id);
+                        lines.push(request_line(&id, r));
+                        self.outstanding.push(Outstanding {
+                            id,
+                            deadline: Instant::now() + r.answer_within,
+                            answered: false,
+                        });
+                    }
+                    let name = rs.iter().map(|r| r.name.as_str()).collect::<Vec<_>>().join("+");
+                    let route = self.server_route(rs.first().and_then(|r| r.delivery));
+                    let bytes = format!("[{}]", lines.join(",")).into_bytes();
+                    self.emit(server_msg(bytes, name, route)).await?;
+                }
                 Step::Notification { name, method, params, delivery } => {
                     let mut msg = json!({ "jsonrpc": "2.0", "method": method });
                     if let Some(p) = params {
@@ -400,6 +502,26 @@ impl<S: Sink> Engine<S> {
                 }
                 Step::Sleep(d) => {
                     self.timer = Some(Timer::Sleep(Instant::now() + d));
+                    return Ok(());
+                }
+                Step::InputRequired(round) => {
+                    // Without a call in flight (the client did not retry) there is
+                    // nothing to answer: the round is skipped.
+                    let Some((id, origin)) = self.trigger_call.take() else {
+                        self.event("round_skipped", Some(json!({ "step": round.name })));
+                        continue;
+                    };
+                    let reply = json!({ "jsonrpc": "2.0", "id": id, "result": round.result() });
+                    let bytes = serde_json::to_vec(&reply).unwrap_or_default();
+                    self.emit(Outgoing {
+                        bytes,
+                        step: Some(round.name.clone()),
+                        route: Route::Reply(origin),
+                        answers: vec![id],
+                        negotiated: None,
+                    })
+                    .await?;
+                    self.timer = Some(Timer::AwaitRetry(Instant::now() + round.retry_within));
                     return Ok(());
                 }
             }
@@ -418,7 +540,11 @@ impl<S: Sink> Engine<S> {
     /// All answers are in (or late): answer the trigger call, then the grace period.
     async fn finish_script(&mut self) -> Result<(), EndReason> {
         if let Some((id, origin)) = self.trigger_call.take() {
-            let reply = json!({ "jsonrpc": "2.0", "id": id, "result": tool_result("backchannel: the scenario's steps are done") });
+            let mut result = tool_result("backchannel: the scenario's steps are done");
+            if self.script.is_modern() {
+                result["resultType"] = json!("complete");
+            }
+            let reply = json!({ "jsonrpc": "2.0", "id": id, "result": result });
             let bytes = serde_json::to_vec(&reply).unwrap_or_default();
             self.emit(Outgoing { bytes, step: None, route: Route::Reply(origin), answers: vec![id], negotiated: None })
                 .await?;
@@ -435,23 +561,25 @@ impl<S: Sink> Engine<S> {
         }
     }
 
-    /// Send a scripted request; returns whether the script now blocks on its answer.
-    async fn send_request(&mut self, r: &RequestStep) -> Result<bool, EndReason> {
-        let id = match &r.id {
+    fn request_id(&mut self, spec: &IdSpec) -> Value {
+        match spec {
             IdSpec::Auto => {
                 let id = json!(self.next_auto_id);
                 self.next_auto_id += 1;
                 id
             }
             IdSpec::Fixed(id) => id.clone(),
-        };
-        // Built by hand so the member order is the conventional one.
-        let mut line = format!(r#"{{"jsonrpc":"2.0","id":{},"method":{}"#, id, Value::String(r.method.clone()));
-        if let Some(p) = &r.params {
-            line.push_str(",\"params\":");
-            line.push_str(&p.to_string());
+            IdSpec::TriggerCall => match &self.trigger_call {
+                Some((id, _)) => id.clone(),
+                None => self.request_id(&IdSpec::Auto),
+            },
         }
-        line.push('}');
+    }
+
+    /// Send a scripted request; returns whether the script now blocks on its answer.
+    async fn send_request(&mut self, r: &RequestStep) -> Result<bool, EndReason> {
+        let id = self.request_id(&r.id);
+        let line = request_line(&id, r);
         let route = self.server_route(r.delivery);
         self.emit(server_msg(line.into_bytes(), r.name.clone(), route)).await?;
         let deadline = Instant::now() + r.answer_within;
@@ -476,6 +604,17 @@ impl<S: Sink> Engine<S> {
     fn event(&mut self, event: &str, detail: Option<Value>) {
         with_tap(&self.tap, |t| t.event(event, detail));
     }
+}
+
+/// A request line, built by hand so the member order is the conventional one.
+fn request_line(id: &Value, r: &RequestStep) -> String {
+    let mut line = format!(r#"{{"jsonrpc":"2.0","id":{},"method":{}"#, id, Value::String(r.method.clone()));
+    if let Some(p) = &r.params {
+        line.push_str(",\"params\":");
+        line.push_str(&p.to_string());
+    }
+    line.push('}');
+    line
 }
 
 fn server_msg(bytes: Vec<u8>, step: String, route: Route) -> Outgoing {
@@ -601,5 +740,62 @@ mod tests {
         let batch = p.recv().await.unwrap();
         assert_eq!(batch[0]["result"], json!({}));
         assert_eq!(batch[1]["error"]["code"], -32601);
+    }
+    #[tokio::test]
+    async fn a_modern_session_discovers_and_runs_input_rounds() {
+        use crate::script::InputRound;
+        let round = |name: &str, state: Option<&str>| {
+            Step::InputRequired(InputRound {
+                name: name.into(),
+                inputs: vec![("where".into(), "roots/list".into(), None)],
+                request_state: state.map(str::to_owned),
+                retry_within: Duration::from_millis(500),
+            })
+        };
+        let mut s = script(vec![round("r1", Some("st-1")), round("r2", None)], 5000);
+        s.server.protocol_version = Some("2026-07-28".into());
+        s.trigger = Trigger::ToolCall { tool: "go".into() };
+        let mut p = Peer::start(s, 1 << 20);
+        p.send(r#"{"jsonrpc":"2.0","id":0,"method":"initialize","params":{"protocolVersion":"2025-11-25"}}"#).await;
+        let refused = p.recv().await.unwrap();
+        assert_eq!(refused["error"]["code"], -32022);
+        assert_eq!(refused["error"]["data"]["supported"], json!(["2026-07-28"]));
+        p.send(r#"{"jsonrpc":"2.0","id":1,"method":"server/discover","params":{}}"#).await;
+        let discovered = p.recv().await.unwrap();
+        assert_eq!(discovered["result"]["supportedVersions"], json!(["2026-07-28"]));
+        assert_eq!(discovered["result"]["resultType"], "complete");
+        p.send(r#"{"jsonrpc":"2.0","id":2,"method":"tools/call","params":{"name":"go"}}"#).await;
+        let first = p.recv().await.unwrap();
+        assert_eq!(first["id"], 2);
+        assert_eq!(first["result"]["resultType"], "input_required");
+        assert_eq!(first["result"]["inputRequests"]["where"]["method"], "roots/list");
+        assert_eq!(first["result"]["requestState"], "st-1");
+        p.send(r#"{"jsonrpc":"2.0","id":3,"method":"tools/call","params":{"name":"go","inputResponses":{"where":{"roots":[]}},"requestState":"st-1"}}"#).await;
+        let second = p.recv().await.unwrap();
+        assert_eq!((second["id"].clone(), second["result"].get("requestState")), (json!(3), None));
+        p.send(r#"{"jsonrpc":"2.0","id":4,"method":"tools/call","params":{"name":"go","inputResponses":{"where":{"roots":[]}}}}"#).await;
+        let last = p.recv().await.unwrap();
+        assert_eq!((last["id"].clone(), last["result"]["resultType"].clone()), (json!(4), json!("complete")));
+    }
+
+    #[tokio::test]
+    async fn a_modern_round_without_retry_ends_the_script() {
+        use crate::script::InputRound;
+        let mut s = script(
+            vec![Step::InputRequired(InputRound {
+                name: "r1".into(),
+                inputs: vec![("s".into(), "sampling/createMessage".into(), Some(json!({"maxTokens": 1})))],
+                request_state: None,
+                retry_within: Duration::from_millis(100),
+            })],
+            5000,
+        );
+        s.server.protocol_version = Some("2026-07-28".into());
+        s.trigger = Trigger::ToolCall { tool: "go".into() };
+        let mut p = Peer::start(s, 1 << 20);
+        p.send(r#"{"jsonrpc":"2.0","id":"c","method":"tools/call","params":{"name":"go"}}"#).await;
+        assert_eq!(p.recv().await.unwrap()["result"]["inputRequests"]["s"]["params"]["maxTokens"], 1);
+        assert_eq!(p.recv().await, None, "no retry: the session ends after the grace period");
+        assert_eq!(p.mock.await.unwrap().unwrap(), EndReason::ScriptDone);
     }
 }

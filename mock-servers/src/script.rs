@@ -16,6 +16,10 @@ pub const LEGACY_REVISIONS: [&str; 4] = ["2024-11-05", "2025-03-26", "2025-06-18
 /// The revision offered when the client asks for one the mock does not speak.
 pub const DEFAULT_REVISION: &str = "2025-11-25";
 
+/// The revision without `initialize`: `server/discover`, per-request `_meta`, and
+/// server-to-client asks inside tool results (MRTR).
+pub const MODERN_REVISION: &str = "2026-07-28";
+
 /// A complete mock session.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Script {
@@ -47,6 +51,9 @@ pub enum Trigger {
         /// The tool's name.
         tool: String,
     },
+    /// Right after the `initialize` response, before `notifications/initialized`
+    /// (which servers SHOULD wait for: a robustness case, on purpose).
+    BeforeInitialized,
 }
 
 /// Where a server-initiated message travels over Streamable HTTP (stdio and the
@@ -89,6 +96,8 @@ impl Default for ServerSettings {
 pub enum Step {
     /// Send a server→client request.
     Request(RequestStep),
+    /// Send several requests as one JSON-RPC batch (one line holding an array).
+    Batch(Vec<RequestStep>),
     /// Send a notification.
     Notification {
         /// Step name (recorded on the frame).
@@ -111,6 +120,48 @@ pub enum Step {
     },
     /// Do nothing for a while.
     Sleep(Duration),
+    /// 2026-07-28 (MRTR): answer the in-flight trigger `tools/call` with an
+    /// `InputRequiredResult`, then wait for the client's retry (which becomes the
+    /// in-flight call for the next step).
+    InputRequired(InputRound),
+}
+
+/// One `InputRequiredResult` round.
+#[derive(Debug, Clone, PartialEq)]
+pub struct InputRound {
+    /// Step name (recorded on the frame).
+    pub name: String,
+    /// The asks, in order: key, method, params.
+    pub inputs: Vec<(String, String, Option<Value>)>,
+    /// The opaque `requestState`, when any.
+    pub request_state: Option<String>,
+    /// How long the mock waits for the retry.
+    pub retry_within: Duration,
+}
+
+impl InputRound {
+    /// The `InputRequiredResult` of this round.
+    pub fn result(&self) -> Value {
+        let mut result = serde_json::json!({ "resultType": "input_required" });
+        if !self.inputs.is_empty() {
+            let asks: serde_json::Map<String, Value> = self
+                .inputs
+                .iter()
+                .map(|(key, method, params)| {
+                    let mut ask = serde_json::json!({ "method": method });
+                    if let Some(p) = params {
+                        ask["params"] = p.clone();
+                    }
+                    (key.clone(), ask)
+                })
+                .collect();
+            result["inputRequests"] = Value::Object(asks);
+        }
+        if let Some(state) = &self.request_state {
+            result["requestState"] = Value::String(state.clone());
+        }
+        result
+    }
 }
 
 /// A server→client request.
@@ -139,22 +190,27 @@ pub enum IdSpec {
     Auto,
     /// Exactly this id (any JSON value, valid or not).
     Fixed(Value),
+    /// The id of the client's in-flight trigger `tools/call`: the same id in both
+    /// directions at once.
+    TriggerCall,
 }
 
 impl Script {
-    /// Replace `{{canary}}` in every param, raw line and method.
+    /// Replace `{{canary}}` (and `{{fill:N}}`) in every param, raw line and method.
     pub fn expand_canary(&mut self, canary: &Canary) {
+        fn request(r: &mut RequestStep, canary: &Canary) {
+            r.method = canary.expand_str(&r.method);
+            if let Some(p) = r.params.as_mut() {
+                canary.expand_value(p);
+            }
+            if let IdSpec::Fixed(id) = &mut r.id {
+                canary.expand_value(id);
+            }
+        }
         for step in &mut self.steps {
             match step {
-                Step::Request(r) => {
-                    r.method = canary.expand_str(&r.method);
-                    if let Some(p) = r.params.as_mut() {
-                        canary.expand_value(p);
-                    }
-                    if let IdSpec::Fixed(id) = &mut r.id {
-                        canary.expand_value(id);
-                    }
-                }
+                Step::Request(r) => request(r, canary),
+                Step::Batch(rs) => rs.iter_mut().for_each(|r| request(r, canary)),
                 Step::Notification { method, params, .. } => {
                     *method = canary.expand_str(method);
                     if let Some(p) = params.as_mut() {
@@ -162,6 +218,16 @@ impl Script {
                     }
                 }
                 Step::Raw { line, .. } => *line = canary.expand_str(line),
+                Step::InputRequired(round) => {
+                    for (_, _, params) in &mut round.inputs {
+                        if let Some(p) = params.as_mut() {
+                            canary.expand_value(p);
+                        }
+                    }
+                    if let Some(state) = round.request_state.as_mut() {
+                        *state = canary.expand_str(state);
+                    }
+                }
                 Step::Sleep(_) => {}
             }
         }
@@ -178,6 +244,11 @@ impl Script {
             }));
         }
         tools
+    }
+
+    /// Whether this session speaks 2026-07-28 (no `initialize`; MRTR).
+    pub fn is_modern(&self) -> bool {
+        self.server.protocol_version.as_deref() == Some(MODERN_REVISION)
     }
 
     /// The protocol version to answer `initialize` with, given what the client asked for.

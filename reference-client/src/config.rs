@@ -62,6 +62,30 @@ pub struct RootEntry {
     pub name: Option<String>,
 }
 
+/// Elicitation support, for a client that has a user to ask (the reference client
+/// declines every request it accepts, after `answer_delay`: a user who says no).
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Elicitation {
+    /// Form mode is supported.
+    pub form: bool,
+    /// URL mode is supported.
+    pub url: bool,
+    /// Declare the capability as `{}` (the 2025-06-18 spelling, "form only" since
+    /// 2025-11-25) instead of naming the modes.
+    pub declare_empty: bool,
+    /// How long "the user" takes before declining.
+    pub answer_delay: std::time::Duration,
+}
+
+/// A change of roots during the session.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RootsChange {
+    /// When, after initialization.
+    pub after: std::time::Duration,
+    /// The roots from then on.
+    pub roots: Vec<RootEntry>,
+}
+
 /// The reference client's configuration.
 #[derive(Debug, Clone)]
 pub struct Config {
@@ -75,6 +99,11 @@ pub struct Config {
     pub client_name: String,
     /// The protocol revision requested in `initialize`.
     pub protocol_version: String,
+    /// Elicitation support; `None` (the default) declares none and refuses every request.
+    pub elicitation: Option<Elicitation>,
+    /// Change the roots (and send `notifications/roots/list_changed`) during the
+    /// session; declares `roots.listChanged`.
+    pub roots_change: Option<RootsChange>,
 }
 
 impl Config {
@@ -86,6 +115,8 @@ impl Config {
             docs_url: None,
             client_name: CLIENT_NAME.to_owned(),
             protocol_version: PROTOCOL_VERSION.to_owned(),
+            elicitation: None,
+            roots_change: None,
         }
     }
 }

@@ -2,10 +2,9 @@
 
 use std::time::Duration;
 
-use rmcp::ServiceExt;
-use rmcp::service::{ClientInitializeError, QuitReason};
+use rmcp::service::{ClientInitializeError, ClientLifecycleMode, ClientServiceExt, QuitReason};
+use rmcp::transport::StreamableHttpClientTransport;
 use rmcp::transport::streamable_http_client::StreamableHttpClientTransportConfig;
-use rmcp::transport::{StreamableHttpClientTransport, TokioChildProcess};
 
 use crate::config::Config;
 use crate::handler::{InterceptingClient, loggable};
@@ -46,6 +45,22 @@ pub struct SessionOptions {
     /// client notices that the server is gone (`basic/utilities/ping.mdx`: timeouts
     /// SHOULD be treated as connection failures). `None`: never ping.
     pub ping_interval: Option<Duration>,
+    /// How the session starts.
+    pub lifecycle: Lifecycle,
+}
+
+/// How a session starts.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum Lifecycle {
+    /// Probe with `server/discover` and speak 2026-07-28 (per-request `_meta`, MRTR)
+    /// when the server does; fall back to `initialize` on any other answer (2026-07-28
+    /// `basic/versioning.mdx`, Backward Compatibility; `basic/transports/stdio.mdx`).
+    #[default]
+    DualEra,
+    /// `initialize` only (what [`run_url`] uses: the sessionless 2026-07-28 HTTP
+    /// binding is not supported yet).
+    Initialize,
 }
 
 impl SessionOptions {
@@ -69,6 +84,12 @@ impl SessionOptions {
     /// Set [`Self::ping_interval`].
     pub fn ping_interval(mut self, every: Option<Duration>) -> Self {
         self.ping_interval = every;
+        self
+    }
+
+    /// Set [`Self::lifecycle`].
+    pub fn lifecycle(mut self, lifecycle: Lifecycle) -> Self {
+        self.lifecycle = lifecycle;
         self
     }
 }
@@ -104,6 +125,7 @@ pub async fn run_url(config: Config, url: &str, options: &SessionOptions) -> Res
     let mut transport_config = StreamableHttpClientTransportConfig::with_uri(url);
     transport_config.retry_config = std::sync::Arc::new(FewRetries);
     let transport = StreamableHttpClientTransport::with_client(http.clone(), transport_config);
+    let options = &options.clone().lifecycle(Lifecycle::Initialize);
     match serve(client.clone(), transport, options).await {
         Err(ClientError::Initialize(e)) if refused_with_4xx(&*e) => {
             tracing::info!(server = %server, "the server refused Streamable HTTP; falling back to HTTP+SSE");
@@ -111,6 +133,29 @@ pub async fn run_url(config: Config, url: &str, options: &SessionOptions) -> Res
             serve(client, transport, options).await
         }
         other => other,
+    }
+}
+
+/// Call `tool`, fulfilling 2026-07-28 input rounds (each ask goes to the handler:
+/// roots and configured elicitation are answered, anything else is refused with its
+/// one WARNING — and then the call is not retried, since "the client MUST construct
+/// the requested inputs before retrying", `basic/patterns/mrtr.mdx`).
+async fn call_tool<S: rmcp::Service<rmcp::RoleClient>>(
+    running: &rmcp::service::RunningService<rmcp::RoleClient, S>,
+    server: &str,
+    tool: &str,
+) {
+    match running.call_tool(rmcp::model::CallToolRequestParams::new(tool.to_owned())).await {
+        Ok(result) => {
+            tracing::info!(server = %server, tool = %loggable(tool), is_error = ?result.is_error, "tool call finished");
+            tracing::debug!(server = %server, content = ?result.content, "tool call result");
+        }
+        // An ask this client refused (already logged once at WARNING, by method):
+        // the round is abandoned, not retried.
+        Err(rmcp::ServiceError::McpError(e)) if e.data.as_ref().is_some_and(|d| d.get("reason").is_some()) => {
+            tracing::info!(server = %server, tool = %loggable(tool), "tool call abandoned: the server asked for input this client does not give");
+        }
+        Err(e) => tracing::warn!(server = %server, tool = %loggable(tool), error = %e, "tool call failed"),
     }
 }
 
@@ -135,10 +180,9 @@ pub async fn run_stdio(
     args: &[String],
     options: &SessionOptions,
 ) -> Result<SessionEnd, ClientError> {
-    let mut command = tokio::process::Command::new(program);
-    command.args(args);
-    let transport =
-        TokioChildProcess::new(command).map_err(|source| ClientError::Spawn { program: program.to_owned(), source })?;
+    let server = loggable(config.server.as_str()).into_owned();
+    let transport = crate::stdio::spawn(program, args, server)
+        .map_err(|source| ClientError::Spawn { program: program.to_owned(), source })?;
     serve(InterceptingClient::new(config), transport, options).await
 }
 
@@ -153,22 +197,45 @@ where
     E: std::error::Error + Send + Sync + 'static,
 {
     let server = loggable(client.config().server.as_str()).into_owned();
-    let running = client.serve(transport).await.map_err(|e| ClientError::Initialize(Box::new(e)))?;
+    let handle = client.clone();
+    let lifecycle = match options.lifecycle {
+        Lifecycle::Initialize => ClientLifecycleMode::Initialize,
+        Lifecycle::DualEra => ClientLifecycleMode::Auto {
+            preferred_versions: vec![rmcp::model::ProtocolVersion::V_2026_07_28],
+            legacy_version: None,
+        },
+    };
+    let running =
+        client.serve_with_lifecycle(transport, lifecycle).await.map_err(|e| ClientError::Initialize(Box::new(e)))?;
+    if let Some(change) = handle.config().roots_change.clone() {
+        let peer = running.peer().clone();
+        let server = server.clone();
+        tokio::spawn(async move {
+            tokio::time::sleep(change.after).await;
+            handle.set_roots(change.roots);
+            // 2025-11-25 client/roots.mdx:78: clients that support listChanged MUST notify.
+            match peer.notify_roots_list_changed().await {
+                Ok(()) => tracing::info!(server = %server, "roots changed; sent notifications/roots/list_changed"),
+                Err(e) => {
+                    tracing::warn!(server = %server, error = %e, "failed to send notifications/roots/list_changed")
+                }
+            }
+        });
+    }
     if let Some(info) = running.peer_info() {
         tracing::info!(server = %server, protocol = %info.protocol_version, "session initialized");
     }
     if let Some(tool) = options.call_tool.clone() {
-        let peer = running.peer().clone();
-        let server = server.clone();
-        tokio::spawn(async move {
-            match peer.call_tool(rmcp::model::CallToolRequestParams::new(tool.clone())).await {
-                Ok(result) => {
-                    tracing::info!(server = %server, tool = %loggable(&tool), is_error = ?result.is_error, "tool call finished");
-                    tracing::debug!(server = %server, content = ?result.content, "tool call result");
-                }
-                Err(e) => tracing::warn!(server = %server, tool = %loggable(&tool), error = %e, "tool call failed"),
+        // rmcp's RunningService::call_tool drives 2026-07-28 input rounds through this
+        // handler (the same policy as legacy requests); it needs the running service,
+        // which `waiting()` consumes, so the call runs before the wait below.
+        let call = call_tool(&running, &server, &tool);
+        match options.wait {
+            Some(limit) => {
+                let _ = tokio::time::timeout(limit, call).await;
             }
-        });
+            None => call.await,
+        }
     }
     if let Some(every) = options.ping_interval {
         let peer = running.peer().clone();

@@ -25,8 +25,9 @@ use std::sync::Arc;
 use rmcp::ClientHandler;
 use rmcp::model::{
     ClientCapabilities, ClientConfig, CreateMessageRequestParams, CreateMessageResult, CustomRequest, CustomResult,
-    ElicitRequestParams, ElicitResult, ErrorCode, ErrorData, Implementation, ListRootsResult, ProtocolVersion,
-    RequestId, RootsCapabilities,
+    ElicitRequestParams, ElicitResult, ElicitationAction, ElicitationCapability, ErrorCode, ErrorData,
+    FormElicitationCapability, Implementation, ListRootsResult, ProtocolVersion, RequestId, RootsCapabilities,
+    UrlElicitationCapability,
 };
 use rmcp::service::{RequestContext, RoleClient};
 use serde::Serialize;
@@ -44,6 +45,9 @@ pub enum Refusal {
     UnknownMethod,
     /// The method is supported but its params are malformed (`-32602`).
     InvalidParams,
+    /// An elicitation mode the client did not declare (`-32602`, 2025-11-25
+    /// `client/elicitation.mdx:698-700`).
+    ModeNotDeclared(&'static str),
 }
 
 /// The capability a server→client method needs, if any.
@@ -61,12 +65,20 @@ pub fn capability_for(method: &str) -> Option<&'static str> {
 #[derive(Debug, Clone)]
 pub struct InterceptingClient {
     config: Arc<Config>,
+    /// The roots served now (they change with [`Config::roots_change`]).
+    roots: Arc<std::sync::Mutex<Vec<crate::config::RootEntry>>>,
 }
 
 impl InterceptingClient {
     /// A client with this configuration.
     pub fn new(config: Config) -> Self {
-        Self { config: Arc::new(config) }
+        let roots = Arc::new(std::sync::Mutex::new(config.roots.clone()));
+        Self { config: Arc::new(config), roots }
+    }
+
+    /// Swap in new roots (the caller then sends `notifications/roots/list_changed`).
+    pub fn set_roots(&self, roots: Vec<crate::config::RootEntry>) {
+        *self.roots.lock().unwrap_or_else(std::sync::PoisonError::into_inner) = roots;
     }
 
     /// The configuration.
@@ -74,12 +86,25 @@ impl InterceptingClient {
         &self.config
     }
 
-    /// The capabilities declared in `initialize`: `roots` when roots are configured, nothing else.
+    /// The capabilities declared in `initialize`: `roots` when roots are configured
+    /// (with `listChanged` when they will change), `elicitation` only when configured,
+    /// never `sampling`.
     pub fn capabilities(&self) -> ClientCapabilities {
         let mut caps = ClientCapabilities::default();
-        if !self.config.roots.is_empty() {
-            // Roots are fixed for the session, so `listChanged` is not declared.
-            caps.roots = Some(RootsCapabilities::default());
+        if !self.config.roots.is_empty() || self.config.roots_change.is_some() {
+            let mut roots = RootsCapabilities::default();
+            if self.config.roots_change.is_some() {
+                roots.list_changed = Some(true);
+            }
+            caps.roots = Some(roots);
+        }
+        if let Some(e) = &self.config.elicitation {
+            let mut cap = ElicitationCapability::default();
+            if !e.declare_empty {
+                cap.form = e.form.then(FormElicitationCapability::default);
+                cap.url = e.url.then(UrlElicitationCapability::default);
+            }
+            caps.elicitation = Some(cap);
         }
         caps
     }
@@ -97,6 +122,9 @@ impl InterceptingClient {
             }
             Refusal::UnknownMethod => (ErrorCode::METHOD_NOT_FOUND, "unknown method".to_owned()),
             Refusal::InvalidParams => (ErrorCode::INVALID_PARAMS, "malformed params".to_owned()),
+            Refusal::ModeNotDeclared(mode) => {
+                (ErrorCode::INVALID_PARAMS, format!("elicitation mode `{mode}` was not declared"))
+            }
         };
         tracing::warn!(server = %loggable(server), method = %method_l, id = %id_l, "refused server-to-client request {method_l} from {}: {reason}", loggable(server));
         if tracing::enabled!(tracing::Level::DEBUG) {
@@ -105,6 +133,9 @@ impl InterceptingClient {
         }
         let mut message = match why {
             Refusal::InvalidParams => format!("{} could not read the params of {method_l}", self.config.client_name),
+            Refusal::ModeNotDeclared(_) => {
+                format!("{} does not support {method_l} here: {reason}", self.config.client_name)
+            }
             _ => format!("{} does not support {method_l}: {reason}", self.config.client_name),
         };
         let mut data = json!({ "method": method, "reason": reason });
@@ -121,9 +152,8 @@ impl InterceptingClient {
     }
 
     fn roots_result(&self) -> ListRootsResult {
-        let roots = self
-            .config
-            .roots
+        let current = self.roots.lock().unwrap_or_else(std::sync::PoisonError::into_inner).clone();
+        let roots = current
             .iter()
             .map(|r| {
                 let root = rmcp::model::Root::new(r.uri.clone());
@@ -187,16 +217,41 @@ impl ClientHandler for InterceptingClient {
         params: ElicitRequestParams,
         context: RequestContext<RoleClient>,
     ) -> Result<ElicitResult, ErrorData> {
-        Err(self.refuse_typed(
-            "elicitation/create",
-            &context.id,
-            &params,
-            Refusal::CapabilityNotDeclared("elicitation"),
-        ))
+        let Some(support) = &self.config.elicitation else {
+            return Err(self.refuse_typed(
+                "elicitation/create",
+                &context.id,
+                &params,
+                Refusal::CapabilityNotDeclared("elicitation"),
+            ));
+        };
+        // Elicitation exists from 2025-06-18 on: in an older session it is an unknown method.
+        let negotiated = context.peer.peer_info().map(|i| i.protocol_version.to_string());
+        if negotiated.as_deref().is_some_and(|v| v < "2025-06-18") {
+            return Err(self.refuse_typed("elicitation/create", &context.id, &params, Refusal::UnknownMethod));
+        }
+        let (mode, supported) = match &params {
+            ElicitRequestParams::UrlElicitationParams { .. } => ("url", support.url && !support.declare_empty),
+            _ => ("form", support.form || support.declare_empty),
+        };
+        if !supported {
+            return Err(self.refuse_typed("elicitation/create", &context.id, &params, Refusal::ModeNotDeclared(mode)));
+        }
+        // The user takes a moment, then says no. A cancellation in the meantime means
+        // no answer at all (rmcp drops the response of a cancelled request).
+        tokio::select! {
+            () = tokio::time::sleep(support.answer_delay) => {}
+            () = context.ct.cancelled() => {
+                tracing::info!(server = %loggable(self.config.server.as_str()), id = %loggable(&context.id.to_string()), "elicitation/create cancelled by the server");
+                return Err(ErrorData::new(ErrorCode::INTERNAL_ERROR, "cancelled", None));
+            }
+        }
+        tracing::info!(server = %loggable(self.config.server.as_str()), mode, "declined elicitation/create (no user to ask)");
+        Ok(ElicitResult::new(ElicitationAction::Decline))
     }
 
     async fn list_roots(&self, context: RequestContext<RoleClient>) -> Result<ListRootsResult, ErrorData> {
-        if self.config.roots.is_empty() {
+        if self.config.roots.is_empty() && self.config.roots_change.is_none() {
             return Err(self.refuse("roots/list", &context.id, None, Refusal::CapabilityNotDeclared("roots")));
         }
         tracing::debug!(server = %loggable(self.config.server.as_str()), count = self.config.roots.len(), "answered roots/list");
@@ -212,7 +267,10 @@ impl ClientHandler for InterceptingClient {
     ) -> Result<CustomResult, ErrorData> {
         let CustomRequest { method, params, .. } = request;
         let why = match capability_for(&method) {
-            Some("roots") if !self.config.roots.is_empty() => Refusal::InvalidParams,
+            Some("roots") if !self.config.roots.is_empty() || self.config.roots_change.is_some() => {
+                Refusal::InvalidParams
+            }
+            Some("elicitation") if self.config.elicitation.is_some() => Refusal::InvalidParams,
             Some(cap) => Refusal::CapabilityNotDeclared(cap),
             None if method == "ping" => Refusal::InvalidParams,
             None => Refusal::UnknownMethod,

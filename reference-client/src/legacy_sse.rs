@@ -62,14 +62,25 @@ pub async fn connect(http: reqwest::Client, url: &str) -> Result<LegacySseTransp
                 continue;
             }
             let Some(data) = event.data else { continue };
-            match serde_json::from_str::<RxJsonRpcMessage<RoleClient>>(&data) {
-                Ok(msg) => {
-                    if to_rmcp.send(msg).await.is_err() {
-                        break;
-                    }
+            // One message, or a JSON-RPC batch (2025-03-26) split into its members.
+            let values = match serde_json::from_str::<serde_json::Value>(&data) {
+                Ok(serde_json::Value::Array(items)) => items,
+                Ok(v) => vec![v],
+                Err(e) => {
+                    // The body can hold params: never above DEBUG.
+                    tracing::debug!(error = %e, "ignoring an SSE message that is not JSON");
+                    continue;
                 }
-                // The body can hold params: never above DEBUG.
-                Err(e) => tracing::debug!(error = %e, "ignoring an unreadable SSE message"),
+            };
+            for v in values {
+                match serde_json::from_value::<RxJsonRpcMessage<RoleClient>>(v) {
+                    Ok(msg) => {
+                        if to_rmcp.send(msg).await.is_err() {
+                            return;
+                        }
+                    }
+                    Err(e) => tracing::debug!(error = %e, "ignoring an SSE message rmcp cannot read"),
+                }
             }
         }
         // Dropping the sender ends the stream: rmcp sees the session close.

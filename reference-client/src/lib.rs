@@ -34,7 +34,8 @@ mod config;
 mod connect;
 mod handler;
 pub mod legacy_sse;
+pub mod stdio;
 
-pub use config::{CLIENT_NAME, Config, PROTOCOL_VERSION, RootEntry, ServerLabel, redact_url};
-pub use connect::{ClientError, SessionEnd, SessionOptions, run_stdio, run_url, serve};
+pub use config::{CLIENT_NAME, Config, Elicitation, PROTOCOL_VERSION, RootEntry, RootsChange, ServerLabel, redact_url};
+pub use connect::{ClientError, Lifecycle, SessionEnd, SessionOptions, run_stdio, run_url, serve};
 pub use handler::{InterceptingClient, Refusal, capability_for, loggable};

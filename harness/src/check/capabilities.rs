@@ -7,10 +7,14 @@ use super::session::{AnswerKind, Session};
 use super::{Emitter, Evidence, Judged, ScenarioCtx};
 use crate::scenario::model::Severity::Must;
 
-/// The capability a server→client method requires.
-pub(crate) fn gate(method: &str) -> Option<&'static str> {
+/// The capability a server→client method requires in a session that negotiated
+/// `negotiated` (a revision date; unknown or absent counts as the latest).
+/// Elicitation arrived in 2025-06-18: before it, `elicitation/create` is an unknown
+/// method whatever the client declared, and `-32601` is the right answer.
+pub(crate) fn gate(method: &str, negotiated: Option<&str>) -> Option<&'static str> {
     match method {
         "sampling/createMessage" => Some("sampling"),
+        "elicitation/create" if negotiated.is_some_and(|v| v < "2025-06-18") => None,
         "elicitation/create" => Some("elicitation"),
         "roots/list" => Some("roots"),
         _ => None,
@@ -21,13 +25,14 @@ pub(crate) fn gate(method: &str) -> Option<&'static str> {
 /// success result, and a declared one is never answered "method not found".
 /// Emitted only when a capability-gated request was sent.
 pub(crate) fn honesty(out: &mut Emitter<'_>, s: &Session) {
-    let gated: Vec<usize> = (0..s.sent.len()).filter(|&i| gate(&s.sent[i].method).is_some()).collect();
+    let negotiated = s.negotiated.as_deref();
+    let gated: Vec<usize> = (0..s.sent.len()).filter(|&i| gate(&s.sent[i].method, negotiated).is_some()).collect();
     if gated.is_empty() {
         return;
     }
     for &i in &gated {
         let sent = &s.sent[i];
-        let cap = gate(&sent.method).expect("filtered on gate");
+        let cap = gate(&sent.method, negotiated).expect("filtered on gate");
         let Some(answer) = s.answer_to(i) else { continue };
         let declared = s.declares(cap);
         let lie = match (&answer.kind, declared) {
@@ -98,5 +103,19 @@ pub(crate) fn declared(out: &mut Emitter<'_>, ctx: &ScenarioCtx<'_>) {
         evidence.frame = frame;
         let judged = if wrong.is_empty() { Judged::Pass(evidence) } else { Judged::Violated(evidence) };
         out.graded(ctx, check, list.severity, &list.spec.value, judged);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::gate;
+
+    #[test]
+    fn elicitation_is_gated_only_in_revisions_that_have_it() {
+        assert_eq!(gate("elicitation/create", Some("2025-03-26")), None);
+        assert_eq!(gate("elicitation/create", Some("2025-06-18")), Some("elicitation"));
+        assert_eq!(gate("elicitation/create", None), Some("elicitation"));
+        assert_eq!(gate("sampling/createMessage", Some("2024-11-05")), Some("sampling"));
+        assert_eq!(gate("ping", None), None);
     }
 }

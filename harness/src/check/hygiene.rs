@@ -66,7 +66,16 @@ fn leak_evidence(l: &LogLine) -> Evidence {
 fn warning_per_request(ctx: &ScenarioCtx<'_>, lines: &[LogLine], servers: &[String], methods: &[String]) -> Judged {
     let mut summary = Vec::new();
     for method in methods {
-        let sent = ctx.session.sent.iter().filter(|s| &s.method == method).count();
+        // JSON-RPC requests, and (2026-07-28) the asks inside InputRequiredResults.
+        let asks = ctx
+            .session
+            .rounds
+            .iter()
+            .filter_map(|r| r.result.get("inputRequests").and_then(serde_json::Value::as_object))
+            .flat_map(|m| m.values())
+            .filter(|a| a.get("method").and_then(serde_json::Value::as_str) == Some(method.as_str()))
+            .count();
+        let sent = ctx.session.sent.iter().filter(|s| &s.method == method).count() + asks;
         if sent == 0 {
             continue;
         }

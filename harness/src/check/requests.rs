@@ -35,6 +35,19 @@ fn one(out: &mut Emitter<'_>, ctx: &ScenarioCtx<'_>, req: &ScriptedRequest) {
     let within_ms = req.within.as_millis();
     let sent = ctx.session.sent_by_step(name);
     let answer = sent.and_then(|i| ctx.session.answer_to(i));
+    if let Some(g) = &req.expect.no_answer {
+        let judged = match (sent, answer) {
+            (None, _) => Judged::Skip(Evidence::new("the mock never sent this request")),
+            (Some(_), Some(a)) => {
+                Judged::Violated(Evidence::new(format!("answered it anyway: {}", describe(a))).at_frame(a.seq))
+            }
+            (Some(i), None) => Judged::Pass(
+                Evidence::new(format!("no answer (waited {within_ms} ms)")).at_frame(ctx.session.sent[i].seq),
+            ),
+        };
+        out.graded(ctx, &format!("{name}.not-answered"), g.severity, &g.spec.value, judged);
+        return;
+    }
 
     let (answered, usable) = match (sent, answer) {
         (None, _) => {
@@ -190,7 +203,7 @@ fn one(out: &mut Emitter<'_>, ctx: &ScenarioCtx<'_>, req: &ScriptedRequest) {
     }
 }
 
-fn expected_text(g: &crate::scenario::model::ResultExpect) -> String {
+pub(crate) fn expected_text(g: &crate::scenario::model::ResultExpect) -> String {
     let mut parts = Vec::new();
     if let Some(e) = &g.equals {
         parts.push(format!("equals {e}"));
@@ -218,7 +231,11 @@ fn pointer_text(p: &crate::scenario::model::PointerAssert) -> String {
     t.join(", ")
 }
 
-fn result_matches(ctx: &ScenarioCtx<'_>, g: &crate::scenario::model::ResultExpect, v: &Value) -> Result<(), String> {
+pub(crate) fn result_matches(
+    ctx: &ScenarioCtx<'_>,
+    g: &crate::scenario::model::ResultExpect,
+    v: &Value,
+) -> Result<(), String> {
     if let Some(e) = &g.equals {
         let e = ctx.expand_value(e);
         if &e != v {
@@ -259,4 +276,52 @@ fn result_matches(ctx: &ScenarioCtx<'_>, g: &crate::scenario::model::ResultExpec
         }
     }
     Ok(())
+}
+
+/// `<raw>.error-code-if-answered`: an id-less error the client sent after a raw line
+/// must carry one of the expected codes; no answer at all passes.
+pub(crate) fn per_raw(out: &mut Emitter<'_>, ctx: &ScenarioCtx<'_>) {
+    let compiled = out.input().compiled;
+    for crate::scenario::compile::ScriptedRaw { name, expect, .. } in &compiled.raws {
+        let Some(g) = &expect.error_code_if_answered else { continue };
+        let sent = ctx.trace.frames().find(|f| {
+            f.dir == backchannel_mock::trace::Direction::ServerToClient && f.step.as_deref() == Some(name.as_str())
+        });
+        let judged = match sent {
+            None => Judged::Skip(Evidence::new("the mock never sent this line")),
+            Some(raw) => match ctx.session.answers.iter().find(|a| a.id.is_none() && a.seq > raw.seq) {
+                None => Judged::Pass(Evidence::new("not answered (answering is optional)")),
+                Some(a) => match &a.kind {
+                    AnswerKind::Error { code: Some(c), .. } if g.one_of.contains(c) => {
+                        Judged::Pass(Evidence::new(format!("answered with {}", ErrorCode(*c))).at_frame(a.seq))
+                    }
+                    other => Judged::Violated(
+                        Evidence::new(format!(
+                            "answered with {}",
+                            match other {
+                                AnswerKind::Error { code: Some(c), .. } => ErrorCode(*c).to_string(),
+                                AnswerKind::Error { code: None, .. } => "an error without a code".to_owned(),
+                                AnswerKind::Result(_) => "a result".to_owned(),
+                            }
+                        ))
+                        .diff(format!("one of {:?}", g.one_of), "")
+                        .at_frame(a.seq),
+                    ),
+                },
+            },
+        };
+        out.graded(ctx, &format!("{name}.error-code-if-answered"), g.severity, &g.spec.value, judged);
+    }
+}
+
+/// `notifications.<method>`: the client sent each notification the scenario expects.
+pub(crate) fn notifications(out: &mut Emitter<'_>, ctx: &ScenarioCtx<'_>) {
+    let compiled = out.input().compiled;
+    for n in &compiled.scenario.expect.notifications {
+        let judged = match ctx.session.notifications.iter().find(|(_, m)| *m == n.method) {
+            Some((seq, _)) => Judged::Pass(Evidence::new(format!("sent {}", n.method)).at_frame(*seq)),
+            None => Judged::Violated(Evidence::new(format!("the client never sent {}", n.method))),
+        };
+        out.graded(ctx, &format!("notifications.{}", n.method), n.severity, &n.spec.value, judged);
+    }
 }

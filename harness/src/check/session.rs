@@ -57,6 +57,50 @@ pub struct Answer {
     pub exact: bool,
 }
 
+/// A request the client sent (2026-07-28 judges each one's `_meta`).
+#[derive(Debug, Clone)]
+pub struct ClientRequest {
+    /// Frame number.
+    pub seq: u64,
+    /// When it arrived (µs since start).
+    pub t_us: u64,
+    /// The id.
+    pub id: Value,
+    /// The method.
+    pub method: String,
+    /// The params, when any.
+    pub params: Option<Value>,
+}
+
+impl ClientRequest {
+    /// `params._meta`, when it is an object.
+    pub fn meta(&self) -> Option<&serde_json::Map<String, Value>> {
+        self.params.as_ref()?.get("_meta")?.as_object()
+    }
+}
+
+/// An `InputRequiredResult` the mock sent (an MRTR round, 2026-07-28).
+#[derive(Debug, Clone)]
+pub struct Round {
+    /// The step name recorded on the frame.
+    pub step: String,
+    /// Frame number.
+    pub seq: u64,
+    /// When it was sent (µs since start).
+    pub t_us: u64,
+    /// The id of the client request it answered.
+    pub answers: Value,
+    /// The result as sent.
+    pub result: Value,
+}
+
+/// The `_meta` key of the client's capabilities on a 2026-07-28 request.
+pub const META_CAPABILITIES: &str = "io.modelcontextprotocol/clientCapabilities";
+/// The `_meta` key of the protocol version on a 2026-07-28 request.
+pub const META_VERSION: &str = "io.modelcontextprotocol/protocolVersion";
+/// The `_meta` key of the client's identity on a 2026-07-28 request.
+pub const META_CLIENT_INFO: &str = "io.modelcontextprotocol/clientInfo";
+
 /// The session as the checks see it.
 #[derive(Debug, Clone, Default)]
 pub struct Session {
@@ -74,9 +118,15 @@ pub struct Session {
     pub client_frames: Vec<(u64, Option<Classified>, Option<String>)>,
     /// The protocol version the server answered `initialize` with.
     pub negotiated: Option<String>,
+    /// Notifications the client sent: `(frame, method)`.
+    pub notifications: Vec<(u64, String)>,
     /// Client frames the HTTP mock refused (4xx): they never reached the server,
     /// so their answers do not count. `(frame, status)`.
     pub rejected: Vec<(u64, u16)>,
+    /// Every request the client sent, in order.
+    pub requests: Vec<ClientRequest>,
+    /// The MRTR rounds the mock sent, in order.
+    pub rounds: Vec<Round>,
 }
 
 impl Session {
@@ -109,10 +159,30 @@ impl Session {
         {
             self.negotiated = Some(v.to_owned());
         }
+        if let (Envelope::Result { id, result }, Some(step)) = (&c.envelope, &frame.step)
+            && result.get("resultType").and_then(Value::as_str) == Some("input_required")
+        {
+            self.rounds.push(Round {
+                step: step.clone(),
+                seq: frame.seq,
+                t_us: frame.t_us,
+                answers: id.clone(),
+                result: result.clone(),
+            });
+        }
+        // A batch frame's step is its members' names joined with `+`.
+        let mut names = frame
+            .step
+            .as_deref()
+            .map(|s| s.split('+').map(str::to_owned).collect::<Vec<_>>())
+            .unwrap_or_default()
+            .into_iter();
+        let single = frame.step.clone();
+        let is_batch = matches!(c.envelope, Envelope::Batch(_));
         let mut push = |env: &Envelope| {
             if let Envelope::Request { id, method, .. } = env {
                 self.sent.push(Sent {
-                    step: frame.step.clone(),
+                    step: if is_batch { names.next() } else { single.clone() },
                     id: id.clone(),
                     method: method.clone(),
                     seq: frame.seq,
@@ -148,13 +218,31 @@ impl Session {
             env => vec![env.clone()],
         };
         for env in parts {
+            if let Envelope::Request { id, method, params } = &env {
+                self.requests.push(ClientRequest {
+                    seq: frame.seq,
+                    t_us: frame.t_us,
+                    id: id.clone(),
+                    method: method.clone(),
+                    params: params.clone(),
+                });
+            }
             match env {
                 Envelope::Request { method, params, .. } if method == "initialize" && self.initialize.is_none() => {
-                    self.initialize_first = first;
+                    // A dual-era client's `server/discover` probe may come first
+                    // (2026-07-28 basic/versioning.mdx, Backward Compatibility).
+                    self.initialize_first = first
+                        || self
+                            .client_frames
+                            .iter()
+                            .all(|(_, c, _)| c.as_ref().and_then(|c| c.envelope.method()) == Some("server/discover"));
                     self.initialize = Some((frame.seq, params.unwrap_or(Value::Null)));
                 }
-                Envelope::Notification { method, .. } if method == "notifications/initialized" => {
-                    self.initialized.get_or_insert(frame.seq);
+                Envelope::Notification { method, .. } => {
+                    if method == "notifications/initialized" {
+                        self.initialized.get_or_insert(frame.seq);
+                    }
+                    self.notifications.push((frame.seq, method));
                 }
                 Envelope::Result { id, result } => self.on_answer(frame, Some(id), AnswerKind::Result(result)),
                 Envelope::Error { id, code, message, .. } => {
@@ -175,13 +263,15 @@ impl Session {
             target =
                 (0..self.sent.len()).find(|&i| self.sent[i].id == *id && !taken(i, &self.answers)).map(|i| (i, true));
             if target.is_none() {
+                // A second answer to an already answered request: attribute it for the
+                // one-answer check (before any loose match: `7` answered twice is not
+                // an answer to an outstanding `"7"`).
+                target = (0..self.sent.len()).find(|&i| self.sent[i].id == *id).map(|i| (i, true));
+            }
+            if target.is_none() {
                 target = (0..self.sent.len())
                     .find(|&i| id_loosely_equal(&self.sent[i].id, id) && !taken(i, &self.answers))
                     .map(|i| (i, false));
-            }
-            if target.is_none() {
-                // A second answer to an already answered request: attribute it for the one-answer check.
-                target = (0..self.sent.len()).find(|&i| self.sent[i].id == *id).map(|i| (i, true));
             }
         }
         self.answers.push(Answer {
@@ -194,19 +284,28 @@ impl Session {
         });
     }
 
-    /// The capabilities object the client declared, when it initialized.
+    /// The capabilities object the client declared: in `initialize`, or (2026-07-28)
+    /// in the `_meta` of its first request that carries them.
     pub fn capabilities(&self) -> Option<&Value> {
-        self.initialize.as_ref().and_then(|(_, p)| p.get("capabilities"))
+        match &self.initialize {
+            Some((_, p)) => p.get("capabilities"),
+            None => self.requests.iter().find_map(|r| r.meta()?.get(META_CAPABILITIES)),
+        }
     }
 
-    /// Whether the client declared the top-level capability `name` (any value but null).
+    /// Whether the client declared capability `name` (any value but null and `false`):
+    /// a top-level name (`sampling`) or a dotted path (`sampling.tools`, `roots.listChanged`).
     pub fn declares(&self, name: &str) -> bool {
-        self.capabilities().and_then(|c| c.get(name)).is_some_and(|v| !v.is_null())
+        let pointer = format!("/{}", name.replace('.', "/"));
+        self.capabilities().and_then(|c| c.pointer(&pointer)).is_some_and(|v| !v.is_null() && *v != Value::Bool(false))
     }
 
-    /// `clientInfo.name`, when given.
+    /// `clientInfo.name`, when given (in `initialize`, or in a 2026-07-28 request's `_meta`).
     pub fn client_name(&self) -> Option<&str> {
-        self.initialize.as_ref().and_then(|(_, p)| p.pointer("/clientInfo/name")).and_then(Value::as_str)
+        match &self.initialize {
+            Some((_, p)) => p.pointer("/clientInfo/name").and_then(Value::as_str),
+            None => self.requests.iter().find_map(|r| r.meta()?.get(META_CLIENT_INFO)?.get("name")?.as_str()),
+        }
     }
 
     /// Index of the sent request recorded with this step name.

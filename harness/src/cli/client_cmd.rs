@@ -3,7 +3,9 @@
 use std::io::IsTerminal;
 use std::time::Duration;
 
-use backchannel_reference_client::{Config, RootEntry, ServerLabel, SessionOptions, run_stdio, run_url};
+use backchannel_reference_client::{
+    Config, Elicitation, RootEntry, RootsChange, ServerLabel, SessionOptions, run_stdio, run_url,
+};
 use clap::Args;
 use tracing_subscriber::EnvFilter;
 
@@ -26,6 +28,20 @@ pub(crate) struct ClientArgs {
     /// Expose a root (`file:///path`, optionally `=Name`); repeatable. Declares `roots`.
     #[arg(long = "root", value_name = "URI[=NAME]")]
     roots: Vec<String>,
+    /// Support elicitation (and decline every request after --elicitation-delay, a user
+    /// who says no): `form`, `url`, `form,url`, or `empty` (declare `{}`: form only).
+    #[arg(long, value_name = "MODES")]
+    elicitation: Option<String>,
+    /// How long "the user" takes to decline an elicitation, in milliseconds.
+    #[arg(long, value_name = "MS", default_value_t = 0)]
+    elicitation_delay: u64,
+    /// Change the roots this many milliseconds after initialization, to those of
+    /// --root-after (declares roots.listChanged and sends notifications/roots/list_changed).
+    #[arg(long, value_name = "MS")]
+    roots_change_after: Option<u64>,
+    /// A root from the change on (repeatable).
+    #[arg(long = "root-after", value_name = "URI[=NAME]")]
+    roots_after: Vec<String>,
     /// Append this link to refusal messages.
     #[arg(long, value_name = "URL")]
     docs_url: Option<String>,
@@ -66,14 +82,31 @@ pub(crate) fn run(args: ClientArgs) -> u8 {
     };
     let mut config = Config::new(label);
     config.docs_url = args.docs_url;
-    config.roots = args
-        .roots
-        .iter()
-        .map(|r| match r.split_once('=') {
-            Some((uri, name)) => RootEntry { uri: uri.to_owned(), name: Some(name.to_owned()) },
-            None => RootEntry { uri: r.clone(), name: None },
-        })
-        .collect();
+    let parse_roots = |list: &[String]| -> Vec<RootEntry> {
+        list.iter()
+            .map(|r| match r.split_once('=') {
+                Some((uri, name)) => RootEntry { uri: uri.to_owned(), name: Some(name.to_owned()) },
+                None => RootEntry { uri: r.clone(), name: None },
+            })
+            .collect()
+    };
+    config.roots = parse_roots(&args.roots);
+    config.roots_change = args
+        .roots_change_after
+        .map(|ms| RootsChange { after: Duration::from_millis(ms), roots: parse_roots(&args.roots_after) });
+    if let Some(modes) = &args.elicitation {
+        let modes: Vec<&str> = modes.split(',').map(str::trim).collect();
+        if let Some(bad) = modes.iter().find(|m| !matches!(**m, "form" | "url" | "empty")) {
+            eprintln!("error: --elicitation: unknown mode `{bad}` (form, url, empty)");
+            return EXIT_USAGE;
+        }
+        config.elicitation = Some(Elicitation {
+            form: modes.contains(&"form"),
+            url: modes.contains(&"url"),
+            declare_empty: modes.contains(&"empty"),
+            answer_delay: Duration::from_millis(args.elicitation_delay),
+        });
+    }
     let wait = match args.wait.map(Duration::try_from_secs_f64).transpose() {
         Ok(w) => w,
         Err(e) => {

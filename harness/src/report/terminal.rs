@@ -72,9 +72,10 @@ pub fn write_case(out: &mut dyn Write, case: &CaseReport, strict: bool) -> std::
     let s = style(worst);
     writeln!(
         out,
-        "{s}{worst}{s:#} {} [{}]  ({})  {}",
+        "{s}{worst}{s:#} {} [{} {}]  ({})  {}",
         case.scenario,
         case.transport,
+        case.revision,
         fmt_duration(case.duration),
         case.title
     )?;

@@ -87,6 +87,11 @@ const RULES: &[Rule] = &[
         text: "-32700 Parse error: Invalid JSON was received by the server. (If a peer answers a line that is not JSON at all, this is the code, with a null id.)",
     },
     Rule {
+        key: "jsonrpc/invalid-request",
+        cite: Cite::Jsonrpc("§5.1 Error object", Should),
+        text: "-32600 Invalid Request: The JSON sent is not a valid Request object. (Answered with a null id when the id cannot be read.)",
+    },
+    Rule {
         key: "mcp/messages-follow-jsonrpc",
         cite: Cite::Mcp(&[
             (R1, "basic/index.mdx:5", Must),
@@ -172,6 +177,16 @@ const RULES: &[Rule] = &[
         text: "Receivers of cancellation notifications SHOULD: Stop processing the cancelled request; Free associated resources; Not send a response for the cancelled request.",
     },
     Rule {
+        key: "cancellation/race-graceful",
+        cite: Cite::Mcp(&[
+            (R1, "basic/utilities/cancellation.mdx:51,39-42", Must),
+            (R2, "basic/utilities/cancellation.mdx:50,38-41", Must),
+            (R3, "basic/utilities/cancellation.mdx:52,40-43", Must),
+            (R4, "basic/utilities/cancellation.mdx:53,41-44", Must),
+        ]),
+        text: "Receivers MAY ignore cancellation notifications if the referenced request is unknown or processing has already completed. Both parties MUST handle these race conditions gracefully.",
+    },
+    Rule {
         key: "roots/declare",
         cite: Cite::Mcp(&[
             (R1, "client/roots.mdx:27", Must),
@@ -247,6 +262,19 @@ const RULES: &[Rule] = &[
         text: "Clients MUST ignore notifications referencing unknown or already-completed IDs (notifications/elicitation/complete).",
     },
     Rule {
+        key: "elicitation/no-mode-is-form",
+        cite: Cite::Mcp(&[(R4, "client/elicitation.mdx:97", Must)]),
+        text: "For backwards compatibility, servers MAY omit the mode field for form mode elicitation requests. Clients MUST treat requests without a mode field as form mode.",
+    },
+    Rule {
+        key: "elicitation/result-action",
+        cite: Cite::Mcp(&[
+            (R3, "client/elicitation.mdx:283; schema.ts ElicitResult.action", Must),
+            (R4, "client/elicitation.mdx:532; schema.ts ElicitResult.action", Must),
+        ]),
+        text: "Elicitation responses use a three-action model: the result's action (required by the schema) is accept, decline or cancel.",
+    },
+    Rule {
         key: "http/session-id",
         cite: Cite::Mcp(&[
             (R2, "basic/transports.mdx:194-200", Must),
@@ -286,6 +314,11 @@ const RULES: &[Rule] = &[
         text: "Servers MUST NOT send an inputRequests entry the client has not declared support for; a client that fulfils one anyway claims a capability it never declared.",
     },
     Rule {
+        key: "policy/mrtr-retry",
+        cite: Cite::Kit("README: the intercepting client (cf. MCP 2026-07-28 basic/patterns/mrtr.mdx, Basic Workflow)"),
+        text: "A client that declared every capability an InputRequiredResult asks for fulfils the asks and retries the original request: that is the basic workflow the pattern exists for.",
+    },
+    Rule {
         key: "policy/client-ends-with-session",
         cite: Cite::Kit("README: verdicts (cf. MCP 2025-11-25 basic/lifecycle.mdx:237-238)"),
         text: "The server MAY initiate shutdown by closing its output stream and exiting; a client notices the end of the session and does not hang.",
@@ -314,6 +347,11 @@ const RULES: &[Rule] = &[
         key: "policy/params-at-debug",
         cite: Cite::Kit("README: log hygiene"),
         text: "The params of a refused request are logged at DEBUG, for diagnosis when DEBUG is on.",
+    },
+    Rule {
+        key: "policy/roots-current",
+        cite: Cite::Kit("README: the intercepting client (cf. MCP client/roots.mdx, Root List Changes)"),
+        text: "After its roots change, the client's roots/list answers with the new roots: the list_changed notification announces exactly that.",
     },
     Rule {
         key: "policy/survive-garbage",
@@ -425,6 +463,9 @@ mod tests {
             ("elicitation/declare", "declare"),
             ("elicitation/undeclared-mode", "form"),
             ("elicitation/ignore-unknown-complete", "unknown"),
+            ("elicitation/no-mode-is-form", "mode"),
+            ("elicitation/result-action", "three-action"),
+            ("cancellation/race-graceful", "race conditions"),
             ("http/session-id", "ession-Id"),
             ("http/protocol-version-header", "MCP-Protocol-Version"),
             ("sse/post-to-endpoint", "endpoint"),

@@ -197,10 +197,31 @@ fn validate(path: &Path, text: &str, s: &Scenario) -> Result<(), LoadError> {
     let uses_request_stream = request_stream(s.server.delivery)
         || s.steps.iter().any(|st| match st {
             Step::Request(r) => request_stream(r.delivery),
+            Step::Batch(b) => request_stream(b.delivery) || b.requests.iter().any(|r| request_stream(r.delivery)),
             Step::Notification(n) => request_stream(n.delivery),
             Step::Raw(r) => request_stream(r.delivery),
-            Step::Sleep(_) => false,
+            Step::Sleep(_) | Step::InputRequired(_) => false,
         });
+    let modern = s.revisions.contains(&Revision::V2026_07_28);
+    let mrtr = s.steps.iter().any(|st| matches!(st, Step::InputRequired(_)));
+    if mrtr && (s.revisions != [Revision::V2026_07_28] || s.trigger != TriggerKind::ToolCall) {
+        return Err(invalid_at(
+            path,
+            text,
+            None,
+            "`input_required` steps need `revisions: [2026-07-28]` and `trigger: tool_call` (MRTR answers a tool call)"
+                .to_owned(),
+        ));
+    }
+    if modern && s.steps.iter().any(|st| matches!(st, Step::Request(_) | Step::Batch(_))) {
+        return Err(invalid_at(
+            path,
+            text,
+            None,
+            "2026-07-28 has no server-to-client requests on the wire (basic/patterns/mrtr.mdx): use `input_required` steps"
+                .to_owned(),
+        ));
+    }
     if uses_request_stream && s.trigger != TriggerKind::ToolCall {
         return Err(invalid_at(
             path,
@@ -210,54 +231,136 @@ fn validate(path: &Path, text: &str, s: &Scenario) -> Result<(), LoadError> {
                 .to_owned(),
         ));
     }
-    let mut names = BTreeSet::new();
-    for step in &s.steps {
-        match step {
-            Step::Request(r) => {
-                let e = &r.expect;
-                if let Some(g) = &e.error {
-                    spec(&g.spec, g.severity)?;
-                }
-                if let Some(g) = &e.error_code {
-                    spec(&g.spec, g.severity)?;
-                }
-                if let Some(g) = &e.error_message {
-                    spec(&g.spec, g.severity)?;
-                }
-                if let Some(g) = &e.result {
-                    spec(&g.spec, g.severity)?;
-                    for p in &g.pointers {
-                        if !(p.pointer.is_empty() || p.pointer.starts_with('/')) {
-                            return Err(invalid_at(
-                                path,
-                                text,
-                                None,
-                                format!("pointer `{}` must be empty or start with `/`", p.pointer),
-                            ));
-                        }
-                        if let Some(re) = &p.matches {
-                            regex::Regex::new(re).map_err(|err| {
-                                invalid_at(path, text, None, format!("pointer `{}`: invalid regex: {err}", p.pointer))
-                            })?;
-                        }
-                    }
-                }
-                if let Some(name) = &r.name
-                    && !names.insert(name.clone())
-                {
-                    return Err(invalid_at(path, text, None, format!("two steps are named `{name}`")));
-                }
-            }
-            Step::Raw(r) if r.line.contains('\n') => {
+    let check_result = |g: &super::model::ResultExpect| -> Result<(), LoadError> {
+        spec(&g.spec, g.severity)?;
+        for p in &g.pointers {
+            if !(p.pointer.is_empty() || p.pointer.starts_with('/')) {
                 return Err(invalid_at(
                     path,
                     text,
                     None,
-                    "a raw line must not contain a newline (send two raw steps)".to_owned(),
+                    format!("pointer `{}` must be empty or start with `/`", p.pointer),
                 ));
+            }
+            if let Some(re) = &p.matches {
+                regex::Regex::new(re).map_err(|err| {
+                    invalid_at(path, text, None, format!("pointer `{}`: invalid regex: {err}", p.pointer))
+                })?;
+            }
+        }
+        Ok(())
+    };
+    let mut names = BTreeSet::new();
+    let mut check_request = |r: &super::model::RequestStep| -> Result<(), LoadError> {
+        let e = &r.expect;
+        for g in [&e.error, &e.no_answer].into_iter().flatten() {
+            spec(&g.spec, g.severity)?;
+        }
+        if let Some(g) = &e.error_code {
+            spec(&g.spec, g.severity)?;
+        }
+        if let Some(g) = &e.error_message {
+            spec(&g.spec, g.severity)?;
+        }
+        if e.no_answer.is_some()
+            && (e.error.is_some() || e.error_code.is_some() || e.error_message.is_some() || e.result.is_some())
+        {
+            return Err(invalid_at(
+                path,
+                text,
+                None,
+                format!("`{}`: `no_answer` excludes expectations on an answer", r.method),
+            ));
+        }
+        if r.id_from.is_some() && (r.id.is_some() || s.trigger != TriggerKind::ToolCall) {
+            return Err(invalid_at(
+                path,
+                text,
+                None,
+                "`id_from: trigger_call` needs `trigger: tool_call` and no `id`".to_owned(),
+            ));
+        }
+        if r.repeat == Some(0) {
+            return Err(invalid_at(path, text, None, "`repeat` must be at least 1".to_owned()));
+        }
+        if let Some(g) = &e.result {
+            check_result(g)?;
+        }
+        if let Some(name) = &r.name
+            && !names.insert(name.clone())
+        {
+            return Err(invalid_at(path, text, None, format!("two steps are named `{name}`")));
+        }
+        Ok(())
+    };
+    for step in &s.steps {
+        match step {
+            Step::Request(r) => check_request(r)?,
+            Step::Batch(b) => {
+                if b.requests.is_empty() {
+                    return Err(invalid_at(path, text, None, "a batch needs at least one request".to_owned()));
+                }
+                for r in &b.requests {
+                    if r.wait || r.repeat.is_some() {
+                        return Err(invalid_at(
+                            path,
+                            text,
+                            None,
+                            "`wait` and `repeat` do not apply inside a batch".to_owned(),
+                        ));
+                    }
+                    check_request(r)?;
+                }
+            }
+            Step::Raw(r) => {
+                if let Some(g) = &r.expect.error_code_if_answered {
+                    spec(&g.spec, g.severity)?;
+                }
+                if r.line.contains('\n') {
+                    return Err(invalid_at(
+                        path,
+                        text,
+                        None,
+                        "a raw line must not contain a newline (send two raw steps)".to_owned(),
+                    ));
+                }
+            }
+            Step::InputRequired(round) => {
+                if let Some(g) = &round.expect.retry {
+                    spec(&g.spec, g.severity)?;
+                }
+                if round.inputs.is_empty() && round.request_state.is_none() {
+                    return Err(invalid_at(
+                        path,
+                        text,
+                        None,
+                        "an `input_required` round needs `inputs` or a `request_state` (mrtr.mdx: at least one of them)"
+                            .to_owned(),
+                    ));
+                }
+                let mut keys = BTreeSet::new();
+                for input in &round.inputs {
+                    if !keys.insert(input.key.as_str()) {
+                        return Err(invalid_at(
+                            path,
+                            text,
+                            None,
+                            format!("two inputs of one round use the key `{}`", input.key),
+                        ));
+                    }
+                    if let Some(g) = &input.expect.no_answer {
+                        spec(&g.spec, g.severity)?;
+                    }
+                    if let Some(g) = &input.expect.result {
+                        check_result(g)?;
+                    }
+                }
             }
             _ => {}
         }
+    }
+    for n in &s.expect.notifications {
+        spec(&n.spec, n.severity)?;
     }
     let ex = &s.expect;
     for list in [&ex.capabilities.absent, &ex.capabilities.present].into_iter().flatten() {

@@ -108,6 +108,10 @@ pub enum TriggerKind {
     /// When the client calls the mock's tool `backchannel_run_scenario`: the steps run
     /// while that `tools/call` is in flight, and its result comes after them.
     ToolCall,
+    /// Right after the `initialize` response, before the client's
+    /// `notifications/initialized`: the server breaks a SHOULD NOT on purpose, and the
+    /// scenario grades the client leniently.
+    BeforeInitialized,
 }
 
 /// Where a server-initiated message travels over Streamable HTTP.
@@ -191,13 +195,14 @@ impl Revision {
         self != Self::V2026_07_28
     }
 
-    /// Whether a transport exists in this revision: Streamable HTTP from 2025-03-26,
-    /// HTTP+SSE (deprecated, still served) in every legacy revision, stdio always;
-    /// 2026-07-28 has no HTTP+SSE.
+    /// Whether the kit runs this revision over a transport: Streamable HTTP from
+    /// 2025-03-26, HTTP+SSE (deprecated, still served) in every legacy revision, stdio
+    /// always. 2026-07-28 has no HTTP+SSE, and its sessionless Streamable HTTP binding
+    /// (`Mcp-Method` headers, no GET stream) is not in the mock yet: stdio only.
     pub fn has_transport(self, t: Transport) -> bool {
         match t {
             Transport::Stdio => true,
-            Transport::Http => self >= Self::V2025_03_26,
+            Transport::Http => self >= Self::V2025_03_26 && self.is_legacy(),
             Transport::Sse => self.is_legacy(),
         }
     }
@@ -219,6 +224,48 @@ pub struct ClientSection {
     /// The client's log level for this scenario.
     #[serde(default)]
     pub log_level: Option<LogLevel>,
+    /// Elicitation the client should support (it then declines every request it
+    /// accepts: a user who says no). Default: none.
+    #[serde(default)]
+    pub elicitation: Option<ClientElicitation>,
+    /// Change the client's roots during the session.
+    #[serde(default)]
+    pub roots_change: Option<RootsChangeSpec>,
+}
+
+/// Elicitation support for the client under test.
+#[derive(Debug, Clone, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct ClientElicitation {
+    /// The modes to declare: `form`, `url`; empty with `declare_empty`.
+    #[serde(default)]
+    pub modes: Vec<ElicitationMode>,
+    /// Declare the capability as `{}` (the 2025-06-18 spelling; form only since 2025-11-25).
+    #[serde(default)]
+    pub declare_empty: bool,
+    /// How long "the user" takes before declining, in milliseconds.
+    #[serde(default)]
+    pub delay_ms: u64,
+}
+
+/// An elicitation mode.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, JsonSchema)]
+#[serde(rename_all = "lowercase")]
+pub enum ElicitationMode {
+    /// Form mode.
+    Form,
+    /// URL mode (2025-11-25).
+    Url,
+}
+
+/// A change of the client's roots during the session.
+#[derive(Debug, Clone, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct RootsChangeSpec {
+    /// When, in milliseconds after initialization.
+    pub after_ms: u64,
+    /// The roots from then on.
+    pub roots: Vec<RootSpec>,
 }
 
 /// A root.
@@ -265,11 +312,11 @@ impl LogLevel {
 #[derive(Debug, Clone, Default, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct Requires {
-    /// Top-level client capabilities that must NOT be declared for this scenario to
-    /// apply (e.g. `[sampling]` for "sampling to a client without sampling").
+    /// Client capabilities that must NOT be declared for this scenario to apply
+    /// (e.g. `[sampling]`; dotted paths reach inside: `sampling.tools`).
     #[serde(default)]
     pub undeclared: Vec<String>,
-    /// Top-level client capabilities that must be declared for this scenario to apply.
+    /// Client capabilities that must be declared for this scenario to apply (dotted paths allowed).
     #[serde(default)]
     pub declared: Vec<String>,
 }
@@ -323,10 +370,77 @@ pub enum Step {
     Request(Box<RequestStep>),
     /// Send a server→client notification.
     Notification(NotificationStep),
+    /// Send several requests as one JSON-RPC batch (an array on one line).
+    Batch(BatchStep),
     /// Send one line exactly as written (e.g. not JSON).
     Raw(RawStep),
     /// Wait.
     Sleep(SleepStep),
+    /// 2026-07-28 (MRTR): answer the client's in-flight trigger `tools/call` with an
+    /// `InputRequiredResult` holding these asks, and wait for its retry.
+    InputRequired(InputRequiredStep),
+}
+
+/// One MRTR round (2026-07-28, `basic/patterns/mrtr.mdx`): the mock answers the
+/// trigger `tools/call` in flight with an `InputRequiredResult`; the client's retry
+/// (a new id, `inputResponses`, the exact `requestState`) is judged by the checks
+/// `<name>.retry-inputs`, `<name>.request-state` and `<name>.new-id`, and becomes
+/// the call in flight for the next round.
+#[derive(Debug, Clone, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct InputRequiredStep {
+    /// Step name (default `input_required`; `#2`, `#3`… when repeated).
+    #[serde(default)]
+    pub name: Option<String>,
+    /// The asks (`inputRequests`), in order.
+    #[serde(default)]
+    pub inputs: Vec<InputSpec>,
+    /// The opaque `requestState` (`{{canary}}` expands).
+    #[serde(default)]
+    pub request_state: Option<String>,
+    /// What the retry must be.
+    #[serde(default)]
+    pub expect: RoundExpect,
+}
+
+/// One ask of an MRTR round.
+#[derive(Debug, Clone, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct InputSpec {
+    /// The `inputRequests` key.
+    pub key: String,
+    /// `sampling/createMessage`, `elicitation/create` or `roots/list`.
+    pub method: String,
+    /// The params (`{{canary}}` expands).
+    #[serde(default)]
+    pub params: Option<Value>,
+    /// What the client's response to this ask must be.
+    #[serde(default)]
+    pub expect: InputExpect,
+}
+
+/// Expectations on the client's response to one ask (`inputResponses[key]` of its retry).
+#[derive(Debug, Clone, Default, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct InputExpect {
+    /// The response must match (check `<round>.<key>.result`).
+    #[serde(default)]
+    pub result: Option<ResultExpect>,
+    /// No retry may carry a response to this ask (check `<round>.<key>.not-answered`).
+    #[serde(default)]
+    pub no_answer: Option<Graded>,
+}
+
+/// Expectations on the retry of an MRTR round.
+#[derive(Debug, Clone, Default, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct RoundExpect {
+    /// The retry must come within this many milliseconds (default 5000).
+    #[serde(default)]
+    pub within_ms: Option<u64>,
+    /// The client must retry (check `<round>.retried`).
+    #[serde(default)]
+    pub retry: Option<Graded>,
 }
 
 /// A server→client request.
@@ -344,6 +458,13 @@ pub struct RequestStep {
     /// The request id: an integer or a string, sent exactly. Default: the mock's counter (1, 2, …).
     #[serde(default)]
     pub id: Option<WireId>,
+    /// Take the id from elsewhere: `trigger_call` reuses the id of the client's
+    /// in-flight trigger `tools/call` (the same id in both directions at once).
+    #[serde(default)]
+    pub id_from: Option<IdSource>,
+    /// Send this request this many times (named `<name>#1` … `#N`; default 1).
+    #[serde(default)]
+    pub repeat: Option<u32>,
     /// Wait for the answer before the next step (default: send and go on).
     #[serde(default)]
     pub wait: bool,
@@ -353,6 +474,14 @@ pub struct RequestStep {
     /// What the answer must be.
     #[serde(default)]
     pub expect: RequestExpect,
+}
+
+/// Where a request's id comes from.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, JsonSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum IdSource {
+    /// The id of the client's in-flight trigger `tools/call` (needs `trigger: tool_call`).
+    TriggerCall,
 }
 
 /// A request id as written in YAML: an integer or a string.
@@ -398,6 +527,11 @@ pub struct RequestExpect {
     /// The answer must arrive within this many milliseconds (default 5000).
     #[serde(default)]
     pub within_ms: Option<u64>,
+    /// The request must NOT be answered (e.g. it was cancelled). Replaces the
+    /// `.answered` check with `.not-answered`; the mock waits `within_ms` for a
+    /// late answer.
+    #[serde(default)]
+    pub no_answer: Option<Graded>,
     /// The answer must be an error response.
     #[serde(default)]
     pub error: Option<Graded>,
@@ -513,6 +647,17 @@ pub struct NotificationStep {
     pub delivery: Option<DeliveryKind>,
 }
 
+/// A JSON-RPC batch of requests (2025-03-26 is the revision with batches).
+#[derive(Debug, Clone, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct BatchStep {
+    /// The requests, in array order (each with its own name and expectations).
+    pub requests: Vec<RequestStep>,
+    /// Where it goes over Streamable HTTP (default: the scenario's `server.delivery`).
+    #[serde(default)]
+    pub delivery: Option<DeliveryKind>,
+}
+
 /// One raw line.
 #[derive(Debug, Clone, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
@@ -525,6 +670,19 @@ pub struct RawStep {
     /// Where it goes over Streamable HTTP (default: the scenario's `server.delivery`).
     #[serde(default)]
     pub delivery: Option<DeliveryKind>,
+    /// If the client answers the line (an error with a null id), the answer's code.
+    #[serde(default)]
+    pub expect: RawExpect,
+}
+
+/// Expectations on how a client answers a raw line, if it does.
+#[derive(Debug, Clone, Default, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct RawExpect {
+    /// An error without an id sent after this line must have one of these codes
+    /// (no answer at all passes). Check `<name>.error-code-if-answered`.
+    #[serde(default)]
+    pub error_code_if_answered: Option<CodeExpect>,
 }
 
 /// A pause.
@@ -542,9 +700,26 @@ pub struct ScenarioExpect {
     /// The client's `initialize` capabilities.
     #[serde(default)]
     pub capabilities: CapabilitiesExpect,
+    /// Notifications the client must send (check `notifications.<method>`).
+    #[serde(default)]
+    pub notifications: Vec<NotificationExpect>,
     /// The client's logs.
     #[serde(default)]
     pub logs: LogsExpect,
+}
+
+/// A notification the client must send during the session.
+#[derive(Debug, Clone, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct NotificationExpect {
+    /// The method, e.g. `notifications/roots/list_changed`.
+    pub method: String,
+    /// `must` or `should`.
+    #[serde(default)]
+    pub severity: Severity,
+    /// The rule enforced.
+    #[schemars(with = "String")]
+    pub spec: SpecKey,
 }
 
 /// Expectations on the `capabilities` the client declares in `initialize`.
@@ -563,7 +738,7 @@ pub struct CapabilitiesExpect {
 #[derive(Debug, Clone, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct CapabilityList {
-    /// Capability names (`sampling`, `elicitation`, `roots`, …).
+    /// Capability names (`sampling`, `elicitation`, `roots`, …; dotted paths reach inside: `roots.listChanged`).
     pub names: Vec<String>,
     /// `must` or `should`.
     #[serde(default)]

@@ -200,7 +200,7 @@ pub async fn serve(
     let (tx, rx) = mpsc::channel(64);
     let trigger_tool = match &script.trigger {
         Trigger::ToolCall { tool } => Some(tool.clone()),
-        Trigger::Initialized => None,
+        Trigger::Initialized | Trigger::BeforeInitialized => None,
     };
     let shared = Arc::new(Shared {
         tap: tap.clone(),

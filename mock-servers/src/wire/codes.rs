@@ -22,6 +22,9 @@ impl ErrorCode {
     pub const INTERNAL_ERROR: Self = Self(-32603);
     /// MCP sampling: "User rejected sampling request" (an application code).
     pub const USER_REJECTED: Self = Self(-1);
+    /// 2026-07-28: the requested protocol version is not supported
+    /// (`basic/index.mdx`, Error codes; `data.supported` lists the ones that are).
+    pub const UNSUPPORTED_PROTOCOL_VERSION: Self = Self(-32022);
 
     /// The conventional name of a code, when it has one.
     pub fn name(self) -> Option<&'static str> {
@@ -32,6 +35,7 @@ impl ErrorCode {
             Self::INVALID_PARAMS => "Invalid params",
             Self::INTERNAL_ERROR => "Internal error",
             Self::USER_REJECTED => "User rejected",
+            Self::UNSUPPORTED_PROTOCOL_VERSION => "Unsupported protocol version",
             _ => return None,
         })
     }

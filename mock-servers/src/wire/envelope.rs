@@ -181,10 +181,10 @@ fn classify_object(obj: &Map<String, Value>) -> Classified {
     let result = obj.get("result");
     let error = obj.get("error");
     match id {
+        // 2025-11-25 allows an error response to omit the id it could not read
+        // (`JSONRPCErrorResponse.id?`); an explicit null is the JSON-RPC 2.0 spelling.
+        None | Some(Value::Null) if error.is_some() => {}
         None => findings.push(Finding::ResponseWithoutId),
-        // 2025-11-25 allows an error response to omit the id it could not read;
-        // an explicit null is the JSON-RPC 2.0 spelling of the same thing.
-        Some(Value::Null) if error.is_some() => {}
         Some(id) => check_id(id, false, &mut findings),
     }
     match (result, error) {
@@ -293,6 +293,7 @@ mod tests {
             ),
             (json!({"jsonrpc":"2.0","id":1}), vec![Finding::NeitherResultNorError]),
             (json!({"jsonrpc":"2.0","result":{}}), vec![Finding::ResponseWithoutId]),
+            (json!({"jsonrpc":"2.0","error":{"code":-32600,"message":"m"}}), vec![]),
             (json!({"jsonrpc":"2.0","id":1,"error":"bad"}), vec![Finding::ErrorNotObject]),
             (
                 json!({"jsonrpc":"2.0","id":1,"error":{"code":"x","message":1}}),

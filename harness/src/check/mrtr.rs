@@ -1,0 +1,312 @@
+//! 2026-07-28 checks: the client speaks the modern protocol (no `initialize`, every
+//! request carries `_meta`), and handles `InputRequiredResult` rounds (MRTR,
+//! `basic/patterns/mrtr.mdx`): it retries with a new id, answers every ask, echoes
+//! the request state exactly, and never answers an ask it did not declare.
+
+use serde_json::Value;
+
+use super::capabilities::gate;
+use super::requests::{expected_text, result_matches};
+use super::session::{ClientRequest, META_CAPABILITIES, META_VERSION, Round, Session};
+use super::{Emitter, Evidence, Judged, ScenarioCtx, truncate};
+use crate::scenario::compile::ScriptedRound;
+use crate::scenario::model::Severity::Must;
+
+/// The revision these checks judge.
+const MODERN: &str = "2026-07-28";
+
+/// `session.modern` and `mrtr.request-meta`; returns whether the session started
+/// (the client sent at least one request that is not `initialize`).
+pub(crate) fn session_checks(out: &mut Emitter<'_>, s: &Session, has_trace: bool) -> bool {
+    let spec = "mrtr/request-meta";
+    if !has_trace {
+        out.violated(
+            "session.modern",
+            Must,
+            spec,
+            Evidence::new("the mock server never started: no trace was written (did the client launch the server?)"),
+        );
+        return false;
+    }
+    let modern: Vec<&ClientRequest> = s.requests.iter().filter(|r| r.method != "initialize").collect();
+    match (&s.initialize, modern.first()) {
+        (Some((seq, params)), _) => {
+            let asked = params.get("protocolVersion").and_then(Value::as_str).unwrap_or("?");
+            out.violated(
+                "session.modern",
+                Must,
+                spec,
+                Evidence::new(format!(
+                    "the client opened with initialize (asking for {asked}): it does not speak {MODERN}, which has no handshake"
+                ))
+                .at_frame(*seq),
+            );
+        }
+        (None, None) => out.violated(
+            "session.modern",
+            Must,
+            spec,
+            Evidence::new(format!("the client sent no request ({} frames)", s.client_frames.len())),
+        ),
+        (None, Some(first)) => out.pass(
+            "session.modern",
+            Must,
+            spec,
+            Evidence::new(format!("no initialize; the first request is {}", first.method)).at_frame(first.seq),
+        ),
+    }
+    if modern.is_empty() {
+        out.skip("mrtr.request-meta", "the client sent no 2026-07-28 request");
+        return false;
+    }
+    let bad = modern.iter().find_map(|r| meta_problem(r).map(|why| (r, why)));
+    match bad {
+        Some((r, why)) => out.violated(
+            "mrtr.request-meta",
+            Must,
+            spec,
+            Evidence::new(format!("{} (id {}): {why}", r.method, truncate(&r.id.to_string(), 40))).at_frame(r.seq),
+        ),
+        None => out.pass(
+            "mrtr.request-meta",
+            Must,
+            spec,
+            Evidence::new(format!(
+                "{} requests, each with _meta naming {MODERN} and the client's capabilities",
+                modern.len()
+            )),
+        ),
+    }
+    true
+}
+
+/// What is wrong with a 2026-07-28 request's `_meta`, if anything.
+fn meta_problem(r: &ClientRequest) -> Option<String> {
+    let Some(meta) = r.meta() else { return Some("no params._meta".to_owned()) };
+    match meta.get(META_VERSION) {
+        Some(Value::String(v)) if v == MODERN => {}
+        Some(other) => {
+            return Some(format!("{META_VERSION} is {}, not \"{MODERN}\"", truncate(&other.to_string(), 40)));
+        }
+        None => return Some(format!("_meta lacks {META_VERSION}")),
+    }
+    match meta.get(META_CAPABILITIES) {
+        Some(Value::Object(_)) => None,
+        Some(other) => Some(format!("{META_CAPABILITIES} is {}, not an object", truncate(&other.to_string(), 40))),
+        None => Some(format!("_meta lacks {META_CAPABILITIES}")),
+    }
+}
+
+/// A round as it happened: the call it answered, and the client's retry of it.
+struct Played<'s> {
+    round: &'s Round,
+    call: Option<&'s ClientRequest>,
+    retry: Option<&'s ClientRequest>,
+}
+
+/// Pair each round the mock sent with the call it answered and that call's retry
+/// (the client's next `tools/call` of the same tool).
+fn played<'s>(s: &'s Session, round: &'s Round) -> Played<'s> {
+    let call = s.requests.iter().rev().find(|r| r.seq < round.seq && r.method == "tools/call" && r.id == round.answers);
+    let tool = call.and_then(|c| c.params.as_ref()?.get("name")).cloned();
+    let retry = s.requests.iter().find(|r| {
+        r.seq > round.seq && r.method == "tools/call" && r.params.as_ref().and_then(|p| p.get("name")).cloned() == tool
+    });
+    Played { round, call, retry }
+}
+
+fn input_responses(r: &ClientRequest) -> Option<&serde_json::Map<String, Value>> {
+    r.params.as_ref()?.get("inputResponses")?.as_object()
+}
+
+/// `capabilities.honest` in 2026-07-28: no retry answers an ask whose capability the
+/// client's call did not declare in its `_meta` ("a client that fulfils one anyway
+/// claims a capability it never declared"). Emitted when a round with asks was sent.
+pub(crate) fn honesty(out: &mut Emitter<'_>, s: &Session) {
+    let spec = "mrtr/negotiated-capabilities";
+    let mut asked = 0;
+    for round in &s.rounds {
+        let p = played(s, round);
+        let asks = round.result.get("inputRequests").and_then(Value::as_object);
+        asked += asks.map_or(0, serde_json::Map::len);
+        let (Some(asks), Some(call), Some(retry)) = (asks, p.call, p.retry) else { continue };
+        let declared = call.meta().and_then(|m| m.get(META_CAPABILITIES));
+        let Some(responses) = input_responses(retry) else { continue };
+        for (key, ask) in asks {
+            let method = ask.get("method").and_then(Value::as_str).unwrap_or_default();
+            let Some(cap) = gate(method, Some(MODERN)) else { continue };
+            let has = declared.and_then(|d| d.get(cap)).is_some_and(|v| !v.is_null() && *v != Value::Bool(false));
+            if responses.contains_key(key) && !has {
+                out.violated(
+                    "capabilities.honest",
+                    Must,
+                    spec,
+                    Evidence::new(format!(
+                        "answered the {method} ask `{}` of round {} without declaring `{cap}` in the call's _meta",
+                        truncate(key, 40),
+                        round.step
+                    ))
+                    .at_frame(retry.seq),
+                );
+                return;
+            }
+        }
+    }
+    if asked > 0 {
+        out.pass(
+            "capabilities.honest",
+            Must,
+            spec,
+            Evidence::new(format!("{asked} asks answered consistently with the declared capabilities")),
+        );
+    }
+}
+
+/// Per round: the spec's retry rules (`<round>.new-id`, `<round>.request-state`,
+/// `<round>.retry-inputs`, judged whenever the client retried) and the scenario's
+/// expectations (`<round>.retried`, `<round>.<key>.result`, `<round>.<key>.not-answered`).
+pub(crate) fn rounds(out: &mut Emitter<'_>, ctx: &ScenarioCtx<'_>) {
+    let compiled = out.input().compiled;
+    // The spec's rules hold whatever the scenario requires of the client.
+    let wide = ScenarioCtx {
+        session: ctx.session,
+        trace: ctx.trace,
+        skip: (!ctx.started).then(|| "the client never started a 2026-07-28 session".to_owned()),
+        started: ctx.started,
+    };
+    for scripted in &compiled.rounds {
+        let sent = ctx.session.rounds.iter().find(|r| r.step == scripted.name);
+        let played = sent.map(|r| played(ctx.session, r));
+        rules(out, &wide, scripted, played.as_ref());
+        expectations(out, ctx, scripted, played.as_ref());
+    }
+}
+
+fn not_sent(scripted: &ScriptedRound, compiled: &crate::scenario::Compiled) -> Judged {
+    let first = compiled.rounds.first().is_some_and(|r| r.name == scripted.name);
+    Judged::Skip(Evidence::new(if first {
+        "the mock never sent this round: the client never called the scenario's tool"
+    } else {
+        "the mock never sent this round: the client did not retry the one before"
+    }))
+}
+
+/// The rules for a retry, judged only when there is one (without a retry they say
+/// nothing; `<round>.retried` and `.not-answered` judge whether one should have come).
+fn rules(out: &mut Emitter<'_>, ctx: &ScenarioCtx<'_>, scripted: &ScriptedRound, p: Option<&Played<'_>>) {
+    let name = &scripted.name;
+    let Some((p, r)) = p.and_then(|p| p.retry.map(|r| (p, r))) else { return };
+    let judge = |f: &dyn Fn(&Played<'_>, &ClientRequest) -> Judged| f(p, r);
+    let new_id = judge(&|p, r| match p.call {
+        Some(call) if call.id == r.id => Judged::Violated(
+            Evidence::new(format!("the retry reuses id {}", truncate(&r.id.to_string(), 40))).at_frame(r.seq),
+        ),
+        _ => Judged::Pass(
+            Evidence::new(format!(
+                "retried as id {} (the call was {})",
+                truncate(&r.id.to_string(), 40),
+                p.call.map_or("?".into(), |c| truncate(&c.id.to_string(), 40))
+            ))
+            .at_frame(r.seq),
+        ),
+    });
+    out.graded(ctx, &format!("{name}.new-id"), Must, "mrtr/new-id", new_id);
+    let state = judge(&|p, r| {
+        let sent = p.round.result.get("requestState");
+        let echoed = r.params.as_ref().and_then(|q| q.get("requestState"));
+        match (sent, echoed) {
+            (Some(a), Some(b)) if a == b => {
+                Judged::Pass(Evidence::new("the request state echoed exactly").at_frame(r.seq))
+            }
+            (None, None) => Judged::Pass(Evidence::new("no request state given, none sent back").at_frame(r.seq)),
+            (Some(a), b) => Judged::Violated(
+                Evidence::new("the retry does not echo the request state exactly")
+                    .diff(truncate(&a.to_string(), 200), b.map_or("(absent)".into(), |b| truncate(&b.to_string(), 200)))
+                    .at_frame(r.seq),
+            ),
+            (None, Some(b)) => Judged::Violated(
+                Evidence::new(format!(
+                    "no request state was given, yet the retry sends {}",
+                    truncate(&b.to_string(), 80)
+                ))
+                .at_frame(r.seq),
+            ),
+        }
+    });
+    out.graded(ctx, &format!("{name}.request-state"), Must, "mrtr/retry-with-inputs", state);
+    let inputs = judge(&|p, r| {
+        let asked: Vec<&String> = p
+            .round
+            .result
+            .get("inputRequests")
+            .and_then(Value::as_object)
+            .map(|m| m.keys().collect())
+            .unwrap_or_default();
+        let given = input_responses(r);
+        let missing: Vec<&&String> =
+            asked.iter().filter(|k| !given.is_some_and(|g| g.contains_key(k.as_str()))).collect();
+        if missing.is_empty() {
+            Judged::Pass(Evidence::new(format!("all {} asks answered in the retry", asked.len())).at_frame(r.seq))
+        } else {
+            let keys: Vec<String> = missing.iter().map(|k| truncate(k, 40)).collect();
+            Judged::Violated(Evidence::new(format!("retried without answering {}", keys.join(", "))).at_frame(r.seq))
+        }
+    });
+    out.graded(ctx, &format!("{name}.retry-inputs"), Must, "mrtr/retry-with-inputs", inputs);
+}
+
+fn expectations(out: &mut Emitter<'_>, ctx: &ScenarioCtx<'_>, scripted: &ScriptedRound, p: Option<&Played<'_>>) {
+    let name = &scripted.name;
+    let compiled = out.input().compiled;
+    let not_sent = || not_sent(scripted, compiled);
+    if let Some(g) = &scripted.expect.retry {
+        let judged = match p {
+            None => not_sent(),
+            Some(p) => match p.retry {
+                Some(r) if r.t_us.saturating_sub(p.round.t_us) <= scripted.within.as_micros() as u64 => Judged::Pass(
+                    Evidence::new(format!("retried after {} ms", (r.t_us - p.round.t_us) / 1000)).at_frame(r.seq),
+                ),
+                Some(r) => Judged::Violated(
+                    Evidence::new(format!(
+                        "retried after {} ms, later than {} ms",
+                        r.t_us.saturating_sub(p.round.t_us) / 1000,
+                        scripted.within.as_millis()
+                    ))
+                    .at_frame(r.seq),
+                ),
+                None => Judged::Violated(
+                    Evidence::new(format!("no retry within {} ms", scripted.within.as_millis())).at_frame(p.round.seq),
+                ),
+            },
+        };
+        out.graded(ctx, &format!("{name}.retried"), g.severity, &g.spec.value, judged);
+    }
+    for input in &scripted.inputs {
+        let response = p.and_then(|p| p.retry).and_then(|r| input_responses(r)?.get(&input.key).map(|v| (r, v)));
+        if let Some(g) = &input.expect.no_answer {
+            let judged = match (p, response) {
+                (None, _) => not_sent(),
+                (Some(_), None) => Judged::Pass(Evidence::new("not answered")),
+                (Some(_), Some((r, v))) => Judged::Violated(
+                    Evidence::new(format!("the retry answers it: {}", truncate(&v.to_string(), 120))).at_frame(r.seq),
+                ),
+            };
+            out.graded(ctx, &format!("{name}.{}.not-answered", input.key), g.severity, &g.spec.value, judged);
+        }
+        if let Some(g) = &input.expect.result {
+            let judged = match (p, response) {
+                (None, _) => not_sent(),
+                (Some(_), None) => Judged::Violated(Evidence::new("no retry answered this ask")),
+                (Some(_), Some((r, v))) => match result_matches(ctx, g, v) {
+                    Ok(()) => Judged::Pass(
+                        Evidence::new(format!("answered {}", truncate(&v.to_string(), 120))).at_frame(r.seq),
+                    ),
+                    Err(why) => Judged::Violated(
+                        Evidence::new(why).diff(expected_text(g), truncate(&v.to_string(), 400)).at_frame(r.seq),
+                    ),
+                },
+            };
+            out.graded(ctx, &format!("{name}.{}.result", input.key), g.severity, &g.spec.value, judged);
+        }
+    }
+}
