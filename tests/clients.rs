@@ -11,7 +11,7 @@ use std::sync::Arc;
 
 use backchannel_harness::check::Verdict;
 use backchannel_harness::profile::{LoadedProfile, discover};
-use backchannel_harness::runner::{ClientSpec, RunConfig, run_cases};
+use backchannel_harness::runner::{CaseProgress, ClientSpec, RunConfig, run_cases};
 use backchannel_harness::scenario::{compile_file, discover as discover_scenarios};
 use libtest_mimic::{Arguments, Failed, Trial};
 
@@ -43,9 +43,13 @@ fn run(profile: LoadedProfile) -> Result<(), Failed> {
     let rt = tokio::runtime::Builder::new_multi_thread().worker_threads(2).enable_all().build()?;
     let mut reports = Vec::new();
     let mut errors = Vec::new();
-    rt.block_on(run_cases(planned, Arc::new(cfg), 2, |r| match r {
-        Ok(report) => reports.push(report),
-        Err((label, e)) => errors.push(format!("{label}: {e}")),
+    rt.block_on(run_cases(planned, Arc::new(cfg), 2, |p| {
+        if let CaseProgress::Finished(_, result) = p {
+            match *result {
+                Ok(report) => reports.push(report),
+                Err((label, e)) => errors.push(format!("{label}: {e}")),
+            }
+        }
     }));
     let applied = baseline.apply(&mut reports, false);
     for r in &reports {

@@ -25,8 +25,9 @@ pub const EXIT_USAGE: u8 = 2;
 const EXIT_CODES_HELP: &str = "\
 Exit codes:
   0  every check passed (WARN and SKIP allowed; WARN fails under --strict)
-  1  at least one check FAILed
-  2  usage or setup error: bad arguments, an invalid scenario file, a client that cannot be started";
+  1  at least one check FAILed, or a baseline entry is stale
+  2  usage or setup error: bad arguments, an invalid scenario file, a client that cannot be
+     started, a report that cannot be written";
 
 /// Conformance suite and mock-server kit for the server→client direction of MCP.
 #[derive(Debug, Parser)]
@@ -45,14 +46,21 @@ enum Command {
     Mock(mock_cmd::MockArgs),
     /// Run the reference intercepting client against a server.
     Client(client_cmd::ClientArgs),
-    /// Print the scenario format's JSON Schema.
-    Schema,
+    /// Print the scenario format's JSON Schema (or, with --report, the JSON report's).
+    Schema(SchemaArgs),
     /// Validate scenario files (file:line errors, exit 2 on any error).
     Check(check_cmd::CheckArgs),
     /// List scenarios (or, with --specs, the rules checks cite).
     List(list_cmd::ListArgs),
     /// Run the suite against several clients and print the client × check table.
     Matrix(matrix_cmd::MatrixArgs),
+}
+
+#[derive(Debug, clap::Args)]
+struct SchemaArgs {
+    /// Print the schema of the JSON report (`--report json=PATH`) instead.
+    #[arg(long)]
+    report: bool,
 }
 
 /// Entry point of the binary.
@@ -69,8 +77,12 @@ pub fn main() -> ExitCode {
         Command::Run(args) => run_cmd::run(args),
         Command::Mock(args) => mock_cmd::run(args),
         Command::Client(args) => client_cmd::run(args),
-        Command::Schema => {
-            print!("{}", crate::scenario::json_schema());
+        Command::Schema(args) => {
+            if args.report {
+                print!("{}", crate::report::json::schema());
+            } else {
+                print!("{}", crate::scenario::json_schema());
+            }
             EXIT_OK
         }
         Command::Check(args) => check_cmd::run(args),

@@ -86,6 +86,8 @@ pub struct CaseReport {
     pub checks: Vec<CheckResult>,
     /// Wall time of the case.
     pub duration: Duration,
+    /// When it finished (wall clock, for reports).
+    pub finished_at: std::time::SystemTime,
     /// How the client process ended.
     pub client_status: String,
     /// The last lines of the client's stderr (evidence when it crashed or hung).
@@ -344,6 +346,7 @@ pub async fn run_case(
         title: compiled.scenario.title.clone(),
         checks,
         duration: started.elapsed(),
+        finished_at: std::time::SystemTime::now(),
         client_status,
         stderr_tail,
         trace,
@@ -364,33 +367,53 @@ fn keep_artifacts(dir: &Path, id: &str, trace: &Path, run: &Supervised, mock_std
     }
 }
 
-/// Run cases with at most `jobs` at a time; `on_report` sees each report in plan
-/// order (a finished case waits for the ones planned before it).
+/// Progress of [`run_cases`].
+#[derive(Debug)]
+pub enum CaseProgress {
+    /// The case at this plan position got its slot and starts.
+    Started(usize),
+    /// The case at this plan position is done (or could not be run).
+    Finished(usize, Box<Result<CaseReport, (String, RunError)>>),
+}
+
+/// Run cases with at most `jobs` at a time. `on` sees each case start as it
+/// starts, and each finish in plan order (a finished case waits for the ones
+/// planned before it).
 pub async fn run_cases(
     cases: Vec<(std::sync::Arc<Compiled>, Transport, Revision)>,
     cfg: std::sync::Arc<RunConfig>,
     jobs: usize,
-    mut on_report: impl FnMut(Result<CaseReport, (String, RunError)>),
+    mut on: impl FnMut(CaseProgress),
 ) {
     let limit = std::sync::Arc::new(tokio::sync::Semaphore::new(jobs.max(1)));
+    let (started_tx, mut started) = tokio::sync::mpsc::unbounded_channel();
     let mut tasks = tokio::task::JoinSet::new();
     for (i, (compiled, transport, revision)) in cases.into_iter().enumerate() {
-        let (limit, cfg) = (limit.clone(), cfg.clone());
+        let (limit, cfg, started_tx) = (limit.clone(), cfg.clone(), started_tx.clone());
         tasks.spawn(async move {
             let _permit = limit.acquire_owned().await.expect("the semaphore stays open");
+            let _ = started_tx.send(i);
             let label = format!("{} [{transport} {revision}]", compiled.id);
             (i, run_case(&compiled, transport, revision, &cfg).await.map_err(|e| (label, e)))
         });
     }
+    drop(started_tx);
     let mut done: std::collections::BTreeMap<usize, Result<CaseReport, (String, RunError)>> =
         std::collections::BTreeMap::new();
     let mut next = 0;
-    while let Some(joined) = tasks.join_next().await {
-        let Ok((i, report)) = joined else { continue };
-        done.insert(i, report);
-        while let Some(r) = done.remove(&next) {
-            on_report(r);
-            next += 1;
+    loop {
+        tokio::select! {
+            biased;
+            Some(i) = started.recv() => on(CaseProgress::Started(i)),
+            joined = tasks.join_next() => {
+                let Some(joined) = joined else { break };
+                let Ok((i, report)) = joined else { continue };
+                done.insert(i, report);
+                while let Some(r) = done.remove(&next) {
+                    on(CaseProgress::Finished(next, Box::new(r)));
+                    next += 1;
+                }
+            }
         }
     }
 }

@@ -336,12 +336,7 @@ impl<S: Sink> Engine<S> {
                     self.start_script(Some((id, origin)));
                     return None;
                 }
-                if is_trigger || self.script.tools().iter().any(|t| t.get("name").and_then(Value::as_str) == Some(name))
-                {
-                    Ok(tool_result("ok"))
-                } else {
-                    Err((ErrorCode::INVALID_PARAMS, format!("unknown tool: {name}")))
-                }
+                self.plain_tool_call(name, is_trigger)
             }
             _ => Err((ErrorCode::METHOD_NOT_FOUND, format!("method not found: {method}"))),
         };
@@ -402,12 +397,7 @@ impl<S: Sink> Engine<S> {
                     self.event("retry", None);
                     return None;
                 }
-                if is_trigger || self.script.tools().iter().any(|t| t.get("name").and_then(Value::as_str) == Some(name))
-                {
-                    Ok(tool_result("ok"))
-                } else {
-                    Err((ErrorCode::INVALID_PARAMS, format!("unknown tool: {name}")))
-                }
+                self.plain_tool_call(name, is_trigger)
             }
             _ => Err((ErrorCode::METHOD_NOT_FOUND, format!("method not found: {method}"))),
         };
@@ -422,6 +412,16 @@ impl<S: Sink> Engine<S> {
             }
         };
         Some((id, reply, (method == "server/discover").then(|| modern.to_owned())))
+    }
+
+    /// A `tools/call` that is not (or no longer) the scenario's trigger: a tool the
+    /// mock offers gets a plain result, any other name `-32602`.
+    fn plain_tool_call(&self, name: &str, is_trigger: bool) -> Result<Value, (ErrorCode, String)> {
+        if is_trigger || self.script.tools().iter().any(|t| t.get("name").and_then(Value::as_str) == Some(name)) {
+            Ok(tool_result("ok"))
+        } else {
+            Err((ErrorCode::INVALID_PARAMS, format!("unknown tool: {name}")))
+        }
     }
 
     fn on_answer(&mut self, id: &Value) {

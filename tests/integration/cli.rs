@@ -107,6 +107,13 @@ fn list_shows_scenarios_and_specs() {
         .assert()
         .code(0)
         .stdout(predicate::str::contains("roots/undeclared"))
+        .stdout(predicate::str::contains(
+            "revisions: 2024-11-05, 2025-03-26, 2025-06-18, 2025-11-25 · transports: stdio, http, sse",
+        ))
+        .stdout(predicate::str::contains("sends: roots/list (MRTR)"))
+        // A MUST expectation on a rule that is SHOULD in early revisions, graded per revision.
+        .stdout(predicate::str::contains("SHOULD at 2024-11-05: MCP 2024-11-05 basic/lifecycle.mdx"))
+        .stdout(predicate::str::contains("MUST   at 2025-11-25: MCP 2025-11-25 basic/lifecycle.mdx"))
         .stdout(predicate::str::contains("scenario(s)"));
     backchannel()
         .args(["list", "--specs"])
@@ -288,4 +295,26 @@ fn a_baselined_failure_is_xfail_and_passes_the_run() {
         .code(0)
         .stdout(predicate::str::contains("XFAIL sampling/createMessage.error-code"))
         .stdout(predicate::str::contains("known:    answers -32600"));
+}
+
+#[test]
+fn filter_and_shard_select_cases_and_progress_goes_to_stderr() {
+    // Two ping scenarios on stdio at their latest revision: shard 1/2 runs the first.
+    let out = backchannel()
+        .args(["run", "--transport", "stdio", "--revision", "latest", "--filter", "ping/*", "--filter", "nothing/*"])
+        .args(["--shard", "1/3", "--jobs", "1"])
+        .output()
+        .unwrap();
+    let (stdout, stderr) = (String::from_utf8_lossy(&out.stdout), String::from_utf8_lossy(&out.stderr));
+    assert_eq!(out.status.code(), Some(0), "{stdout}{stderr}");
+    assert!(stdout.contains("1 case(s) against the reference client"), "{stdout}");
+    assert!(stdout.contains("PASS ping/burst [stdio 2025-11-25]"), "{stdout}");
+    // Not a terminal: one plain progress line per finished case, on stderr.
+    assert!(stderr.contains("[1/1] PASS ping/burst [stdio 2025-11-25]"), "{stderr}");
+    backchannel()
+        .args(["run", "--filter", "no/such-*"])
+        .assert()
+        .code(2)
+        .stderr(predicate::str::contains("matches no scenario"));
+    backchannel().args(["run", "--shard", "3/2"]).assert().code(2).stderr(predicate::str::contains("need 1 <= K <= N"));
 }

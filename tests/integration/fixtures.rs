@@ -20,7 +20,7 @@ use backchannel_harness::check::Verdict;
 use backchannel_harness::runner::{ClientSpec, RunConfig, run_case};
 use backchannel_harness::scenario::compile::{ScriptedRaw, ScriptedRound};
 use backchannel_harness::scenario::model::InputSpec;
-use backchannel_harness::scenario::model::{DeliveryKind, ElicitationMode, Revision, Severity, SpecLevel, Transport};
+use backchannel_harness::scenario::model::{DeliveryKind, Revision, Severity, SpecLevel, Transport};
 use backchannel_harness::scenario::{Compiled, ScriptedRequest, compile_file, resolve_spec};
 
 use crate::support::{builtin_scenarios, exe, root};
@@ -64,20 +64,7 @@ impl Model<'_> {
 
     /// The elicitation modes the fixture declares (`empty` for `{}`).
     fn elicitation(&self) -> Option<Vec<&'static str>> {
-        self.c.scenario.client.elicitation.as_ref().map(|e| {
-            let mut modes: Vec<&'static str> = e
-                .modes
-                .iter()
-                .map(|m| match m {
-                    ElicitationMode::Form => "form",
-                    ElicitationMode::Url => "url",
-                })
-                .collect();
-            if e.declare_empty {
-                modes.push("empty");
-            }
-            modes
-        })
+        self.c.scenario.client.elicitation.as_ref().map(|e| e.contract_modes())
     }
 
     /// Whether the fixture declares capability `path` (dotted).

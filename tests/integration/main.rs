@@ -3,6 +3,7 @@
 
 mod cli;
 mod fixtures;
+mod reports;
 mod schema;
 mod snapshots;
 mod supervision;

@@ -89,7 +89,7 @@ fn normalized_trace(scenario: &str, transport: Transport) -> String {
     out.join("\n") + "\n"
 }
 
-fn filters() -> Vec<(&'static str, &'static str)> {
+pub(crate) fn filters() -> Vec<(&'static str, &'static str)> {
     vec![
         (r#""version":"\d+\.\d+\.\d+""#, r#""version":"[version]""#),
         (r"backchannel \d+\.\d+\.\d+", "backchannel [version]"),

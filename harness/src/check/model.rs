@@ -20,7 +20,7 @@ pub enum Outcome {
 }
 
 /// The verdict a person reads.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize, schemars::JsonSchema)]
 #[serde(rename_all = "UPPERCASE")]
 pub enum Verdict {
     /// Holds.
@@ -28,6 +28,7 @@ pub enum Verdict {
     /// Not applicable.
     Skip,
     /// A known failure: listed in the client's baseline.
+    #[serde(rename = "XFAIL")]
     Known,
     /// A SHOULD is violated.
     Warn,

@@ -5,7 +5,8 @@ use std::path::PathBuf;
 use clap::Args;
 
 use super::{EXIT_OK, EXIT_USAGE, load_cases};
-use crate::scenario::catalog;
+use crate::scenario::model::{Revision, Severity, SpecLevel};
+use crate::scenario::{Compiled, catalog, resolve_spec};
 
 #[derive(Debug, Args)]
 pub(crate) struct ListArgs {
@@ -25,9 +26,55 @@ pub(crate) fn run(args: ListArgs) -> u8 {
     }
     let Some(cases) = load_cases(&args.paths) else { return EXIT_USAGE };
     for c in &cases {
-        let methods: Vec<&str> = c.requests.iter().map(|r| r.method.as_str()).collect();
-        println!("{:<36} {}  [{}]", c.id, c.scenario.title, methods.join(", "));
+        print!("{}", describe(c));
     }
     println!("\n{} scenario(s)", cases.len());
     EXIT_OK
+}
+
+/// One scenario's entry: id and title; its revisions, transports and what the mock
+/// sends; then each rule its checks cite, as each of its revisions states it
+/// (revisions that state it alike are grouped).
+fn describe(c: &Compiled) -> String {
+    let join = |v: Vec<String>| v.join(", ");
+    let s = &c.scenario;
+    let mut sends: Vec<String> = c.requests.iter().map(|r| r.method.clone()).collect();
+    sends.extend(c.rounds.iter().flat_map(|r| r.inputs.iter().map(|i| format!("{} (MRTR)", i.method))));
+    sends.dedup();
+    let mut out = format!("{}  {}\n", c.id, s.title);
+    out += &format!(
+        "    revisions: {} · transports: {} · sends: {}\n",
+        join(s.revisions.iter().map(|r| r.to_string()).collect()),
+        join(s.transports.iter().map(|t| t.to_string()).collect()),
+        if sends.is_empty() { "nothing".to_owned() } else { join(sends) },
+    );
+    let mut seen = Vec::new();
+    for (key, severity) in s.citations() {
+        if seen.contains(&(&key.value, severity)) {
+            continue;
+        }
+        seen.push((&key.value, severity));
+        // The grade a case applies: a MUST expectation on a sentence that says SHOULD
+        // at that revision is graded SHOULD there.
+        let mut groups: Vec<(Vec<Revision>, String, &str)> = Vec::new();
+        for &rev in &s.revisions {
+            let Some(r) = resolve_spec(s, &key.value, rev) else { continue };
+            let grade = if r.level == SpecLevel::Should { Severity::Should } else { severity };
+            let (short, grade) = (r.short(), grade.as_str());
+            match groups.iter_mut().find(|(_, sh, g)| *sh == short && *g == grade) {
+                Some((revs, ..)) => revs.push(rev),
+                None => groups.push((vec![rev], short, grade)),
+            }
+        }
+        if let [(_, short, grade)] = groups.as_slice() {
+            out += &format!("    {:<40} {grade:<6} {short}\n", key.value);
+        } else {
+            out += &format!("    {}\n", key.value);
+            for (revs, short, grade) in groups {
+                let revs = join(revs.iter().map(|r| r.to_string()).collect());
+                out += &format!("        {grade:<6} at {revs}: {short}\n");
+            }
+        }
+    }
+    out
 }

@@ -6,8 +6,11 @@ use clap::Args;
 
 use super::run_cmd::{RevisionFilter, client_spec, describe_client, execute, plan_cases};
 use super::{EXIT_OK, EXIT_USAGE, load_cases};
-use crate::report::matrix::{ClientRun, markdown, splice};
-use crate::runner::{ClientSpec, RunConfig};
+use crate::report::ReportFile;
+use crate::report::event::{Reporter, RunSummary};
+use crate::report::matrix::{self, markdown, splice};
+use crate::report::terminal::{TerminalReporter, Totals};
+use crate::runner::{CaseReport, ClientSpec, RunConfig};
 
 #[derive(Debug, Args)]
 pub(crate) struct MatrixArgs {
@@ -20,14 +23,30 @@ pub(crate) struct MatrixArgs {
     /// Write the table between the matrix markers of this Markdown file instead of stdout.
     #[arg(long, value_name = "FILE")]
     update: Option<PathBuf>,
+    /// Which protocol revisions to run each scenario at: a date, `latest` (default:
+    /// the newest each scenario lists, what a client asking for the newest protocol
+    /// meets) or `all`.
+    #[arg(long, value_name = "R", default_value = "latest")]
+    revision: String,
     /// Cases run at once (default: the available cores).
     #[arg(long, value_name = "N")]
     jobs: Option<usize>,
+    /// Also write a report of all the runs: `json=PATH`, `junit=PATH` or `html=PATH`
+    /// (the HTML page then holds the client × check matrix). Repeatable.
+    #[arg(long, value_name = "KIND=PATH")]
+    report: Vec<ReportFile>,
 }
 
 pub(crate) fn run(args: MatrixArgs) -> u8 {
     let Some(cases) = load_cases(&args.paths) else { return EXIT_USAGE };
     let Ok(exe) = std::env::current_exe() else { return EXIT_USAGE };
+    let revisions = match RevisionFilter::parse(&args.revision) {
+        Ok(r) => r,
+        Err(e) => {
+            eprintln!("error: --revision: {e}");
+            return EXIT_USAGE;
+        }
+    };
     let mut specs = vec![ClientSpec::Reference];
     let names: Vec<String> = if args.clients.is_empty() {
         match crate::profile::discover(std::path::Path::new("clients")) {
@@ -64,7 +83,7 @@ pub(crate) fn run(args: MatrixArgs) -> u8 {
         }
     }
     let jobs = args.jobs.unwrap_or_else(|| std::thread::available_parallelism().map_or(2, std::num::NonZero::get));
-    let mut runs = Vec::new();
+    let mut runs: Vec<RunSummary> = Vec::new();
     for spec in specs {
         let label = match &spec {
             ClientSpec::Reference => format!("reference client<br>backchannel {}", env!("CARGO_PKG_VERSION")),
@@ -74,17 +93,41 @@ pub(crate) fn run(args: MatrixArgs) -> u8 {
             other => describe_client(other),
         };
         eprintln!("running the suite against {label}…");
-        let planned = plan_cases(&cases, "all", RevisionFilter::All, &spec);
+        let planned = plan_cases(&cases, "all", revisions, &spec);
         let cfg = RunConfig { client: spec, ..RunConfig::reference(exe.clone()) };
-        match execute(planned, cfg, jobs, |_| {}) {
-            Ok(reports) => runs.push(ClientRun { label, reports }),
+        // Progress only: the table is the output.
+        let progress = TerminalReporter::new(Box::new(std::io::sink()), Box::new(anstream::stderr()), false);
+        let mut reporters: Vec<Box<dyn Reporter>> = vec![Box::new(progress)];
+        let (started_at, started) = (std::time::SystemTime::now(), std::time::Instant::now());
+        match execute(planned, cfg, jobs, &mut reporters) {
+            Ok(reports) => {
+                let mut totals = Totals::default();
+                reports.iter().for_each(|r| totals.add(r, false));
+                runs.push(RunSummary {
+                    client: label,
+                    strict: false,
+                    reports,
+                    totals,
+                    stale: Vec::new(),
+                    unused: Vec::new(),
+                    elapsed: started.elapsed(),
+                    started_at,
+                });
+            }
             Err(e) => {
                 eprintln!("error: {e}");
                 return EXIT_USAGE;
             }
         }
     }
-    let table = markdown(&runs, false);
+    for file in &args.report {
+        if let Err(e) = file.write(&runs) {
+            eprintln!("error: cannot write {}: {e}", file.path().display());
+            return EXIT_USAGE;
+        }
+    }
+    let pairs: Vec<(&str, &[CaseReport])> = runs.iter().map(|r| (r.client.as_str(), r.reports.as_slice())).collect();
+    let table = markdown(&matrix::table(&pairs, false));
     match &args.update {
         None => print!("{table}"),
         Some(path) => {

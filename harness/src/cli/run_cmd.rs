@@ -1,16 +1,17 @@
 //! `backchannel run`.
 
-use std::io::Write;
 use std::path::PathBuf;
 use std::sync::Arc;
-use std::time::Instant;
+use std::time::{Instant, SystemTime};
 
 use clap::Args;
 
 use super::{EXIT_FAIL, EXIT_OK, EXIT_USAGE, load_cases};
 use crate::profile::LoadedProfile;
-use crate::report::terminal::{Totals, write_case, write_summary};
-use crate::runner::{CaseReport, ClientSpec, RunConfig, run_cases};
+use crate::report::ReportFile;
+use crate::report::event::{CaseKey, Event, Reporter, RunSummary, emit_case};
+use crate::report::terminal::{TerminalReporter, Totals};
+use crate::runner::{CaseProgress, CaseReport, ClientSpec, RunConfig, run_cases};
 use crate::scenario::Compiled;
 use crate::scenario::model::{Revision, Transport};
 
@@ -42,6 +43,64 @@ pub(crate) struct RunArgs {
     /// Cases run at once (default: the available cores).
     #[arg(long, value_name = "N")]
     jobs: Option<usize>,
+    /// Run only the scenarios whose id matches this glob (`*` matches anything,
+    /// `sampling/*`, `*/undeclared`); repeatable: any match keeps a scenario.
+    #[arg(long, value_name = "GLOB")]
+    filter: Vec<String>,
+    /// Run only shard K of N (1-based, `2/4`): the planned cases are dealt round-robin,
+    /// so N CI jobs with K = 1..N run every case exactly once.
+    #[arg(long, value_name = "K/N", value_parser = parse_shard)]
+    shard: Option<(usize, usize)>,
+    /// Also write a report: `json=PATH`, `junit=PATH` or `html=PATH` (repeatable).
+    #[arg(long, value_name = "KIND=PATH")]
+    report: Vec<ReportFile>,
+}
+
+/// `K/N` with 1 ≤ K ≤ N.
+pub(crate) fn parse_shard(s: &str) -> Result<(usize, usize), String> {
+    let (k, n) = s.split_once('/').ok_or("expected K/N, e.g. 1/4")?;
+    let (k, n): (usize, usize) =
+        (k.trim().parse().map_err(|_| "K is not a number")?, n.trim().parse().map_err(|_| "N is not a number")?);
+    if n == 0 || k == 0 || k > n {
+        return Err(format!("shard {k}/{n}: need 1 <= K <= N"));
+    }
+    Ok((k, n))
+}
+
+/// Whether a scenario id matches a `--filter` glob (`*` matches any run of characters).
+pub(crate) fn glob_matches(glob: &str, id: &str) -> bool {
+    let parts: Vec<&str> = glob.split('*').collect();
+    let (first, last) = (parts[0], parts[parts.len() - 1]);
+    if parts.len() == 1 {
+        return glob == id;
+    }
+    if !id.starts_with(first) || id.len() < first.len() + last.len() || !id.ends_with(last) {
+        return false;
+    }
+    let mut rest = &id[first.len()..id.len() - last.len()];
+    for mid in &parts[1..parts.len() - 1] {
+        match rest.find(mid) {
+            Some(at) => rest = &rest[at + mid.len()..],
+            None => return false,
+        }
+    }
+    true
+}
+
+/// Keep the cases of scenarios matching any filter (all when there is none), then this shard's.
+pub(crate) fn select<T>(
+    planned: Vec<T>,
+    id: impl Fn(&T) -> &str,
+    filters: &[String],
+    shard: Option<(usize, usize)>,
+) -> Vec<T> {
+    planned
+        .into_iter()
+        .filter(|c| filters.is_empty() || filters.iter().any(|g| glob_matches(g, id(c))))
+        .enumerate()
+        .filter(|(i, _)| shard.is_none_or(|(k, n)| i % n == k - 1))
+        .map(|(_, c)| c)
+        .collect()
 }
 
 /// A filter on revisions: `all`, `latest`, or one date.
@@ -127,28 +186,42 @@ pub(crate) fn describe_client(spec: &ClientSpec) -> String {
     }
 }
 
-/// Run the cases; the reports come back in plan order.
+/// Run the cases, emitting their events to `reporters`; the reports come back in
+/// plan order.
 pub(crate) fn execute(
     planned: Vec<(Arc<Compiled>, Transport, Revision)>,
     cfg: RunConfig,
     jobs: usize,
-    mut each: impl FnMut(&CaseReport),
+    reporters: &mut [Box<dyn Reporter>],
 ) -> Result<Vec<CaseReport>, String> {
     let rt = tokio::runtime::Builder::new_multi_thread()
         .worker_threads(2)
         .enable_all()
         .build()
         .map_err(|e| format!("cannot start the async runtime: {e}"))?;
+    let keys: Vec<(String, Transport, Revision)> = planned.iter().map(|(c, t, r)| (c.id.clone(), *t, *r)).collect();
+    let total = keys.len();
+    let key = |i: usize| CaseKey { index: i, total, scenario: &keys[i].0, transport: keys[i].1, revision: keys[i].2 };
     let mut reports = Vec::new();
     let mut error = None;
-    rt.block_on(run_cases(planned, Arc::new(cfg), jobs, |r| match r {
-        Ok(report) => {
-            each(&report);
-            reports.push(report);
-        }
-        Err((label, e)) => {
-            let cause = std::error::Error::source(&e).map_or(String::new(), |s| format!(": {s}"));
-            error.get_or_insert(format!("{label}: {e}{cause}"));
+    rt.block_on(run_cases(planned, Arc::new(cfg), jobs, |p| {
+        let emitted = match p {
+            CaseProgress::Started(i) => reporters.iter_mut().try_for_each(|r| r.on(&Event::CaseStarted(key(i)))),
+            CaseProgress::Finished(i, result) => match *result {
+                Ok(report) => {
+                    let done = emit_case(key(i), &report, reporters);
+                    reports.push(report);
+                    done
+                }
+                Err((label, e)) => {
+                    let cause = std::error::Error::source(&e).map_or(String::new(), |s| format!(": {s}"));
+                    error.get_or_insert(format!("{label}: {e}{cause}"));
+                    Ok(())
+                }
+            },
+        };
+        if let Err(e) = emitted {
+            error.get_or_insert(format!("cannot write a report: {e}"));
         }
     }));
     error.map_or(Ok(reports), Err)
@@ -184,12 +257,25 @@ pub(crate) fn run(args: RunArgs) -> u8 {
         }
     };
     let planned = plan_cases(&cases, &args.transport, revisions, &cfg.client);
+    let planned = select(planned, |(c, ..)| c.id.as_str(), &args.filter, args.shard);
+    if planned.is_empty() && !args.filter.is_empty() && args.shard.is_none() {
+        eprintln!("error: --filter {} matches no scenario", args.filter.join(", "));
+        return EXIT_USAGE;
+    }
     let jobs = args.jobs.unwrap_or_else(|| std::thread::available_parallelism().map_or(2, std::num::NonZero::get));
-    let started = Instant::now();
-    let mut out = anstream::stdout();
-    let _ = writeln!(out, "backchannel {}: {} case(s) against {who}\n", env!("CARGO_PKG_VERSION"), planned.len());
-    // Reports print once the whole run is in: a baseline marks checks across cases.
-    let mut reports = match execute(planned, cfg, jobs, |_| {}) {
+    let (started_at, started) = (SystemTime::now(), Instant::now());
+    let mut reporters: Vec<Box<dyn Reporter>> = vec![Box::new(TerminalReporter::stdio())];
+    reporters.extend(args.report.iter().map(|f| Box::new(f.clone()) as Box<dyn Reporter>));
+    let emit = |reporters: &mut Vec<Box<dyn Reporter>>, e: &Event<'_>| -> Result<(), String> {
+        reporters.iter_mut().try_for_each(|r| r.on(e)).map_err(|e| format!("cannot write a report: {e}"))
+    };
+    let run_started = Event::RunStarted { client: &who, cases: planned.len() };
+    if let Err(e) = emit(&mut reporters, &run_started) {
+        eprintln!("error: {e}");
+        return EXIT_USAGE;
+    }
+    // The report prints once the whole run is in: a baseline marks checks across cases.
+    let mut reports = match execute(planned, cfg, jobs, &mut reporters) {
         Ok(r) => r,
         Err(e) => {
             eprintln!("error: {e}");
@@ -199,16 +285,50 @@ pub(crate) fn run(args: RunArgs) -> u8 {
     let applied = baseline.apply(&mut reports, args.strict);
     let mut totals = Totals::default();
     for report in &reports {
-        let _ = write_case(&mut out, report, args.strict);
         totals.add(report, args.strict);
     }
     totals.stale = applied.stale.len();
-    let _ = write_summary(&mut out, &totals, started.elapsed(), args.strict);
-    for entry in &applied.stale {
-        let _ = writeln!(out, "STALE baseline entry (the client passes it now; remove it): {entry}");
-    }
-    for entry in &applied.unused {
-        let _ = writeln!(out, "note: baseline entry matched no check in this run: {entry}");
+    let summary = RunSummary {
+        client: who,
+        strict: args.strict,
+        reports,
+        totals,
+        stale: applied.stale,
+        unused: applied.unused,
+        elapsed: started.elapsed(),
+        started_at,
+    };
+    if let Err(e) = emit(&mut reporters, &Event::RunFinished(&summary)) {
+        eprintln!("error: {e}");
+        return EXIT_USAGE;
     }
     if totals.failed > 0 || totals.stale > 0 { EXIT_FAIL } else { EXIT_OK }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn globs_match_ids() {
+        assert!(glob_matches("sampling/*", "sampling/undeclared"));
+        assert!(glob_matches("*/undeclared", "roots/undeclared"));
+        assert!(glob_matches("*", "x/y"));
+        assert!(glob_matches("ids/*-*", "ids/large-integers"));
+        assert!(glob_matches("roots/undeclared", "roots/undeclared"));
+        assert!(!glob_matches("roots/*", "sampling/undeclared"));
+        assert!(!glob_matches("a*a", "a"));
+        assert!(!glob_matches("roots/undeclared", "roots/undeclared-2"));
+    }
+
+    #[test]
+    fn shards_partition_the_plan() {
+        let plan: Vec<usize> = (0..10).collect();
+        let mut seen: Vec<usize> = (1..=3).flat_map(|k| select(plan.clone(), |_| "x", &[], Some((k, 3)))).collect();
+        seen.sort_unstable();
+        assert_eq!(seen, plan);
+        assert_eq!(select(plan.clone(), |_| "x", &[], Some((2, 3))), vec![1, 4, 7]);
+        assert_eq!(parse_shard("2/4"), Ok((2, 4)));
+        assert!(parse_shard("0/4").is_err() && parse_shard("5/4").is_err() && parse_shard("x").is_err());
+    }
 }

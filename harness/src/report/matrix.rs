@@ -7,13 +7,17 @@ use std::collections::{BTreeMap, BTreeSet};
 use crate::check::Verdict;
 use crate::runner::CaseReport;
 
-/// One client's run.
-#[derive(Debug)]
-pub struct ClientRun {
-    /// The column header: name and version.
-    pub label: String,
-    /// Its reports.
-    pub reports: Vec<CaseReport>,
+/// The client × check table, ready to render as Markdown or HTML.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Table {
+    /// Column headers: each client's label.
+    pub clients: Vec<String>,
+    /// `(check id, one cell per client)`, for the checks some client FAILs or WARNs somewhere.
+    pub rows: Vec<(String, Vec<String>)>,
+    /// Per client: `N pass · N warn · N fail · N skip`.
+    pub totals: Vec<String>,
+    /// How many checks no client FAILs or WARNs (not listed).
+    pub all_pass: usize,
 }
 
 fn cell(by_transport: &BTreeMap<String, Verdict>) -> String {
@@ -30,36 +34,35 @@ fn cell(by_transport: &BTreeMap<String, Verdict>) -> String {
     parts.join(" · ")
 }
 
-/// Render the matrix. Rows are the checks some client does not pass everywhere.
-pub fn markdown(runs: &[ClientRun], strict: bool) -> String {
+/// Build the table from each client's `(label, reports)`. Verdicts are the checks'
+/// own, before any baseline.
+pub fn table(runs: &[(&str, &[CaseReport])], strict: bool) -> Table {
     // check id -> client index -> transport -> verdict
-    let mut table: BTreeMap<String, Vec<BTreeMap<String, Verdict>>> = BTreeMap::new();
-    for (i, run) in runs.iter().enumerate() {
-        for report in &run.reports {
+    let mut by_check: BTreeMap<String, Vec<BTreeMap<String, Verdict>>> = BTreeMap::new();
+    for (i, (_, reports)) in runs.iter().enumerate() {
+        for report in *reports {
             for c in &report.checks {
-                let row = table.entry(c.id.clone()).or_insert_with(|| vec![BTreeMap::new(); runs.len()]);
+                let row = by_check.entry(c.id.clone()).or_insert_with(|| vec![BTreeMap::new(); runs.len()]);
                 row[i].insert(report.transport.to_string(), c.verdict(strict));
             }
         }
     }
-    let mut out = String::new();
-    out.push_str(&format!("| check | {} |\n", runs.iter().map(|r| r.label.as_str()).collect::<Vec<_>>().join(" | ")));
-    out.push_str(&format!("|---|{}\n", "---|".repeat(runs.len())));
+    let mut rows = Vec::new();
     let mut all_pass = 0;
-    for (id, row) in &table {
-        let interesting = row.iter().any(|m| m.values().any(|v| *v != Verdict::Pass));
-        if !interesting {
+    for (id, row) in by_check {
+        // A row is a check some client FAILs or WARNs somewhere (a SKIP is a client
+        // that lacks the precondition, not a finding).
+        if !row.iter().any(|m| m.values().any(|v| matches!(v, Verdict::Fail | Verdict::Warn))) {
             all_pass += 1;
             continue;
         }
-        let cells: Vec<String> = row.iter().map(|m| if m.is_empty() { "—".to_owned() } else { cell(m) }).collect();
-        out.push_str(&format!("| `{id}` | {} |\n", cells.join(" | ")));
+        rows.push((id, row.iter().map(|m| if m.is_empty() { "—".to_owned() } else { cell(m) }).collect()));
     }
-    let totals: Vec<String> = runs
+    let totals = runs
         .iter()
-        .map(|r| {
+        .map(|(_, reports)| {
             let mut n: BTreeMap<Verdict, usize> = BTreeMap::new();
-            for c in r.reports.iter().flat_map(|rep| &rep.checks) {
+            for c in reports.iter().flat_map(|rep| &rep.checks) {
                 *n.entry(c.verdict(strict)).or_default() += 1;
             }
             let get = |v| n.get(&v).copied().unwrap_or(0);
@@ -72,9 +75,20 @@ pub fn markdown(runs: &[ClientRun], strict: bool) -> String {
             )
         })
         .collect();
-    out.push_str(&format!("| **all checks, all transports** | {} |\n", totals.join(" | ")));
+    Table { clients: runs.iter().map(|(l, _)| (*l).to_owned()).collect(), rows, totals, all_pass }
+}
+
+/// Render the table as Markdown.
+pub fn markdown(t: &Table) -> String {
+    let mut out = format!("| check | {} |\n", t.clients.join(" | "));
+    out.push_str(&format!("|---|{}\n", "---|".repeat(t.clients.len())));
+    for (id, cells) in &t.rows {
+        out.push_str(&format!("| `{id}` | {} |\n", cells.join(" | ")));
+    }
+    out.push_str(&format!("| **all checks, all transports** | {} |\n", t.totals.join(" | ")));
     out.push_str(&format!(
-        "\n{all_pass} other checks pass on every client and transport. A cell lists the transports where a verdict differs; — means the client does not run that scenario (rmcp has no HTTP+SSE client).\n"
+        "\n{} other checks neither FAIL nor WARN on any client (they PASS, or SKIP where a client lacks the precondition). A cell lists the transports where a verdict differs; — means the client does not run that scenario (rmcp has no HTTP+SSE client).\n",
+        t.all_pass
     ));
     out
 }

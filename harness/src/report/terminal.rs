@@ -1,17 +1,20 @@
-//! The terminal report: a verdict table (scenario, check, verdict, one line of
-//! evidence), the rule and the expected/actual under each FAIL and WARN, and a
-//! summary line. Colour only when stdout is a terminal and `NO_COLOR` is unset.
+//! The terminal report: progress while the run is long (a live line on stderr when
+//! it is a terminal, one plain line per finished case otherwise), then a verdict
+//! table (scenario, check, verdict, one line of evidence) with the rule and the
+//! expected/actual under each FAIL and WARN, a table of what did not pass, and a
+//! summary line. Colour only on a terminal and never with `NO_COLOR` (anstream).
 
 use std::io::Write;
 use std::time::Duration;
 
 use anstyle::{AnsiColor, Style};
 
+use super::event::{CaseKey, Event, Reporter, RunSummary};
 use crate::check::{CheckResult, Verdict};
 use crate::runner::CaseReport;
 
 /// Counts of verdicts.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, serde::Serialize, schemars::JsonSchema)]
 pub struct Totals {
     /// Cases run.
     pub cases: usize,
@@ -80,7 +83,7 @@ pub fn write_case(out: &mut dyn Write, case: &CaseReport, strict: bool) -> std::
         case.title
     )?;
     for c in &case.checks {
-        write_check(out, c, strict, &redact)?;
+        write_check(out, case, c, strict, &redact)?;
     }
     if worst == Verdict::Fail && case.client_status != "exited 0" {
         writeln!(out, "        client {}; last stderr lines:", case.client_status)?;
@@ -93,6 +96,7 @@ pub fn write_case(out: &mut dyn Write, case: &CaseReport, strict: bool) -> std::
 
 fn write_check(
     out: &mut dyn Write,
+    case: &CaseReport,
     c: &CheckResult,
     strict: bool,
     redact: &dyn Fn(&str) -> String,
@@ -112,10 +116,14 @@ fn write_check(
             writeln!(out, "          {dim}actual:{dim:#}   {}", indent(&redact(a)))?;
         }
         if let Some(l) = &c.evidence.log_line {
-            writeln!(out, "          {dim}log:{dim:#}      {l}")?;
+            // The line itself (the canary redacted): the evidence of a leak.
+            let text = case.logs.iter().find(|x| x.location() == *l).map(|x| x.text.as_str()).unwrap_or_default();
+            writeln!(out, "          {dim}log:{dim:#}      {l}: {}", crate::check::truncate(&redact(text), 200))?;
         }
         if let Some(f) = c.evidence.frame {
-            writeln!(out, "          {dim}frame:{dim:#}    #{f} of the trace")?;
+            let frame = case.trace.as_ref().and_then(|t| t.frames().find(|x| x.seq == f));
+            let raw = frame.map(|x| crate::check::truncate(&redact(&x.raw), 200)).unwrap_or_default();
+            writeln!(out, "          {dim}frame:{dim:#}    #{f} of the trace: {raw}")?;
         }
         if let Some(spec) = &c.spec {
             writeln!(out, "          {dim}rule:{dim:#}     {} — \"{}\"", spec.short(), spec.text)?;
@@ -161,4 +169,122 @@ pub fn write_summary(out: &mut dyn Write, t: &Totals, elapsed: Duration, strict:
 /// `1.23s` or `456ms`.
 pub fn fmt_duration(d: Duration) -> String {
     if d >= Duration::from_secs(1) { format!("{:.2}s", d.as_secs_f64()) } else { format!("{}ms", d.as_millis()) }
+}
+
+/// Write the table of what did not pass (FAIL, WARN, and stale baseline entries),
+/// one line each: the blocks above scroll away in a long run.
+pub fn write_not_passed(out: &mut dyn Write, s: &RunSummary) -> std::io::Result<()> {
+    let mut rows = Vec::new();
+    for r in &s.reports {
+        let redact = super::redactor(r);
+        for c in &r.checks {
+            let v = c.final_verdict(s.strict);
+            if matches!(v, Verdict::Fail | Verdict::Warn) {
+                rows.push((v, format!("{} [{} {}]", c.id, r.transport, r.revision), redact(&c.evidence.summary)));
+            }
+        }
+    }
+    if rows.is_empty() && s.stale.is_empty() {
+        return Ok(());
+    }
+    writeln!(out, "\nNot passed:")?;
+    for (v, id, summary) in rows {
+        let st = style(v);
+        writeln!(out, "  {st}{v:<5}{st:#} {id}  {}", crate::check::truncate(&summary, 160))?;
+    }
+    for entry in &s.stale {
+        let st = style(Verdict::Fail);
+        writeln!(out, "  {st}STALE{st:#} baseline entry {entry}  (the client passes it now; remove it)")?;
+    }
+    Ok(())
+}
+
+/// The terminal reporter: progress on stderr during the run, the report on stdout
+/// at its end.
+pub struct TerminalReporter {
+    out: Box<dyn Write>,
+    progress: Box<dyn Write>,
+    live: bool,
+    running: Vec<String>,
+}
+
+impl std::fmt::Debug for TerminalReporter {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("TerminalReporter").field("live", &self.live).finish_non_exhaustive()
+    }
+}
+
+impl TerminalReporter {
+    /// Report to stdout; progress to stderr (a live line when stderr is a terminal).
+    pub fn stdio() -> Self {
+        use std::io::IsTerminal;
+        Self::new(Box::new(anstream::stdout()), Box::new(anstream::stderr()), std::io::stderr().is_terminal())
+    }
+
+    /// Report to `out`, progress to `progress`; `live` redraws one status line.
+    pub fn new(out: Box<dyn Write>, progress: Box<dyn Write>, live: bool) -> Self {
+        Self { out, progress, live, running: Vec::new() }
+    }
+
+    fn label(k: &CaseKey<'_>) -> String {
+        format!("{} [{} {}]", k.scenario, k.transport, k.revision)
+    }
+
+    fn status_line(&mut self, done: usize, total: usize) -> std::io::Result<()> {
+        let running = match self.running.as_slice() {
+            [] => String::new(),
+            [one] => format!(" running {one}"),
+            [one, rest @ ..] => format!(" running {one} and {} more", rest.len()),
+        };
+        write!(self.progress, "\r\x1b[2K[{done}/{total}]{}", crate::check::truncate(&running, 100))?;
+        self.progress.flush()
+    }
+}
+
+impl Reporter for TerminalReporter {
+    fn on(&mut self, event: &Event<'_>) -> std::io::Result<()> {
+        match event {
+            Event::RunStarted { client, cases } => {
+                writeln!(self.out, "backchannel {}: {cases} case(s) against {client}\n", env!("CARGO_PKG_VERSION"))?;
+                self.out.flush()
+            }
+            Event::CaseStarted(k) if self.live => {
+                self.running.push(Self::label(k));
+                self.status_line(k.index, k.total)
+            }
+            Event::CaseFinished(k, report) => {
+                let label = Self::label(k);
+                self.running.retain(|r| *r != label);
+                if self.live {
+                    self.status_line(k.index + 1, k.total)
+                } else {
+                    let v = report.worst(false);
+                    let st = style(v);
+                    writeln!(
+                        self.progress,
+                        "[{}/{}] {st}{v}{st:#} {label} ({})",
+                        k.index + 1,
+                        k.total,
+                        fmt_duration(report.duration)
+                    )
+                }
+            }
+            Event::RunFinished(s) => {
+                if self.live {
+                    write!(self.progress, "\r\x1b[2K")?;
+                    self.progress.flush()?;
+                }
+                for report in &s.reports {
+                    write_case(&mut self.out, report, s.strict)?;
+                }
+                write_not_passed(&mut self.out, s)?;
+                write_summary(&mut self.out, &s.totals, s.elapsed, s.strict)?;
+                for entry in &s.unused {
+                    writeln!(self.out, "note: baseline entry matched no check in this run: {entry}")?;
+                }
+                self.out.flush()
+            }
+            _ => Ok(()),
+        }
+    }
 }

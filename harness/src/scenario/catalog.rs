@@ -10,7 +10,7 @@ use serde::Serialize;
 use super::model::{Revision, SpecLevel};
 
 /// A resolved spec reference, shown in verdicts and reports.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, schemars::JsonSchema)]
 pub struct SpecRef {
     /// The catalogue key.
     pub key: String,

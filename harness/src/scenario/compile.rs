@@ -10,8 +10,8 @@ use backchannel_mock::transport::http::ResponseMode;
 
 use super::load::{LoadError, load};
 use super::model::{
-    DeliveryKind, ElicitationMode, HttpResponseKind, IdSource, LogLevel, RequestExpect, RequestStep, Revision,
-    RootSpec, Scenario, Step, TriggerKind,
+    DeliveryKind, HttpResponseKind, IdSource, LogLevel, RequestExpect, RequestStep, Revision, RootSpec, Scenario, Step,
+    TriggerKind,
 };
 
 /// The tool a `trigger: tool_call` scenario asks the client to call.
@@ -307,20 +307,7 @@ impl Compiled {
             roots: c.roots.iter().map(|RootSpec { uri, name }| (uri.clone(), name.clone())).collect(),
             log_level: c.log_level,
             call_tool: (self.scenario.trigger == TriggerKind::ToolCall).then(|| TRIGGER_TOOL.to_owned()),
-            elicitation: c.elicitation.as_ref().map(|e| {
-                let mut modes: Vec<&'static str> = e
-                    .modes
-                    .iter()
-                    .map(|m| match m {
-                        ElicitationMode::Form => "form",
-                        ElicitationMode::Url => "url",
-                    })
-                    .collect();
-                if e.declare_empty {
-                    modes.push("empty");
-                }
-                (modes, e.delay_ms)
-            }),
+            elicitation: c.elicitation.as_ref().map(|e| (e.contract_modes(), e.delay_ms)),
             roots_change: c.roots_change.as_ref().map(|rc| {
                 (rc.after_ms, rc.roots.iter().map(|RootSpec { uri, name }| (uri.clone(), name.clone())).collect())
             }),

@@ -231,8 +231,10 @@ fn validate(path: &Path, text: &str, s: &Scenario) -> Result<(), LoadError> {
                 .to_owned(),
         ));
     }
+    for (key, severity) in s.citations() {
+        spec(key, severity)?;
+    }
     let check_result = |g: &super::model::ResultExpect| -> Result<(), LoadError> {
-        spec(&g.spec, g.severity)?;
         for p in &g.pointers {
             if !(p.pointer.is_empty() || p.pointer.starts_with('/')) {
                 return Err(invalid_at(
@@ -253,15 +255,6 @@ fn validate(path: &Path, text: &str, s: &Scenario) -> Result<(), LoadError> {
     let mut names = BTreeSet::new();
     let mut check_request = |r: &super::model::RequestStep| -> Result<(), LoadError> {
         let e = &r.expect;
-        for g in [&e.error, &e.no_answer].into_iter().flatten() {
-            spec(&g.spec, g.severity)?;
-        }
-        if let Some(g) = &e.error_code {
-            spec(&g.spec, g.severity)?;
-        }
-        if let Some(g) = &e.error_message {
-            spec(&g.spec, g.severity)?;
-        }
         if e.no_answer.is_some()
             && (e.error.is_some() || e.error_code.is_some() || e.error_message.is_some() || e.result.is_some())
         {
@@ -312,23 +305,15 @@ fn validate(path: &Path, text: &str, s: &Scenario) -> Result<(), LoadError> {
                     check_request(r)?;
                 }
             }
-            Step::Raw(r) => {
-                if let Some(g) = &r.expect.error_code_if_answered {
-                    spec(&g.spec, g.severity)?;
-                }
-                if r.line.contains('\n') {
-                    return Err(invalid_at(
-                        path,
-                        text,
-                        None,
-                        "a raw line must not contain a newline (send two raw steps)".to_owned(),
-                    ));
-                }
+            Step::Raw(r) if r.line.contains('\n') => {
+                return Err(invalid_at(
+                    path,
+                    text,
+                    None,
+                    "a raw line must not contain a newline (send two raw steps)".to_owned(),
+                ));
             }
             Step::InputRequired(round) => {
-                if let Some(g) = &round.expect.retry {
-                    spec(&g.spec, g.severity)?;
-                }
                 if round.inputs.is_empty() && round.request_state.is_none() {
                     return Err(invalid_at(
                         path,
@@ -348,9 +333,6 @@ fn validate(path: &Path, text: &str, s: &Scenario) -> Result<(), LoadError> {
                             format!("two inputs of one round use the key `{}`", input.key),
                         ));
                     }
-                    if let Some(g) = &input.expect.no_answer {
-                        spec(&g.spec, g.severity)?;
-                    }
                     if let Some(g) = &input.expect.result {
                         check_result(g)?;
                     }
@@ -358,19 +340,6 @@ fn validate(path: &Path, text: &str, s: &Scenario) -> Result<(), LoadError> {
             }
             _ => {}
         }
-    }
-    for n in &s.expect.notifications {
-        spec(&n.spec, n.severity)?;
-    }
-    let ex = &s.expect;
-    for list in [&ex.capabilities.absent, &ex.capabilities.present].into_iter().flatten() {
-        spec(&list.spec, list.severity)?;
-    }
-    for g in [&ex.logs.no_canary_at_warning, &ex.logs.canary_at_debug].into_iter().flatten() {
-        spec(&g.spec, g.severity)?;
-    }
-    if let Some(m) = &ex.logs.warning_per_request {
-        spec(&m.spec, m.severity)?;
     }
     Ok(())
 }

@@ -58,6 +58,45 @@ pub struct Scenario {
     pub steps: Vec<Step>,
 }
 
+impl Scenario {
+    /// Every `spec:` this file cites, with the severity it grades it at, in file
+    /// order (scenario-level expectations last). The loader validates each;
+    /// `backchannel list` shows them.
+    pub fn citations(&self) -> Vec<(&SpecKey, Severity)> {
+        fn request<'a>(out: &mut Vec<(&'a SpecKey, Severity)>, r: &'a RequestStep) {
+            let e = &r.expect;
+            out.extend([&e.no_answer, &e.error].into_iter().flatten().map(|g| (&g.spec, g.severity)));
+            out.extend(e.error_code.iter().map(|g| (&g.spec, g.severity)));
+            out.extend(e.error_message.iter().map(|g| (&g.spec, g.severity)));
+            out.extend(e.result.iter().map(|g| (&g.spec, g.severity)));
+        }
+        let mut out = Vec::new();
+        for step in &self.steps {
+            match step {
+                Step::Request(r) => request(&mut out, r),
+                Step::Batch(b) => b.requests.iter().for_each(|r| request(&mut out, r)),
+                Step::Raw(r) => out.extend(r.expect.error_code_if_answered.iter().map(|g| (&g.spec, g.severity))),
+                Step::InputRequired(round) => {
+                    out.extend(round.expect.retry.iter().map(|g| (&g.spec, g.severity)));
+                    for input in &round.inputs {
+                        out.extend(input.expect.no_answer.iter().map(|g| (&g.spec, g.severity)));
+                        out.extend(input.expect.result.iter().map(|g| (&g.spec, g.severity)));
+                    }
+                }
+                Step::Notification(_) | Step::Sleep(_) => {}
+            }
+        }
+        let ex = &self.expect;
+        out.extend(ex.notifications.iter().map(|n| (&n.spec, n.severity)));
+        let caps = [&ex.capabilities.absent, &ex.capabilities.present];
+        out.extend(caps.into_iter().flatten().map(|l| (&l.spec, l.severity)));
+        let logs = [&ex.logs.no_canary_at_warning, &ex.logs.canary_at_debug];
+        out.extend(logs.into_iter().flatten().map(|g| (&g.spec, g.severity)));
+        out.extend(ex.logs.warning_per_request.iter().map(|m| (&m.spec, m.severity)));
+        out
+    }
+}
+
 fn legacy_revisions() -> Vec<Revision> {
     Revision::LEGACY.to_vec()
 }
@@ -248,6 +287,25 @@ pub struct ClientElicitation {
     pub delay_ms: u64,
 }
 
+impl ClientElicitation {
+    /// The modes as the client contract spells them (`form`, `url`, and `empty`
+    /// for a `{}` declaration): `BACKCHANNEL_CLIENT_ELICITATION`, `--elicitation`.
+    pub fn contract_modes(&self) -> Vec<&'static str> {
+        let mut modes: Vec<&'static str> = self
+            .modes
+            .iter()
+            .map(|m| match m {
+                ElicitationMode::Form => "form",
+                ElicitationMode::Url => "url",
+            })
+            .collect();
+        if self.declare_empty {
+            modes.push("empty");
+        }
+        modes
+    }
+}
+
 /// An elicitation mode.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, JsonSchema)]
 #[serde(rename_all = "lowercase")]
@@ -330,6 +388,16 @@ pub enum Severity {
     Must,
     /// A violation WARNs (FAILs under `--strict`).
     Should,
+}
+
+impl Severity {
+    /// `MUST` or `SHOULD`.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Must => "MUST",
+            Self::Should => "SHOULD",
+        }
+    }
 }
 
 /// A spec reference: a key of the built-in catalogue (`backchannel list --specs`)

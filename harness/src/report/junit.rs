@@ -1,0 +1,113 @@
+//! The JUnit XML report (`--report junit=PATH`), written with quick-junit (the
+//! nextest writer) in the shape GitHub, GitLab, Jenkins and Buildkite read.
+//!
+//! - `<testsuites name="backchannel">`: the run (with several clients, one
+//!   testsuite per client and area, named `<client>: <area>`);
+//! - `<testsuite name="<area>">`: one per scenario area (`sampling`, `roots`…);
+//! - `<testcase classname="<scenario>" name="<check> [<transport> <revision>]">`:
+//!   one per (scenario, transport, revision, check).
+//!
+//! FAIL is a `<failure>` whose message is the evidence summary and whose text is
+//! the whole evidence (expected, actual, frame, log line, rule and sentence, check
+//! id). SKIP is `<skipped>`; XFAIL (a failure the baseline lists) is `<skipped
+//! type="xfail">` with the reason, as pytest writes expected failures. WARN is a
+//! passing testcase whose `<system-out>` starts with `WARN:` (it is a `<failure>`
+//! under `--strict`, where WARN fails the run).
+
+use std::collections::BTreeMap;
+use std::path::Path;
+
+use quick_junit::{NonSuccessKind, Property, Report, TestCase, TestCaseStatus, TestSuite};
+
+use super::event::RunSummary;
+use crate::check::{CheckResult, Verdict};
+use crate::runner::CaseReport;
+
+/// The evidence of a check as text: what a CI system shows under a failure.
+fn evidence_text(c: &CheckResult, redact: &dyn Fn(&str) -> String) -> String {
+    let e = &c.evidence;
+    let mut out = redact(&e.summary);
+    for (label, value) in [("expected", &e.expected), ("actual", &e.actual), ("log", &e.log_line)] {
+        if let Some(v) = value {
+            out += &format!("\n{label}: {}", redact(v));
+        }
+    }
+    if let Some(f) = e.frame {
+        out += &format!("\nframe: #{f} of the trace");
+    }
+    if let Some(spec) = &c.spec {
+        out += &format!("\nrule: {} — \"{}\"", spec.short(), spec.text);
+    }
+    out += &format!("\nid: {}", c.id);
+    out
+}
+
+fn testcase(case: &CaseReport, c: &CheckResult, strict: bool, redact: &dyn Fn(&str) -> String) -> TestCase {
+    let verdict = c.final_verdict(strict);
+    let status = match verdict {
+        Verdict::Pass | Verdict::Warn => TestCaseStatus::success(),
+        Verdict::Fail => {
+            let mut s = TestCaseStatus::non_success(NonSuccessKind::Failure);
+            s.set_message(redact(&c.evidence.summary))
+                .set_type(format!("{:?}", c.severity).to_uppercase())
+                .set_description(evidence_text(c, redact));
+            s
+        }
+        Verdict::Skip => {
+            let mut s = TestCaseStatus::skipped();
+            s.set_message(redact(&c.evidence.summary));
+            s
+        }
+        Verdict::Known => {
+            let mut s = TestCaseStatus::skipped();
+            s.set_type("xfail")
+                .set_message(c.known.clone().unwrap_or_default())
+                .set_description(evidence_text(c, redact));
+            s
+        }
+    };
+    let mut t = TestCase::new(format!("{} [{} {}]", c.check, case.transport, case.revision), status);
+    t.set_classname(case.scenario.clone());
+    if verdict == Verdict::Warn {
+        t.set_system_out(format!("WARN: {}", evidence_text(c, redact)));
+    }
+    if let Some(spec) = &c.spec {
+        t.add_property(Property::new("spec", spec.short()));
+    }
+    t
+}
+
+/// The JUnit document for these runs.
+pub fn build(runs: &[RunSummary]) -> Report {
+    let mut report = Report::new("backchannel");
+    if let Some(first) = runs.first() {
+        report.set_timestamp(chrono::DateTime::<chrono::Utc>::from(first.started_at).fixed_offset());
+    }
+    report.set_time(runs.iter().map(|r| r.elapsed).sum());
+    for run in runs {
+        let mut suites: BTreeMap<&str, TestSuite> = BTreeMap::new();
+        for case in &run.reports {
+            let area = super::area(&case.scenario);
+            let suite = suites.entry(area).or_insert_with(|| {
+                let name = if runs.len() > 1 { format!("{}: {area}", run.client) } else { area.to_owned() };
+                let mut s = TestSuite::new(name);
+                s.add_property(Property::new("client", run.client.clone()));
+                s
+            });
+            let redact = super::redactor(case);
+            for c in &case.checks {
+                suite.add_test_case(testcase(case, c, run.strict, &redact));
+            }
+            // The case's wall time, on the suite (a check has no time of its own).
+            suite.set_time(suite.time.unwrap_or_default() + case.duration);
+        }
+        report.add_test_suites(suites.into_values());
+    }
+    report
+}
+
+/// Write the JUnit document for these runs to `path`.
+pub fn write(path: &Path, runs: &[RunSummary]) -> std::io::Result<()> {
+    let text = build(runs).to_string().map_err(std::io::Error::other)?;
+    std::fs::write(path, text)
+}
