@@ -4,6 +4,7 @@
 //! Exit codes: 0 = no FAIL; 1 = at least one FAIL; 2 = usage or setup error
 //! (bad arguments, an invalid scenario file, a client that cannot be started).
 
+mod bench_cmd;
 mod check_cmd;
 mod client_cmd;
 mod list_cmd;
@@ -54,6 +55,9 @@ enum Command {
     List(list_cmd::ListArgs),
     /// Run the suite against several clients and print the client × check table.
     Matrix(matrix_cmd::MatrixArgs),
+    /// Run the benchmarks (suite wall time, ping round trips against a raw-pipe
+    /// floor, many outstanding requests) and print the numbers.
+    Bench(bench_cmd::BenchArgs),
 }
 
 #[derive(Debug, clap::Args)]
@@ -88,6 +92,7 @@ pub fn main() -> ExitCode {
         Command::Check(args) => check_cmd::run(args),
         Command::List(args) => list_cmd::run(args),
         Command::Matrix(args) => matrix_cmd::run(args),
+        Command::Bench(args) => bench_cmd::run(args),
     };
     ExitCode::from(code)
 }

@@ -14,6 +14,7 @@
 //! a separate process exactly like a third-party client.
 
 pub mod baseline;
+pub mod bench;
 pub mod check;
 pub mod cli;
 pub mod logs;

@@ -3,8 +3,10 @@
 
 mod cli;
 mod fixtures;
+mod hostile;
 mod reports;
 mod schema;
+mod security;
 mod snapshots;
 mod supervision;
 mod support;

@@ -60,3 +60,41 @@ fn misbehaving_clients_leave_no_process_behind() {
         }
     }
 }
+
+/// The hostile-client zoo over stdio: each member gets a FAIL from the check its
+/// behaviour violates, in bounded time (the case's hard timeout is the scenario's
+/// 15 s + 10 s), with no process left behind.
+#[test]
+fn hostile_clients_get_the_right_fail_in_bounded_time() {
+    let fixture = env!("CARGO_BIN_EXE_backchannel-broken-client");
+    let sampling = "scenarios/sampling/undeclared.yaml";
+    for (mode, check) in [
+        ("flood", "FAIL  sampling/createMessage.answered"),
+        ("huge-line", "FAIL  sampling/createMessage.answered"),
+        ("stdout-noise", "FAIL  wire.json-rpc"),
+        ("unknown-id", "FAIL  wire.id-echo"),
+        ("garbage", "FAIL  wire.json-rpc"),
+        ("crash", "FAIL  sampling/createMessage.answered"),
+        ("hang", "FAIL  client.exits"),
+    ] {
+        let marker = format!("BACKCHANNEL_LEAK_MARKER=zoo-{mode}-{}", std::process::id());
+        let (key, value) = marker.split_once('=').unwrap();
+        let started = std::time::Instant::now();
+        let out = std::process::Command::new(env!("CARGO_BIN_EXE_backchannel"))
+            .current_dir(root())
+            .env(key, value)
+            .env("NO_COLOR", "1")
+            .args(["run", "--transport", "stdio", "--revision", "latest", sampling])
+            .arg("--client-cmd")
+            .arg(format!("{fixture} --mode {mode} --"))
+            .output()
+            .unwrap();
+        let elapsed = started.elapsed();
+        let stdout = String::from_utf8_lossy(&out.stdout);
+        assert_eq!(out.status.code(), Some(1), "mode {mode} is a FAIL:\n{stdout}");
+        assert!(stdout.contains(check), "mode {mode}: expected `{check}`:\n{stdout}");
+        assert!(elapsed < std::time::Duration::from_secs(30), "mode {mode} took {elapsed:?}");
+        let left = processes_with(&marker);
+        assert!(left.is_empty(), "mode {mode} left processes behind: {left:#?}");
+    }
+}

@@ -28,7 +28,8 @@ pub(crate) struct MatrixArgs {
     /// meets) or `all`.
     #[arg(long, value_name = "R", default_value = "latest")]
     revision: String,
-    /// Cases run at once (default: the available cores).
+    /// Cases run at once (default: as `run`: 8 per core for the reference client, one
+    /// per core for the others).
     #[arg(long, value_name = "N")]
     jobs: Option<usize>,
     /// Also write a report of all the runs: `json=PATH`, `junit=PATH` or `html=PATH`
@@ -82,7 +83,6 @@ pub(crate) fn run(args: MatrixArgs) -> u8 {
             }
         }
     }
-    let jobs = args.jobs.unwrap_or_else(|| std::thread::available_parallelism().map_or(2, std::num::NonZero::get));
     let mut runs: Vec<RunSummary> = Vec::new();
     for spec in specs {
         let label = match &spec {
@@ -99,6 +99,7 @@ pub(crate) fn run(args: MatrixArgs) -> u8 {
         let progress = TerminalReporter::new(Box::new(std::io::sink()), Box::new(anstream::stderr()), false);
         let mut reporters: Vec<Box<dyn Reporter>> = vec![Box::new(progress)];
         let (started_at, started) = (std::time::SystemTime::now(), std::time::Instant::now());
+        let jobs = args.jobs.unwrap_or_else(|| super::run_cmd::default_jobs(&cfg.client));
         match execute(planned, cfg, jobs, &mut reporters) {
             Ok(reports) => {
                 let mut totals = Totals::default();

@@ -416,4 +416,62 @@ mod tests {
         assert_eq!(ids, vec![serde_json::json!(u64::MAX), serde_json::json!("abc")]);
         assert!(err("title: t\nsteps:\n  - request: {method: ping, id: [1]}\n").contains("an integer or a string"));
     }
+
+    mod fuzz {
+        //! The loader on arbitrary and mutated input: it never panics, and every
+        //! refusal names the file (and a line when there is one). Inputs that once
+        //! misbehaved go to `tests/fixtures/hostile-scenarios/` (and proptest keeps
+        //! its own regressions file beside this one).
+
+        use proptest::prelude::*;
+
+        use super::*;
+
+        const SEEDS: &[&str] = &[
+            include_str!("../../../scenarios/sampling/undeclared.yaml"),
+            include_str!("../../../scenarios/ids/out-of-order.yaml"),
+            include_str!("../../../scenarios/mrtr/two-rounds.yaml"),
+            include_str!("../../../scenarios/batch/requests-2025-03-26.yaml"),
+        ];
+
+        fn refusal_is_located(text: &str) {
+            match parse(Path::new("fuzz.yaml"), text) {
+                Ok(_) => {}
+                Err(e) => {
+                    let shown = e.to_string();
+                    assert!(shown.starts_with("fuzz.yaml"), "{shown}");
+                }
+            }
+        }
+
+        proptest! {
+            #![proptest_config(ProptestConfig { cases: 256, ..ProptestConfig::default() })]
+
+            #[test]
+            fn arbitrary_text_never_panics(text in "\\PC{0,400}") {
+                refusal_is_located(&text);
+            }
+
+            #[test]
+            fn yamlish_text_never_panics(text in "([a-z_]{1,8}: ?(\\[|\\{|&a|\\*a|-|\"|'|[0-9]{1,3}|\n  )){0,40}") {
+                refusal_is_located(&text);
+            }
+
+            #[test]
+            fn mutated_scenarios_never_panic(
+                seed in 0..SEEDS.len(),
+                cut in any::<prop::sample::Index>(),
+                len in 0usize..40,
+                insert in "\\PC{0,12}",
+            ) {
+                let text = SEEDS[seed];
+                let mut at = cut.index(text.len());
+                while !text.is_char_boundary(at) { at -= 1; }
+                let mut end = (at + len).min(text.len());
+                while !text.is_char_boundary(end) { end -= 1; }
+                let mutated = format!("{}{}{}", &text[..at], insert, &text[end..]);
+                refusal_is_located(&mutated);
+            }
+        }
+    }
 }

@@ -1,0 +1,214 @@
+//! Benchmarks behind `backchannel bench`: numbers printed, never asserted.
+//!
+//! - **suite**: the built-in suite against the reference client, every transport
+//!   and revision, wall time at each `--jobs` value;
+//! - **ping**: server→client `ping` round trips, one at a time, over stdio and
+//!   Streamable HTTP, against the reference client — median, p99, throughput —
+//!   with the floor measured in the same run: the same bytes echoed line by line
+//!   through a raw pipe (`cat`);
+//! - **outstanding**: N server→client requests sent back to back before any answer
+//!   (default 10 000): whether all were answered with their ids, the wall time, and
+//!   the peak resident memory of the processes of the case.
+//!
+//! Round trips are measured where the wire is tapped: from the mock writing a
+//! request to the mock reading its answer (the trace's microsecond timestamps).
+
+use std::collections::HashMap;
+use std::io::{BufRead, BufReader, Write};
+use std::path::Path;
+use std::process::{Command, Stdio};
+use std::time::{Duration, Instant};
+
+use backchannel_mock::trace::{Direction, Trace};
+use serde_json::Value;
+
+use crate::check::Verdict;
+use crate::runner::{CaseReport, RunConfig, run_case};
+use crate::scenario::model::{Revision, Transport};
+use crate::scenario::{Compiled, compile_file};
+
+/// Errors of a benchmark.
+#[derive(Debug, thiserror::Error)]
+pub enum BenchError {
+    /// The generated scenario did not compile (a bug here).
+    #[error("benchmark scenario: {0}")]
+    Scenario(String),
+    /// The case could not run.
+    #[error("case: {0}")]
+    Run(#[from] crate::runner::RunError),
+    /// The raw pipe floor could not run.
+    #[error("raw pipe floor: {0}")]
+    Io(#[from] std::io::Error),
+    /// The case ran but produced no trace.
+    #[error("the case wrote no trace")]
+    NoTrace,
+}
+
+/// Round-trip statistics.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct RoundTrips {
+    /// How many were measured.
+    pub count: usize,
+    /// Median, in microseconds.
+    pub median_us: f64,
+    /// 99th percentile, in microseconds.
+    pub p99_us: f64,
+    /// Round trips per second over the whole burst.
+    pub per_second: f64,
+}
+
+impl RoundTrips {
+    /// Statistics of `samples` (µs) taken over `span`.
+    pub fn of(mut samples: Vec<f64>, span: Duration) -> Self {
+        samples.sort_by(f64::total_cmp);
+        let at = |q: f64| {
+            if samples.is_empty() {
+                return f64::NAN;
+            }
+            let i = ((samples.len() as f64 - 1.0) * q).round() as usize;
+            samples[i.min(samples.len() - 1)]
+        };
+        Self {
+            count: samples.len(),
+            median_us: at(0.5),
+            p99_us: at(0.99),
+            per_second: samples.len() as f64 / span.as_secs_f64().max(f64::EPSILON),
+        }
+    }
+}
+
+impl std::fmt::Display for RoundTrips {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(
+            f,
+            "{} round trips: median {:.1} µs, p99 {:.1} µs, {:.0}/s",
+            self.count, self.median_us, self.p99_us, self.per_second
+        )
+    }
+}
+
+/// A scenario sending `count` pings: one at a time (`wait`) or all at once. The mock
+/// reads its scenario from a file, so it is written into `dir`.
+pub fn ping_scenario(dir: &Path, count: usize, one_at_a_time: bool, timeout_ms: u64) -> Result<Compiled, BenchError> {
+    let yaml = format!(
+        "title: bench\nrevisions: [2025-11-25]\ntimeout_ms: {timeout_ms}\ngrace_ms: 100\nsteps:\n  - request:\n      name: ping\n      method: ping\n      repeat: {count}\n      wait: {one_at_a_time}\n      expect: {{within_ms: {timeout_ms}}}\n"
+    );
+    let path = dir.join("ping.yaml");
+    std::fs::write(&path, yaml)?;
+    compile_file(&path).map_err(|e| BenchError::Scenario(e.to_string()))
+}
+
+/// Run a bench scenario against the reference client.
+pub async fn run_reference(exe: &Path, c: &Compiled, transport: Transport) -> Result<CaseReport, BenchError> {
+    Ok(run_case(c, transport, Revision::V2025_11_25, &RunConfig::reference(exe.to_owned())).await?)
+}
+
+/// Per scripted request, the round trip at the tap: request written → answer read (µs),
+/// and the span from the first request to the last answer.
+pub fn round_trips(trace: &Trace) -> (Vec<f64>, Duration) {
+    let mut sent: HashMap<String, u64> = HashMap::new();
+    let mut samples = Vec::new();
+    let (mut first, mut last) = (u64::MAX, 0);
+    for f in trace.frames() {
+        let Some(json) = &f.json else { continue };
+        let id = json.get("id").map(Value::to_string).unwrap_or_default();
+        match f.dir {
+            Direction::ServerToClient if f.step.is_some() && json.get("method").is_some() => {
+                first = first.min(f.t_us);
+                sent.insert(id, f.t_us);
+            }
+            Direction::ClientToServer if json.get("method").is_none() => {
+                if let Some(t) = sent.remove(&id) {
+                    samples.push((f.t_us - t) as f64);
+                    last = last.max(f.t_us);
+                }
+            }
+            _ => {}
+        }
+    }
+    (samples, Duration::from_micros(last.saturating_sub(first)))
+}
+
+/// The floor: the same request lines echoed one at a time through `cat`.
+pub fn pipe_floor(lines: &[String]) -> Result<RoundTrips, BenchError> {
+    let mut child = Command::new("cat").stdin(Stdio::piped()).stdout(Stdio::piped()).spawn()?;
+    let mut stdin = child.stdin.take().ok_or_else(|| std::io::Error::other("no stdin"))?;
+    let mut stdout = BufReader::new(child.stdout.take().ok_or_else(|| std::io::Error::other("no stdout"))?);
+    let mut samples = Vec::with_capacity(lines.len());
+    let mut back = String::new();
+    let start = Instant::now();
+    for line in lines {
+        let t = Instant::now();
+        stdin.write_all(line.as_bytes())?;
+        stdin.write_all(b"\n")?;
+        stdin.flush()?;
+        back.clear();
+        stdout.read_line(&mut back)?;
+        samples.push(t.elapsed().as_secs_f64() * 1e6);
+    }
+    let span = start.elapsed();
+    drop(stdin);
+    child.wait()?;
+    Ok(RoundTrips::of(samples, span))
+}
+
+/// The request lines the mock wrote, as sent.
+pub fn request_lines(trace: &Trace) -> Vec<String> {
+    trace.frames().filter(|f| f.dir == Direction::ServerToClient && f.step.is_some()).map(|f| f.raw.clone()).collect()
+}
+
+/// What the outstanding-requests benchmark found.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Outstanding {
+    /// Requests sent.
+    pub sent: usize,
+    /// Answers with the exact id of a request.
+    pub answered: usize,
+    /// Every check of the case passed (all answered in time, ids echoed, one answer each).
+    pub all_checks_pass: bool,
+    /// From the first request to the last answer.
+    pub span: Duration,
+    /// The case's wall time.
+    pub wall: Duration,
+}
+
+/// Summarize an outstanding-requests case.
+pub fn outstanding(report: &CaseReport) -> Result<Outstanding, BenchError> {
+    let trace = report.trace.as_ref().ok_or(BenchError::NoTrace)?;
+    let (samples, span) = round_trips(trace);
+    Ok(Outstanding {
+        sent: request_lines(trace).len(),
+        answered: samples.len(),
+        all_checks_pass: report.checks.iter().all(|c| c.verdict(true) == Verdict::Pass),
+        span,
+        wall: report.duration,
+    })
+}
+
+/// Peak resident set size of this process's reaped descendants, in KiB (Linux: the
+/// largest single process among them).
+pub fn children_peak_rss_kib() -> Option<i64> {
+    nix::sys::resource::getrusage(nix::sys::resource::UsageWho::RUSAGE_CHILDREN).ok().map(|u| u.max_rss())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn percentiles_of_a_known_sample() {
+        let r = RoundTrips::of((1..=100).map(f64::from).collect(), Duration::from_secs(2));
+        assert_eq!(r.count, 100);
+        assert!((r.median_us - 50.0).abs() <= 1.0, "{r}");
+        assert!((r.p99_us - 99.0).abs() <= 1.0, "{r}");
+        assert!((r.per_second - 50.0).abs() < 1e-9);
+    }
+
+    #[test]
+    fn the_bench_scenarios_compile() {
+        let dir = tempfile::tempdir().unwrap();
+        let c = ping_scenario(dir.path(), 3, true, 1000).unwrap();
+        assert_eq!(c.requests.len(), 3);
+        assert!(c.requests.iter().all(|r| r.method == "ping"));
+    }
+}
