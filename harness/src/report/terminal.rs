@@ -258,7 +258,11 @@ impl Reporter for TerminalReporter {
                 if self.live {
                     self.status_line(k.index + 1, k.total)
                 } else {
-                    let v = report.worst(false);
+                    // A skipped check is a precondition the client lacks, not a verdict.
+                    let v = match report.worst(false) {
+                        Verdict::Skip => Verdict::Pass,
+                        v => v,
+                    };
                     let st = style(v);
                     writeln!(
                         self.progress,
