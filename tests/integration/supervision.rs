@@ -29,9 +29,39 @@ fn processes_with(marker: &str) -> Vec<String> {
     found
 }
 
+/// What one `backchannel run` of the broken fixture in `mode` left: its exit code,
+/// stdout, wall time, and the processes of the run still alive afterwards.
+struct FixtureRun {
+    code: Option<i32>,
+    stdout: String,
+    elapsed: std::time::Duration,
+    left: Vec<String>,
+}
+
+fn run_fixture(mode: &str, transport: &str, revision: &str, scenario: &str) -> FixtureRun {
+    let fixture = env!("CARGO_BIN_EXE_backchannel-broken-client");
+    let marker = format!("BACKCHANNEL_LEAK_MARKER={mode}-{transport}-{revision}-{}", std::process::id());
+    let (key, value) = marker.split_once('=').unwrap();
+    let started = std::time::Instant::now();
+    let out = std::process::Command::new(env!("CARGO_BIN_EXE_backchannel"))
+        .current_dir(root())
+        .env(key, value)
+        .env("NO_COLOR", "1")
+        .args(["run", "--transport", transport, "--revision", revision, scenario])
+        .arg("--client-cmd")
+        .arg(format!("{fixture} --mode {mode} --"))
+        .output()
+        .unwrap();
+    FixtureRun {
+        code: out.status.code(),
+        stdout: String::from_utf8_lossy(&out.stdout).into_owned(),
+        elapsed: started.elapsed(),
+        left: processes_with(&marker),
+    }
+}
+
 #[test]
 fn misbehaving_clients_leave_no_process_behind() {
-    let fixture = env!("CARGO_BIN_EXE_backchannel-broken-client");
     // Cases chosen to end quickly: the handshake-only scenario times out after 1.5 s.
     let handshake = "tests/fixtures/scenarios/handshake-only.yaml";
     let sampling = "scenarios/sampling/undeclared.yaml";
@@ -39,24 +69,9 @@ fn misbehaving_clients_leave_no_process_behind() {
         [("hang", sampling), ("crash", sampling), ("silent", handshake), ("no-initialized", handshake)]
     {
         for transport in ["stdio", "http", "sse"] {
-            let marker = format!("BACKCHANNEL_LEAK_MARKER={mode}-{transport}-{}", std::process::id());
-            let (key, value) = marker.split_once('=').unwrap();
-            let out = std::process::Command::new(env!("CARGO_BIN_EXE_backchannel"))
-                .current_dir(root())
-                .env(key, value)
-                .args(["run", "--transport", transport, scenario])
-                .arg("--client-cmd")
-                .arg(format!("{fixture} --mode {mode} --"))
-                .output()
-                .unwrap();
-            assert_eq!(
-                out.status.code(),
-                Some(1),
-                "mode {mode} over {transport} is a FAIL:\n{}",
-                String::from_utf8_lossy(&out.stdout)
-            );
-            let left = processes_with(&marker);
-            assert!(left.is_empty(), "mode {mode} over {transport} left processes behind: {left:#?}");
+            let r = run_fixture(mode, transport, "all", scenario);
+            assert_eq!(r.code, Some(1), "mode {mode} over {transport} is a FAIL:\n{}", r.stdout);
+            assert!(r.left.is_empty(), "mode {mode} over {transport} left processes behind: {:#?}", r.left);
         }
     }
 }
@@ -66,7 +81,6 @@ fn misbehaving_clients_leave_no_process_behind() {
 /// 10 s), with no process left behind.
 #[test]
 fn hostile_clients_get_the_right_fail_in_bounded_time() {
-    let fixture = env!("CARGO_BIN_EXE_backchannel-broken-client");
     let sampling = "scenarios/sampling/undeclared.yaml";
     for (mode, transport, scenario, check) in [
         ("flood", "stdio", sampling, "FAIL  sampling/createMessage.answered"),
@@ -80,24 +94,10 @@ fn hostile_clients_get_the_right_fail_in_bounded_time() {
         ("slow-reader", "http", "scenarios/logs/params-at-1mb.yaml", "FAIL  sampling/createMessage.answered"),
         ("wrong-session", "http", sampling, "FAIL  http.session"),
     ] {
-        let marker = format!("BACKCHANNEL_LEAK_MARKER=zoo-{mode}-{}", std::process::id());
-        let (key, value) = marker.split_once('=').unwrap();
-        let started = std::time::Instant::now();
-        let out = std::process::Command::new(env!("CARGO_BIN_EXE_backchannel"))
-            .current_dir(root())
-            .env(key, value)
-            .env("NO_COLOR", "1")
-            .args(["run", "--transport", transport, "--revision", "latest", scenario])
-            .arg("--client-cmd")
-            .arg(format!("{fixture} --mode {mode} --"))
-            .output()
-            .unwrap();
-        let elapsed = started.elapsed();
-        let stdout = String::from_utf8_lossy(&out.stdout);
-        assert_eq!(out.status.code(), Some(1), "mode {mode} is a FAIL:\n{stdout}");
-        assert!(stdout.contains(check), "mode {mode}: expected `{check}`:\n{stdout}");
-        assert!(elapsed < std::time::Duration::from_secs(30), "mode {mode} took {elapsed:?}");
-        let left = processes_with(&marker);
-        assert!(left.is_empty(), "mode {mode} left processes behind: {left:#?}");
+        let r = run_fixture(mode, transport, "latest", scenario);
+        assert_eq!(r.code, Some(1), "mode {mode} is a FAIL:\n{}", r.stdout);
+        assert!(r.stdout.contains(check), "mode {mode}: expected `{check}`:\n{}", r.stdout);
+        assert!(r.elapsed < std::time::Duration::from_secs(30), "mode {mode} took {:?}", r.elapsed);
+        assert!(r.left.is_empty(), "mode {mode} left processes behind: {:#?}", r.left);
     }
 }

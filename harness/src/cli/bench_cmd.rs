@@ -11,8 +11,6 @@ use crate::bench::{
     run_reference,
 };
 use crate::check::Verdict;
-use crate::report::event::Reporter;
-use crate::report::terminal::TerminalReporter;
 use crate::runner::{ClientSpec, RunConfig};
 use crate::scenario::model::Transport;
 
@@ -51,9 +49,7 @@ fn suite(exe: &std::path::Path, jobs: &[usize]) -> Result<bool, String> {
     let mut first = None;
     for &j in jobs {
         let start = Instant::now();
-        let mut quiet: Vec<Box<dyn Reporter>> =
-            vec![Box::new(TerminalReporter::new(Box::new(std::io::sink()), Box::new(std::io::sink()), false))];
-        let reports = execute(planned.clone(), RunConfig::reference(exe.to_owned()), j, &mut quiet)?;
+        let reports = execute(planned.clone(), RunConfig::reference(exe.to_owned()), j, &mut [])?;
         let wall = start.elapsed().as_secs_f64();
         let failed = reports.iter().flat_map(|r| &r.checks).filter(|c| c.verdict(true) == Verdict::Fail).count();
         ok &= failed == 0;

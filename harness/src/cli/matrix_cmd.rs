@@ -102,13 +102,11 @@ pub(crate) fn run(args: MatrixArgs) -> u8 {
         let jobs = args.jobs.unwrap_or_else(|| super::run_cmd::default_jobs(&cfg.client));
         match execute(planned, cfg, jobs, &mut reporters) {
             Ok(reports) => {
-                let mut totals = Totals::default();
-                reports.iter().for_each(|r| totals.add(r, false));
                 runs.push(RunSummary {
                     client: label,
                     strict: false,
+                    totals: Totals::of(&reports, false),
                     reports,
-                    totals,
                     stale: Vec::new(),
                     unused: Vec::new(),
                     elapsed: started.elapsed(),

@@ -298,10 +298,7 @@ pub(crate) fn run(args: RunArgs) -> u8 {
         }
     };
     let applied = baseline.apply(&mut reports, args.strict);
-    let mut totals = Totals::default();
-    for report in &reports {
-        totals.add(report, args.strict);
-    }
+    let mut totals = Totals::of(&reports, args.strict);
     totals.stale = applied.stale.len();
     let summary = RunSummary {
         client: who,

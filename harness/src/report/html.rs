@@ -232,7 +232,7 @@ fn case_html(out: &mut String, r: &CaseReport, case_id: &str, strict: bool) {
         for l in r.logs.iter().take(MAX_LOG_LINES) {
             let loc = l.location();
             let class = if offending.contains(&loc) { " class=offending" } else { "" };
-            let level = l.effective_level().map(|lv| format!("{lv:?} ").to_uppercase()).unwrap_or_default();
+            let level = l.effective_level().map(|lv| format!("{lv} ")).unwrap_or_default();
             let _ = write!(
                 out,
                 "<li id=\"{case_id}-log-{}\"{class}><span class=loc>{}</span>{}{}</li>",

@@ -49,7 +49,7 @@ fn testcase(case: &CaseReport, c: &CheckResult, strict: bool, redact: &dyn Fn(&s
         Verdict::Fail => {
             let mut s = TestCaseStatus::non_success(NonSuccessKind::Failure);
             s.set_message(redact(&c.evidence.summary))
-                .set_type(format!("{:?}", c.severity).to_uppercase())
+                .set_type(c.severity.as_str())
                 .set_description(evidence_text(c, redact));
             s
         }

@@ -35,6 +35,13 @@ pub struct Totals {
 }
 
 impl Totals {
+    /// The counts of these cases.
+    pub fn of(cases: &[CaseReport], strict: bool) -> Self {
+        let mut t = Self::default();
+        cases.iter().for_each(|c| t.add(c, strict));
+        t
+    }
+
     /// Add one case.
     pub fn add(&mut self, case: &CaseReport, strict: bool) {
         self.cases += 1;
@@ -66,11 +73,7 @@ const CHECK_WIDTH: usize = 42;
 /// Write one case's rows. The run's canary is shown as `{{canary}}`: the report
 /// proves a leak without spreading the params itself.
 pub fn write_case(out: &mut dyn Write, case: &CaseReport, strict: bool) -> std::io::Result<()> {
-    let canary = case.trace.as_ref().and_then(|t| t.canary()).map(str::to_owned);
-    let redact = |s: &str| match &canary {
-        Some(c) => s.replace(c.as_str(), "{{canary}}"),
-        None => s.to_owned(),
-    };
+    let redact = super::redactor(case);
     let worst = case.worst_final(strict);
     let s = style(worst);
     writeln!(

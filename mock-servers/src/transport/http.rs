@@ -31,7 +31,9 @@ use tokio::net::TcpListener;
 use tokio::sync::{mpsc, oneshot};
 use tokio::time::Instant;
 
-use super::http_common::{SESSION_HEADER, exchange_facts, new_session_id, origin_allowed, record, reject, sse_event};
+use super::http_common::{
+    SESSION_HEADER, Server, exchange_facts, new_session_id, origin_allowed, record, reject, sse_event,
+};
 use crate::canary::Canary;
 use crate::engine::{Engine, Inbound, Origin, Outgoing, Route, Sink, Tap, tap, with_tap};
 use crate::script::{LEGACY_REVISIONS, Script, Trigger};
@@ -217,10 +219,7 @@ pub async fn serve(
         .fallback(not_found)
         .layer(DefaultBodyLimit::max(options.max_body))
         .with_state(shared.clone());
-    let (stop_tx, stop_rx) = oneshot::channel::<()>();
-    let server = tokio::spawn(async move {
-        let _ = axum::serve(listener, router).with_graceful_shutdown(async { drop(stop_rx.await) }).await;
-    });
+    let server = Server::spawn(listener, router);
     let engine = Engine::new(script, canary, "http", tap, HttpSink(shared.clone()))?;
     let reason = engine.run(rx).await;
     {
@@ -236,8 +235,7 @@ pub async fn serve(
             });
         }
     }
-    let _ = stop_tx.send(());
-    let _ = tokio::time::timeout(Duration::from_secs(2), server).await;
+    server.stop().await;
     Ok(reason)
 }
 

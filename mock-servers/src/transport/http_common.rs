@@ -29,6 +29,29 @@ pub fn origin_allowed(origin: Option<&str>, bound: &SocketAddr) -> bool {
     matches!(host.as_str(), "127.0.0.1" | "localhost" | "::1") || host == bound.ip().to_string()
 }
 
+/// The axum server of an HTTP mock session, shut down gracefully when the session ends.
+pub(super) struct Server {
+    stop: tokio::sync::oneshot::Sender<()>,
+    task: tokio::task::JoinHandle<()>,
+}
+
+impl Server {
+    /// Serve `router` on `listener` until [`Server::stop`].
+    pub(super) fn spawn(listener: tokio::net::TcpListener, router: axum::Router) -> Self {
+        let (stop, stop_rx) = tokio::sync::oneshot::channel::<()>();
+        let task = tokio::spawn(async move {
+            let _ = axum::serve(listener, router).with_graceful_shutdown(async { drop(stop_rx.await) }).await;
+        });
+        Self { stop, task }
+    }
+
+    /// Stop accepting, and give open connections up to 2 s to finish.
+    pub(super) async fn stop(self) {
+        let _ = self.stop.send(());
+        let _ = tokio::time::timeout(std::time::Duration::from_secs(2), self.task).await;
+    }
+}
+
 /// A fresh, unguessable session id: 128 bits from the OS CSPRNG, hex.
 pub(super) fn new_session_id() -> String {
     let mut bytes = [0u8; 16];

@@ -12,7 +12,6 @@ use std::io;
 use std::net::SocketAddr;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
-use std::time::Duration;
 
 use axum::Router;
 use axum::body::Body;
@@ -22,10 +21,10 @@ use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 use bytes::Bytes;
 use tokio::net::TcpListener;
-use tokio::sync::{mpsc, oneshot};
+use tokio::sync::mpsc;
 use tokio::time::Instant;
 
-use super::http_common::{exchange_facts, new_session_id, origin_allowed, record, reject, sse_event};
+use super::http_common::{Server, exchange_facts, new_session_id, origin_allowed, record, reject, sse_event};
 use crate::canary::Canary;
 use crate::engine::{Engine, Inbound, Origin, Outgoing, Sink, Tap, tap, with_tap};
 use crate::script::Script;
@@ -104,10 +103,7 @@ pub async fn serve(
         .route(MESSAGES_PATH, post(post_message))
         .layer(DefaultBodyLimit::max(max_body))
         .with_state(shared.clone());
-    let (stop_tx, stop_rx) = oneshot::channel::<()>();
-    let server = tokio::spawn(async move {
-        let _ = axum::serve(listener, router).with_graceful_shutdown(async { drop(stop_rx.await) }).await;
-    });
+    let server = Server::spawn(listener, router);
     let engine = Engine::new(script, canary, "sse", tap, SseSink(shared.clone()))?;
     let reason = engine.run(rx).await;
     {
@@ -115,8 +111,7 @@ pub async fn serve(
         state.ended = true;
         state.stream = None;
     }
-    let _ = stop_tx.send(());
-    let _ = tokio::time::timeout(Duration::from_secs(2), server).await;
+    server.stop().await;
     Ok(reason)
 }
 
