@@ -196,8 +196,7 @@ fn not_sent(scripted: &ScriptedRound, compiled: &crate::scenario::Compiled) -> J
 fn rules(out: &mut Emitter<'_>, ctx: &ScenarioCtx<'_>, scripted: &ScriptedRound, p: Option<&Played<'_>>) {
     let name = &scripted.name;
     let Some((p, r)) = p.and_then(|p| p.retry.map(|r| (p, r))) else { return };
-    let judge = |f: &dyn Fn(&Played<'_>, &ClientRequest) -> Judged| f(p, r);
-    let new_id = judge(&|p, r| match p.call {
+    let new_id = match p.call {
         Some(call) if call.id == r.id => Judged::Violated(
             Evidence::new(format!("the retry reuses id {}", truncate(&r.id.to_string(), 40))).at_frame(r.seq),
         ),
@@ -209,9 +208,9 @@ fn rules(out: &mut Emitter<'_>, ctx: &ScenarioCtx<'_>, scripted: &ScriptedRound,
             ))
             .at_frame(r.seq),
         ),
-    });
+    };
     out.graded(ctx, &format!("{name}.new-id"), Must, "mrtr/new-id", new_id);
-    let state = judge(&|p, r| {
+    let state = {
         let sent = p.round.result.get("requestState");
         let echoed = r.params.as_ref().and_then(|q| q.get("requestState"));
         match (sent, echoed) {
@@ -232,9 +231,9 @@ fn rules(out: &mut Emitter<'_>, ctx: &ScenarioCtx<'_>, scripted: &ScriptedRound,
                 .at_frame(r.seq),
             ),
         }
-    });
+    };
     out.graded(ctx, &format!("{name}.request-state"), Must, "mrtr/retry-with-inputs", state);
-    let inputs = judge(&|p, r| {
+    let inputs = {
         let asked: Vec<&String> = p
             .round
             .result
@@ -251,7 +250,7 @@ fn rules(out: &mut Emitter<'_>, ctx: &ScenarioCtx<'_>, scripted: &ScriptedRound,
             let keys: Vec<String> = missing.iter().map(|k| truncate(k, 40)).collect();
             Judged::Violated(Evidence::new(format!("retried without answering {}", keys.join(", "))).at_frame(r.seq))
         }
-    });
+    };
     out.graded(ctx, &format!("{name}.retry-inputs"), Must, "mrtr/retry-with-inputs", inputs);
 }
 
