@@ -9,9 +9,10 @@
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
-use backchannel_harness::check::Verdict;
+use backchannel_harness::outcome::Verdict;
+use backchannel_harness::pipeline::{self, Plan, RevisionFilter, RunOptions, Selection};
 use backchannel_harness::profile::{LoadedProfile, discover};
-use backchannel_harness::runner::{CaseProgress, ClientSpec, RunConfig, run_cases};
+use backchannel_harness::runner::{ClientSpec, RunConfig};
 use backchannel_harness::scenario::{compile_file, discover as discover_scenarios};
 use libtest_mimic::{Arguments, Failed, Trial};
 
@@ -22,44 +23,29 @@ fn root() -> PathBuf {
 fn run(profile: LoadedProfile) -> Result<(), Failed> {
     // Each scenario at its latest revision (the one a client asking for the newest
     // protocol meets; the whole revision matrix is the reference client's test and
-    // `backchannel run --client-profile NAME --revision all`), on each transport the
-    // profile tests.
+    // `backchannel run --client NAME --revision all`), on each transport the profile
+    // tests — through the same pipeline as `backchannel run --client NAME`.
     let transports = profile.profile.test_transports.clone().unwrap_or_else(|| profile.profile.transports.clone());
-    let mut planned = Vec::new();
-    for path in discover_scenarios(&root().join("scenarios"))? {
-        let compiled = Arc::new(compile_file(&path).map_err(|e| e.to_string())?);
-        let Some(r) = compiled.scenario.revisions.iter().max().copied() else { continue };
-        for t in compiled.scenario.transports.clone() {
-            if transports.contains(&t) && r.has_transport(t) {
-                planned.push((compiled.clone(), t, r));
-            }
-        }
-    }
-    let baseline = profile.baseline.clone();
-    let cfg = RunConfig {
-        client: ClientSpec::Profile(Arc::new(profile)),
-        ..RunConfig::reference(PathBuf::from(env!("CARGO_BIN_EXE_backchannel")))
-    };
-    let rt = tokio::runtime::Builder::new_multi_thread().worker_threads(2).enable_all().build()?;
-    let mut reports = Vec::new();
+    let scenarios = discover_scenarios(&root().join("scenarios"))?
+        .iter()
+        .map(|p| compile_file(p).map_err(|e| e.to_string()))
+        .collect::<Result<Vec<_>, _>>()?;
+    let client = ClientSpec::Profile(Arc::new(profile));
+    let selection = Selection { revisions: RevisionFilter::Latest, ..Selection::default() };
+    let mut plan = Plan::new(&scenarios, &selection, &client)?;
+    plan.cases.retain(|c| transports.contains(&c.transport));
+    let options = RunOptions { jobs: 2, strict: false, label: client.describe() };
+    let cfg = RunConfig { client, ..RunConfig::reference(PathBuf::from(env!("CARGO_BIN_EXE_backchannel"))) };
+    let summary = pipeline::run(&plan, cfg, &options, &mut [])?;
     let mut errors = Vec::new();
-    rt.block_on(run_cases(planned, Arc::new(cfg), 2, |p| {
-        if let CaseProgress::Finished(_, result) = p {
-            match *result {
-                Ok(report) => reports.push(report),
-                Err((label, e)) => errors.push(format!("{label}: {e}")),
-            }
-        }
-    }));
-    let applied = baseline.apply(&mut reports, false);
-    for r in &reports {
+    for r in &summary.reports {
         for c in &r.checks {
-            if c.final_verdict(false) == Verdict::Fail {
-                errors.push(format!("FAIL {} [{}]: {}", c.id, r.transport, c.evidence.summary));
+            if c.final_verdict() == Verdict::Fail {
+                errors.push(format!("FAIL {} [{}]: {}", c.id, r.record.transport, c.evidence.summary));
             }
         }
     }
-    errors.extend(applied.stale.iter().map(|s| format!("stale baseline entry (the client passes it now): {s}")));
+    errors.extend(summary.stale.iter().map(|s| format!("stale baseline entry (the client passes it now): {s}")));
     if errors.is_empty() { Ok(()) } else { Err(errors.join("\n").into()) }
 }
 

@@ -5,22 +5,26 @@
 //! `-- 2025-03-26`.
 
 use std::path::{Path, PathBuf};
+use std::sync::Arc;
 
-use backchannel_harness::check::Verdict;
-use backchannel_harness::runner::{RunConfig, run_case};
+use backchannel_harness::outcome::Verdict;
+use backchannel_harness::pipeline::{self, Plan, PlannedCase, RunOptions};
+use backchannel_harness::runner::RunConfig;
 use backchannel_harness::scenario::model::{Revision, Transport};
 use backchannel_harness::scenario::{Compiled, compile_file, discover};
 use libtest_mimic::{Arguments, Failed, Trial};
 
-fn run(compiled: &Compiled, transport: Transport, revision: Revision) -> Result<(), Failed> {
+fn run(compiled: Arc<Compiled>, transport: Transport, revision: Revision) -> Result<(), Failed> {
     let cfg = RunConfig::reference(PathBuf::from(env!("CARGO_BIN_EXE_backchannel")));
-    let rt = tokio::runtime::Builder::new_current_thread().enable_all().build()?;
-    let report = rt
-        .block_on(run_case(compiled, transport, revision, &cfg))
+    let id = compiled.id.clone();
+    let plan = Plan { cases: vec![PlannedCase { compiled, transport, revision }] };
+    let options = RunOptions { jobs: 1, strict: true, label: "the reference client".into() };
+    let summary = pipeline::run(&plan, cfg, &options, &mut [])
         .map_err(|e| format!("{e}: {:?}", std::error::Error::source(&e)))?;
+    let report = summary.reports.first().ok_or("the case was not reported")?;
     let mut problems = Vec::new();
     for c in &report.checks {
-        match c.verdict(true) {
+        match c.final_verdict() {
             Verdict::Pass => {}
             // Against the reference client every precondition holds: a SKIP here
             // would mean the scenario silently tests nothing.
@@ -34,11 +38,10 @@ fn run(compiled: &Compiled, transport: Transport, revision: Revision) -> Result<
         return Ok(());
     }
     Err(format!(
-        "{} [{transport} {revision}] ({}):\n  {}\nclient stderr:\n  {}",
-        compiled.id,
-        report.client_status,
+        "{id} [{transport} {revision}] ({}):\n  {}\nclient stderr:\n  {}",
+        report.record.client_status,
         problems.join("\n  "),
-        report.stderr_tail.join("\n  ")
+        report.record.stderr_tail.join("\n  ")
     )
     .into())
 }
@@ -55,10 +58,10 @@ fn main() {
         match compile_file(&path) {
             Ok(compiled) => {
                 let compiled = std::sync::Arc::new(compiled);
-                for t in compiled.scenario.transports.clone() {
-                    for r in compiled.scenario.revisions.clone().into_iter().filter(|r| r.has_transport(t)) {
+                for t in compiled.transports.clone() {
+                    for r in compiled.revisions.clone().into_iter().filter(|r| r.has_transport(t)) {
                         let c = compiled.clone();
-                        trials.push(Trial::test(format!("scenario::{}::{t}::{r}", compiled.id), move || run(&c, t, r)));
+                        trials.push(Trial::test(format!("scenario::{}::{t}::{r}", compiled.id), move || run(c, t, r)));
                     }
                 }
             }

@@ -7,12 +7,13 @@
 //! and/or revision (`<scenario>@http:<check>`, `<scenario>@2025-06-18:<check>`,
 //! `<scenario>@http@2025-06-18:<check>`); `*` matches any run of characters
 //! (`*:logs.warning-per-request`).
+//!
+//! This module only matches ids against entries; the grading step
+//! ([`crate::outcome::Grader`]) marks the checks and counts what each entry matched.
 
+use backchannel_mock::protocol::{Revision, Transport};
 use regex::Regex;
 use serde::Deserialize;
-
-use crate::check::{CheckResult, Verdict};
-use crate::runner::CaseReport;
 
 /// One known failure.
 #[derive(Debug, Clone, Deserialize, schemars::JsonSchema)]
@@ -30,15 +31,6 @@ pub struct Baseline {
     entries: Vec<(Entry, Regex)>,
 }
 
-/// What applying a baseline found.
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
-pub struct Applied {
-    /// Entries whose checks all passed: the client no longer fails them.
-    pub stale: Vec<String>,
-    /// Entries that matched no check in this run.
-    pub unused: Vec<String>,
-}
-
 impl Baseline {
     /// Compile entries; an invalid pattern is an error naming it.
     pub fn new(entries: Vec<Entry>) -> Result<Self, String> {
@@ -54,50 +46,59 @@ impl Baseline {
         Ok(Self { entries })
     }
 
+    /// How many entries.
+    pub fn len(&self) -> usize {
+        self.entries.len()
+    }
+
     /// Whether there are no entries.
     pub fn is_empty(&self) -> bool {
         self.entries.is_empty()
     }
 
-    /// Mark the checks of `reports` that entries match, and report stale and unused entries.
-    pub fn apply(&self, reports: &mut [CaseReport], strict: bool) -> Applied {
-        let mut hits = vec![(0usize, 0usize); self.entries.len()]; // (matched, failing)
-        for report in reports.iter_mut() {
-            let (transport, revision) = (report.transport.as_str(), report.revision.as_str());
-            for check in &mut report.checks {
-                let forms = [
-                    check.id.clone(),
-                    qualified_id(check, transport),
-                    qualified_id(check, revision),
-                    qualified_id(check, &format!("{transport}@{revision}")),
-                ];
-                for (i, (entry, re)) in self.entries.iter().enumerate() {
-                    if forms.iter().any(|f| re.is_match(f)) {
-                        hits[i].0 += 1;
-                        if matches!(check.verdict(strict), Verdict::Fail | Verdict::Warn) {
-                            hits[i].1 += 1;
-                            check.known = Some(entry.reason.clone());
-                        }
-                    }
-                }
-            }
-        }
-        let mut applied = Applied::default();
-        for ((entry, _), (matched, failing)) in self.entries.iter().zip(hits) {
-            match (matched, failing) {
-                (0, _) => applied.unused.push(entry.check.clone()),
-                (_, 0) => applied.stale.push(entry.check.clone()),
-                _ => {}
-            }
-        }
-        applied
+    /// Entry `i`'s pattern, as written.
+    pub fn pattern(&self, i: usize) -> &str {
+        &self.entries[i].0.check
+    }
+
+    /// Entry `i`'s reason.
+    pub fn reason(&self, i: usize) -> &str {
+        &self.entries[i].0.reason
+    }
+
+    /// The entries that match check `id` (`<scenario>:<check>`) of a case on this
+    /// transport at this revision, in order.
+    pub fn matching(&self, id: &str, transport: Transport, revision: Revision) -> Vec<usize> {
+        let (t, r) = (transport.as_str(), revision.as_str());
+        let forms = [id.to_owned(), qualified_id(id, t), qualified_id(id, r), qualified_id(id, &format!("{t}@{r}"))];
+        (0..self.entries.len()).filter(|&i| forms.iter().any(|f| self.entries[i].1.is_match(f))).collect()
     }
 }
 
 /// `<scenario>@<qualifier>:<check>`.
-fn qualified_id(check: &CheckResult, transport: &str) -> String {
-    match check.id.split_once(':') {
-        Some((scenario, rest)) => format!("{scenario}@{transport}:{rest}"),
-        None => check.id.clone(),
+fn qualified_id(id: &str, qualifier: &str) -> String {
+    match id.split_once(':') {
+        Some((scenario, rest)) => format!("{scenario}@{qualifier}:{rest}"),
+        None => id.to_owned(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn entries_match_plain_and_qualified_ids() {
+        let b = Baseline::new(vec![
+            Entry { check: "a/b:x.answered".into(), reason: "r1".into() },
+            Entry { check: "a/*@http:*".into(), reason: "r2".into() },
+            Entry { check: "*@2025-03-26:y".into(), reason: "r3".into() },
+        ])
+        .unwrap();
+        assert_eq!(b.matching("a/b:x.answered", Transport::Stdio, Revision::V2025_11_25), [0]);
+        assert_eq!(b.matching("a/b:x.answered", Transport::Http, Revision::V2025_11_25), [0, 1]);
+        assert_eq!(b.matching("c/d:y", Transport::Sse, Revision::V2025_03_26), [2]);
+        assert!(b.matching("c/d:y", Transport::Sse, Revision::V2025_06_18).is_empty());
+        assert_eq!((b.pattern(1), b.reason(1)), ("a/*@http:*", "r2"));
     }
 }

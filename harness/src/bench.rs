@@ -22,10 +22,12 @@ use std::time::{Duration, Instant};
 use backchannel_mock::trace::{Direction, Trace};
 use serde_json::Value;
 
-use crate::check::Verdict;
-use crate::runner::{CaseReport, RunConfig, run_case};
-use crate::scenario::model::{Revision, Transport};
-use crate::scenario::{Compiled, compile_file};
+use backchannel_mock::protocol::{Revision, Transport};
+
+use crate::baseline::Baseline;
+use crate::outcome::{CaseReport, Grader, Verdict};
+use crate::runner::{RunConfig, run_case};
+use crate::scenario::{Compiled, compile, parse};
 
 /// Errors of a benchmark.
 #[derive(Debug, thiserror::Error)]
@@ -87,20 +89,19 @@ impl std::fmt::Display for RoundTrips {
     }
 }
 
-/// A scenario sending `count` pings: one at a time (`wait`) or all at once. The mock
-/// reads its scenario from a file, so it is written into `dir`.
-pub fn ping_scenario(dir: &Path, count: usize, one_at_a_time: bool, timeout_ms: u64) -> Result<Compiled, BenchError> {
+/// A scenario sending `count` pings: one at a time (`wait`) or all at once.
+pub fn ping_scenario(count: usize, one_at_a_time: bool, timeout_ms: u64) -> Result<Compiled, BenchError> {
     let yaml = format!(
         "title: bench\nrevisions: [2025-11-25]\ntimeout_ms: {timeout_ms}\ngrace_ms: 100\nsteps:\n  - request:\n      name: ping\n      method: ping\n      repeat: {count}\n      wait: {one_at_a_time}\n      expect: {{within_ms: {timeout_ms}}}\n"
     );
-    let path = dir.join("ping.yaml");
-    std::fs::write(&path, yaml)?;
-    compile_file(&path).map_err(|e| BenchError::Scenario(e.to_string()))
+    let path = Path::new("bench/ping.yaml");
+    parse(path, &yaml).map(|s| compile(path, s)).map_err(|e| BenchError::Scenario(e.to_string()))
 }
 
-/// Run a bench scenario against the reference client.
+/// Run a bench scenario against the reference client, graded strictly.
 pub async fn run_reference(exe: &Path, c: &Compiled, transport: Transport) -> Result<CaseReport, BenchError> {
-    Ok(run_case(c, transport, Revision::V2025_11_25, &RunConfig::reference(exe.to_owned())).await?)
+    let run = run_case(c, transport, Revision::V2025_11_25, &RunConfig::reference(exe.to_owned())).await?;
+    Ok(Grader::new(true, Baseline::default()).grade(c, run))
 }
 
 /// Per scripted request, the round trip at the tap: request written → answer read (µs),
@@ -174,14 +175,14 @@ pub struct Outstanding {
 
 /// Summarize an outstanding-requests case.
 pub fn outstanding(report: &CaseReport) -> Result<Outstanding, BenchError> {
-    let trace = report.trace.as_ref().ok_or(BenchError::NoTrace)?;
+    let trace = report.record.trace.as_ref().ok_or(BenchError::NoTrace)?;
     let (samples, span) = round_trips(trace);
     Ok(Outstanding {
         sent: request_lines(trace).len(),
         answered: samples.len(),
-        all_checks_pass: report.checks.iter().all(|c| c.verdict(true) == Verdict::Pass),
+        all_checks_pass: report.checks.iter().all(|c| c.verdict == Verdict::Pass),
         span,
-        wall: report.duration,
+        wall: report.record.duration,
     })
 }
 
@@ -206,8 +207,7 @@ mod tests {
 
     #[test]
     fn the_bench_scenarios_compile() {
-        let dir = tempfile::tempdir().unwrap();
-        let c = ping_scenario(dir.path(), 3, true, 1000).unwrap();
+        let c = ping_scenario(3, true, 1000).unwrap();
         assert_eq!(c.requests.len(), 3);
         assert!(c.requests.iter().all(|r| r.method == "ping"));
     }

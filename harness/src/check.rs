@@ -15,6 +15,9 @@
 //!   `logs.warning-per-request`, `logs.no-canary-at-warning`, `logs.canary-at-debug`.
 //!
 //! Ids are `<scenario id>:<check>`; they are stable, and baselines refer to them.
+//!
+//! Checks read the compiled scenario ([`Compiled`]) and the recorded case, and return
+//! ungraded [`Finding`]s; they know nothing of strictness, baselines or reports.
 
 mod capabilities;
 mod http;
@@ -25,15 +28,17 @@ mod protocol;
 mod requests;
 pub mod session;
 
+use backchannel_mock::protocol::Revision;
 use backchannel_mock::trace::Trace;
 use serde_json::Value;
 
-pub use model::{CheckResult, Evidence, Outcome, Verdict};
+pub use model::{Evidence, Finding, Outcome};
 pub use session::Session;
 
 use crate::logs::LogLine;
-use crate::scenario::model::{Revision, Severity};
-use crate::scenario::{Compiled, resolve_spec};
+use crate::scenario::Compiled;
+use crate::scenario::compiled::Expectation;
+use crate::scenario::model::Severity;
 
 /// Everything a case produced, for the checks.
 #[derive(Debug, Clone, Copy)]
@@ -63,8 +68,10 @@ pub struct ClientEnd {
     pub after_end: std::time::Duration,
 }
 
-/// Evaluate every check of a case.
-pub fn evaluate(input: &CaseInput<'_>) -> Vec<CheckResult> {
+/// Evaluate every check of a case. The findings are ungraded: the rule each cites
+/// is a key, resolved (and the severity lowered where the case's revision states the
+/// rule as a SHOULD) by the grading step that follows.
+pub fn evaluate(input: &CaseInput<'_>) -> Vec<Finding> {
     let empty = Trace::default();
     let trace = input.trace.unwrap_or(&empty);
     let session = Session::from_trace(trace);
@@ -141,7 +148,7 @@ impl ScenarioCtx<'_> {
 }
 
 fn unmet_requirement(compiled: &Compiled, session: &Session) -> Option<String> {
-    let req = &compiled.scenario.requires;
+    let req = &compiled.requires;
     if let Some(cap) = req.undeclared.iter().find(|c| session.declares(c)) {
         return Some(format!("the client declares `{cap}`; this scenario is about clients that do not"));
     }
@@ -151,49 +158,33 @@ fn unmet_requirement(compiled: &Compiled, session: &Session) -> Option<String> {
     None
 }
 
-/// Collects results, resolving spec keys.
+/// Collects findings.
 pub(crate) struct Emitter<'a> {
     input: CaseInput<'a>,
-    out: Vec<CheckResult>,
+    out: Vec<Finding>,
 }
 
 impl<'a> Emitter<'a> {
-    pub(crate) fn push(&mut self, check: &str, severity: Severity, spec: &str, outcome: Outcome, evidence: Evidence) {
-        let spec = resolve_spec(&self.input.compiled.scenario, spec, self.input.revision);
-        // A rule the case's revision states as SHOULD is graded SHOULD there.
-        let severity = match &spec {
-            Some(s) if s.level == crate::scenario::model::SpecLevel::Should => Severity::Should,
-            _ => severity,
-        };
-        self.out.push(CheckResult {
-            id: format!("{}:{check}", self.input.compiled.id),
-            check: check.to_owned(),
-            severity,
-            spec,
-            outcome,
-            evidence,
-            known: None,
-        });
+    pub(crate) fn push(&mut self, check: &str, severity: Severity, rule: &str, outcome: Outcome, evidence: Evidence) {
+        self.out.push(Finding { check: check.to_owned(), severity, rule: Some(rule.to_owned()), outcome, evidence });
     }
 
-    pub(crate) fn pass(&mut self, check: &str, severity: Severity, spec: &str, evidence: Evidence) {
-        self.push(check, severity, spec, Outcome::Pass, evidence);
+    pub(crate) fn pass(&mut self, check: &str, severity: Severity, rule: &str, evidence: Evidence) {
+        self.push(check, severity, rule, Outcome::Pass, evidence);
     }
 
-    pub(crate) fn violated(&mut self, check: &str, severity: Severity, spec: &str, evidence: Evidence) {
-        self.push(check, severity, spec, Outcome::Violated, evidence);
+    pub(crate) fn violated(&mut self, check: &str, severity: Severity, rule: &str, evidence: Evidence) {
+        self.push(check, severity, rule, Outcome::Violated, evidence);
     }
 
     /// A protocol check that does not apply.
     pub(crate) fn skip(&mut self, check: &str, why: &str) {
-        self.out.push(CheckResult {
-            id: format!("{}:{check}", self.input.compiled.id),
+        self.out.push(Finding {
             check: check.to_owned(),
             severity: Severity::Must,
-            spec: None,
+            rule: None,
             outcome: Outcome::Skipped,
             evidence: Evidence::new(why),
-            known: None,
         });
     }
 
@@ -203,7 +194,7 @@ impl<'a> Emitter<'a> {
         ctx: &ScenarioCtx<'_>,
         check: &str,
         severity: Severity,
-        spec: &str,
+        rule: &str,
         result: Judged,
     ) {
         let (outcome, evidence) = match (&ctx.skip, result) {
@@ -212,7 +203,12 @@ impl<'a> Emitter<'a> {
             (None, Judged::Violated(e)) => (Outcome::Violated, e),
             (None, Judged::Skip(e)) => (Outcome::Skipped, e),
         };
-        self.push(check, severity, spec, outcome, evidence);
+        self.push(check, severity, rule, outcome, evidence);
+    }
+
+    /// A check of a scenario expectation.
+    pub(crate) fn expected(&mut self, ctx: &ScenarioCtx<'_>, check: &str, e: &Expectation, result: Judged) {
+        self.graded(ctx, check, e.severity, &e.rule, result);
     }
 
     pub(crate) fn input(&self) -> CaseInput<'a> {

@@ -97,6 +97,23 @@ pub fn main() -> ExitCode {
     ExitCode::from(code)
 }
 
+/// Print a usage or setup error; the exit code for it.
+pub(crate) fn usage(message: impl std::fmt::Display) -> u8 {
+    eprintln!("error: {message}");
+    EXIT_USAGE
+}
+
+/// An error and its causes, `outer: inner: innermost`.
+pub(crate) fn chain(e: &dyn std::error::Error) -> String {
+    let mut out = e.to_string();
+    let mut next = e.source();
+    while let Some(cause) = next {
+        out.push_str(&format!(": {cause}"));
+        next = cause.source();
+    }
+    out
+}
+
 /// Expand scenario paths: directories are searched for `*.yaml`; no paths means `./scenarios`.
 fn scenario_files(paths: &[std::path::PathBuf]) -> Result<Vec<std::path::PathBuf>, String> {
     let default = [std::path::PathBuf::from("scenarios")];

@@ -1,13 +1,25 @@
 //! backchannel's harness: the `backchannel` binary's library.
 //!
-//! - [`scenario`]: the YAML format, loading with file:line errors, the rule catalogue;
-//! - [`runner`]: one case = one scenario against one client process, supervised;
-//! - [`check`]: pure functions from a recorded case to verdicts;
+//! Data flows one way: scenario → compiled case → mock + client → trace + logs →
+//! checks → graded outcome → reporters.
+//!
+//! - [`scenario`]: the YAML format, loading with file:line errors, the rule
+//!   catalogue, compilation into what the mock, the client and the checks need;
+//! - [`runner`]: one case = one compiled scenario against one client process,
+//!   supervised; its checks evaluated into findings;
+//! - [`check`]: pure functions from a recorded case to ungraded findings;
+//! - [`outcome`]: the finished run — graded checks, case reports, totals, the run's
+//!   outcome, and the one grading step (revision, strictness, baseline);
+//! - [`pipeline`]: the run as a library function — plan, run, grade, report;
 //! - [`logs`]: reading levels from a client's log output;
 //! - [`profile`]: third-party client profiles (`clients/<name>.yaml`);
-//! - [`baseline`]: known failures per client; stale entries fail the run;
-//! - [`report`]: the terminal table;
-//! - [`cli`]: argv, exit codes (0 pass, 1 a FAIL, 2 usage/setup error).
+//! - [`baseline`]: matching check ids against a client's known failures;
+//! - [`report`]: the event stream and its reporters (terminal, JSON, JUnit, HTML);
+//! - [`bench`]: the measurements behind `backchannel bench`;
+//! - [`cli`]: argv and exit codes, nothing else.
+//!
+//! The protocol vocabulary (revisions, transports, trace events) is the mock crate's
+//! ([`backchannel_mock::protocol`], [`backchannel_mock::trace`]).
 //!
 //! The oracle (the mock's trace, the wire classifier, the checks) never depends on
 //! rmcp; rmcp appears only inside the reference client, which the runner drives as
@@ -18,6 +30,8 @@ pub mod bench;
 pub mod check;
 pub mod cli;
 pub mod logs;
+pub mod outcome;
+pub mod pipeline;
 pub mod profile;
 pub mod report;
 pub mod runner;

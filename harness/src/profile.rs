@@ -22,7 +22,7 @@ use serde::Deserialize;
 
 use crate::baseline::{Baseline, Entry};
 use crate::logs::{AutoFormat, LevelParser, RegexFormat};
-use crate::scenario::model::Transport;
+use backchannel_mock::protocol::Transport;
 
 /// A client profile.
 #[derive(Debug, Clone, Deserialize, JsonSchema)]

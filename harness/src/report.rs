@@ -13,7 +13,7 @@ pub mod terminal;
 
 use std::path::PathBuf;
 
-use crate::runner::CaseReport;
+use crate::outcome::{CaseReport, RunSummary};
 
 /// The area of a scenario id: its first path segment (`sampling/undeclared` → `sampling`).
 pub fn area(scenario: &str) -> &str {
@@ -23,7 +23,7 @@ pub fn area(scenario: &str) -> &str {
 /// A function that writes the case's canary as `{{canary}}`: reports prove a leak
 /// without spreading what leaked.
 pub fn redactor(case: &CaseReport) -> impl Fn(&str) -> String + use<> {
-    let canary = case.trace.as_ref().and_then(|t| t.canary()).map(str::to_owned);
+    let canary = case.record.trace.as_ref().and_then(|t| t.canary()).map(str::to_owned);
     move |s: &str| match &canary {
         Some(c) => s.replace(c.as_str(), "{{canary}}"),
         None => s.to_owned(),
@@ -69,7 +69,7 @@ impl ReportFile {
     }
 
     /// Write the report of these runs.
-    pub fn write(&self, runs: &[event::RunSummary]) -> std::io::Result<()> {
+    pub fn write(&self, runs: &[RunSummary]) -> std::io::Result<()> {
         match self {
             Self::Json(p) => json::write(p, runs),
             Self::Junit(p) => junit::write(p, runs),

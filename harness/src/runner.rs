@@ -1,23 +1,27 @@
-//! The runner: one case = one scenario on one transport against one client. Over
-//! stdio the client launches the mock; over HTTP the runner starts the mock
-//! (`backchannel mock --http|--sse 127.0.0.1:0`) and hands the client its URL. The
-//! client is supervised; then the runner reads the mock's trace and the client's
-//! logs and evaluates the checks.
+//! The runner: one case = one compiled scenario, on one transport, at one revision,
+//! against one client. Over stdio the client launches the mock (which reads the
+//! compiled script); over HTTP the runner serves the mock itself and hands the
+//! client its URL. The client is supervised (own process group, bounded output,
+//! timeouts, reaped); then the runner reads the trace and the client's logs and
+//! evaluates the checks into ungraded findings ([`CaseRun`]). Grading, baselines and
+//! scheduling many cases are the pipeline's ([`crate::pipeline`]).
 
 pub mod mock;
 pub mod process;
 
 use std::path::{Path, PathBuf};
+use std::sync::Arc;
 use std::time::{Duration, Instant};
 
+use backchannel_mock::protocol::{Revision, Transport};
 use backchannel_mock::trace::Trace;
 use tokio::process::Command;
 
-use crate::check::{self, CaseInput, CheckResult, ClientEnd, Verdict};
-use crate::logs::{self, AutoFormat, LevelParser, LogLine, Stream};
+use crate::check::{self, CaseInput, ClientEnd};
+use crate::logs::{self, AutoFormat, LevelParser, Stream};
+use crate::outcome::{CaseRecord, CaseRun};
 use crate::profile::{LoadedProfile, Target};
 use crate::scenario::Compiled;
-use crate::scenario::model::{Revision, Transport};
 pub use process::{Supervised, describe_status, supervise};
 
 /// Extra time a client gets beyond the scenario's own timeout (start-up, shutdown).
@@ -29,19 +33,38 @@ pub const AFTER_END: Duration = Duration::from_secs(5);
 /// The client under test.
 #[derive(Debug, Clone)]
 pub enum ClientSpec {
-    /// The reference client: `backchannel client --stdio … -- <mock argv>`.
+    /// The reference client: `backchannel client … --stdio -- <mock argv>` or `--url URL`.
     Reference,
-    /// Any command. The mock's argv is appended (the stdio contract: the client
-    /// launches the server it is given); the scenario's client hints are passed as
-    /// `BACKCHANNEL_CLIENT_ROOTS` (space-separated URIs) and
-    /// `BACKCHANNEL_CLIENT_LOG_LEVEL`, and its id as `MCP_CONFORMANCE_SCENARIO`.
+    /// Any command. The mock's argv (stdio) or URL (HTTP) is appended — the client
+    /// contract — and the scenario's client plan is passed as `BACKCHANNEL_CLIENT_*`.
     Command(Vec<String>),
     /// A client profile (`clients/<name>.yaml`): the same contract, with placeholders,
     /// environment, log format and server names of its own.
-    Profile(std::sync::Arc<LoadedProfile>),
+    Profile(Arc<LoadedProfile>),
 }
 
 impl ClientSpec {
+    /// A client given as one command line (shell quoting).
+    pub fn command_line(line: &str) -> Result<Self, String> {
+        match shlex::split(line) {
+            Some(argv) if !argv.is_empty() => Ok(Self::Command(argv)),
+            _ => Err(format!("cannot split `{line}` into a command line")),
+        }
+    }
+
+    /// A profiled client (`clients/<name>.yaml`, or a path), which must be installed.
+    pub fn profile(name_or_path: &str) -> Result<Self, String> {
+        let profile = LoadedProfile::find(name_or_path)?;
+        if let Some(missing) = profile.missing() {
+            return Err(format!(
+                "client `{}` is not installed ({} is missing): run clients/setup.sh",
+                profile.name,
+                missing.display()
+            ));
+        }
+        Ok(Self::Profile(Arc::new(profile)))
+    }
+
     /// The transports this client supports.
     pub fn supports(&self, t: Transport) -> bool {
         match self {
@@ -49,12 +72,45 @@ impl ClientSpec {
             _ => true,
         }
     }
+
+    /// A short name for the client, with its version when the profile can tell.
+    pub fn describe(&self) -> String {
+        match self {
+            Self::Reference => "the reference client".to_owned(),
+            Self::Command(argv) => format!("`{}`", argv.join(" ")),
+            Self::Profile(p) => match p.version() {
+                Some(v) => format!("{} {v}", p.name),
+                None => p.name.clone(),
+            },
+        }
+    }
+
+    /// Cases run at once by default. The reference client's cases spend their time
+    /// waiting (answer windows, grace periods): the built-in suite takes 205 s at one
+    /// job and 7.5 s at 32 on two cores with the same verdicts (BENCHMARKS.md). A
+    /// third-party client may burn a core per start (LiteLLM imports for ~2 s), and a
+    /// starved client would miss answer windows: one per core.
+    pub fn default_jobs(&self) -> usize {
+        let cores = std::thread::available_parallelism().map_or(2, std::num::NonZero::get);
+        match self {
+            Self::Reference => (cores * 8).min(64),
+            _ => cores,
+        }
+    }
+
+    /// The client's baseline (empty but for a profile).
+    pub fn baseline(&self) -> crate::baseline::Baseline {
+        match self {
+            Self::Profile(p) => p.baseline.clone(),
+            _ => crate::baseline::Baseline::default(),
+        }
+    }
 }
 
 /// How to run cases.
 #[derive(Debug, Clone)]
 pub struct RunConfig {
-    /// The `backchannel` executable (runs the mock and the reference client).
+    /// The `backchannel` executable (the stdio mock and the reference client).
     pub exe: PathBuf,
     /// The client under test.
     pub client: ClientSpec,
@@ -71,45 +127,6 @@ impl RunConfig {
     }
 }
 
-/// The outcome of one case.
-#[derive(Debug)]
-pub struct CaseReport {
-    /// Scenario id.
-    pub scenario: String,
-    /// The transport it ran on.
-    pub transport: Transport,
-    /// The protocol revision the mock offered.
-    pub revision: Revision,
-    /// Scenario title.
-    pub title: String,
-    /// Every check's result.
-    pub checks: Vec<CheckResult>,
-    /// Wall time of the case.
-    pub duration: Duration,
-    /// When it finished (wall clock, for reports).
-    pub finished_at: std::time::SystemTime,
-    /// How the client process ended.
-    pub client_status: String,
-    /// The last lines of the client's stderr (evidence when it crashed or hung).
-    pub stderr_tail: Vec<String>,
-    /// The trace, when the mock wrote one.
-    pub trace: Option<Trace>,
-    /// The client's parsed output.
-    pub logs: Vec<LogLine>,
-}
-
-impl CaseReport {
-    /// The worst verdict among the checks, before any baseline.
-    pub fn worst(&self, strict: bool) -> Verdict {
-        self.checks.iter().map(|c| c.verdict(strict)).max().unwrap_or(Verdict::Pass)
-    }
-
-    /// The worst verdict among the checks, after the baseline.
-    pub fn worst_final(&self, strict: bool) -> Verdict {
-        self.checks.iter().map(|c| c.final_verdict(strict)).max().unwrap_or(Verdict::Pass)
-    }
-}
-
 /// Why a case could not be run at all (as opposed to failing).
 #[derive(Debug, thiserror::Error)]
 #[non_exhaustive]
@@ -117,7 +134,7 @@ pub enum RunError {
     /// A scratch directory could not be made.
     #[error("failed to create a scratch directory")]
     Scratch(#[source] std::io::Error),
-    /// The HTTP mock could not be started.
+    /// The mock could not be prepared or started.
     #[error("failed to start the mock server")]
     Mock(#[from] mock::MockError),
     /// The client could not be started.
@@ -129,20 +146,6 @@ pub enum RunError {
         #[source]
         source: std::io::Error,
     },
-}
-
-/// The mock's argv for a case: what a client under test launches.
-pub fn server_argv(exe: &Path, compiled: &Compiled, revision: Revision, trace: &Path) -> Vec<String> {
-    vec![
-        exe.display().to_string(),
-        "mock".into(),
-        "--scenario".into(),
-        compiled.path.display().to_string(),
-        "--revision".into(),
-        revision.to_string(),
-        "--trace".into(),
-        trace.display().to_string(),
-    ]
 }
 
 /// Where the client finds the server: it launches the mock (stdio) or connects to a URL.
@@ -175,7 +178,7 @@ pub fn client_command(
     revision: Revision,
     endpoint: &Endpoint,
 ) -> Command {
-    let plan = compiled.client_plan();
+    let plan = &compiled.client;
     let level = plan.log_level.map_or("info", |l| l.as_str());
     let mut cmd = match &cfg.client {
         ClientSpec::Reference => {
@@ -250,10 +253,11 @@ fn root_arg((uri, name): &(String, Option<String>)) -> String {
     }
 }
 
-/// Resolves once the trace ends with the mock's `end` record.
-async fn session_ended(trace: &Path) {
+/// Resolves once the trace ends with the mock's `end` record (a stdio mock is the
+/// client's child: the trace file is all the runner sees of it).
+async fn trace_ended(trace: PathBuf) {
     loop {
-        if last_record_is_end(trace).await {
+        if last_record_is_end(&trace).await {
             return;
         }
         tokio::time::sleep(Duration::from_millis(50)).await;
@@ -276,21 +280,25 @@ async fn last_record_is_end(trace: &Path) -> bool {
     tail.trim_end().rsplit('\n').next().is_some_and(|l| l.starts_with("{\"kind\":\"end\""))
 }
 
-/// Run one scenario on one transport against the configured client.
+/// Run one case against the configured client and evaluate its checks.
 pub async fn run_case(
     compiled: &Compiled,
     transport: Transport,
     revision: Revision,
     cfg: &RunConfig,
-) -> Result<CaseReport, RunError> {
+) -> Result<CaseRun, RunError> {
     let started = Instant::now();
     let scratch = tempfile::Builder::new().prefix("backchannel-case-").tempdir().map_err(RunError::Scratch)?;
     let trace_path = scratch.path().join("trace.jsonl");
-    let (endpoint, mock) = match transport {
-        Transport::Stdio => (Endpoint::Launch(server_argv(&cfg.exe, compiled, revision, &trace_path)), None),
+    let (endpoint, http) = match transport {
+        Transport::Stdio => {
+            let script = scratch.path().join("script.json");
+            mock::write_script(compiled, revision, &script)?;
+            (Endpoint::Launch(mock::stdio_argv(&cfg.exe, &script, &trace_path)), None)
+        }
         Transport::Http | Transport::Sse => {
-            let mock = mock::MockProcess::start(&cfg.exe, compiled, transport, revision, &trace_path).await?;
-            (Endpoint::Url(mock.url.clone()), Some(mock))
+            let m = mock::HttpMock::start(compiled, transport, revision, &trace_path).await?;
+            (Endpoint::Url(m.url.clone()), Some(m))
         }
     };
     let mut server_names = match &endpoint {
@@ -303,12 +311,15 @@ pub async fn run_case(
     }
     let cmd = client_command(cfg, compiled, transport, revision, &endpoint);
     let program = cmd.as_std().get_program().to_string_lossy().into_owned();
-    let run = supervise(cmd, compiled.timeout + CASE_SLACK, session_ended(&trace_path), cfg.after_end).await;
-    let mock_stderr = match mock {
-        // The client is done: the mock gets a moment to end its session and exit.
-        Some(m) => m.finish(process::LINGER).await,
-        None => Vec::new(),
+    let limit = compiled.timeout + CASE_SLACK;
+    let run = match &http {
+        Some(m) => supervise(cmd, limit, m.ended(), cfg.after_end).await,
+        None => supervise(cmd, limit, trace_ended(trace_path.clone()), cfg.after_end).await,
     };
+    if let Some(m) = http {
+        // The client is done: the mock gets a moment to end its session.
+        m.finish(process::LINGER).await;
+    }
     let run = run.map_err(|source| RunError::Spawn { program, source })?;
     let trace = Trace::read(&trace_path).ok();
     let parser: Box<dyn LevelParser> = match &cfg.client {
@@ -319,7 +330,7 @@ pub async fn run_case(
     lines.extend(logs::parse(Stream::Stdout, &run.stdout, parser.as_ref()));
     let client_status = describe_status(run.status, run.timed_out);
     let client = ClientEnd { timed_out: run.timed_out, status: client_status.clone(), after_end: cfg.after_end };
-    let checks = check::evaluate(&CaseInput {
+    let findings = check::evaluate(&CaseInput {
         compiled,
         trace: trace.as_ref(),
         logs: &lines,
@@ -328,7 +339,7 @@ pub async fn run_case(
         revision,
     });
     if let Some(dir) = &cfg.keep {
-        keep_artifacts(dir, &format!("{}@{transport}@{revision}", compiled.id), &trace_path, &run, &mock_stderr);
+        keep_artifacts(dir, &format!("{}@{transport}@{revision}", compiled.id), scratch.path(), &run);
     }
     let stderr_tail = String::from_utf8_lossy(&run.stderr)
         .lines()
@@ -339,81 +350,29 @@ pub async fn run_case(
         .into_iter()
         .rev()
         .collect();
-    Ok(CaseReport {
+    let record = CaseRecord {
         scenario: compiled.id.clone(),
         transport,
         revision,
-        title: compiled.scenario.title.clone(),
-        checks,
+        title: compiled.title.clone(),
         duration: started.elapsed(),
         finished_at: std::time::SystemTime::now(),
         client_status,
         stderr_tail,
         trace,
         logs: lines,
-    })
+    };
+    Ok(CaseRun { record, findings })
 }
 
-fn keep_artifacts(dir: &Path, id: &str, trace: &Path, run: &Supervised, mock_stderr: &[u8]) {
+fn keep_artifacts(dir: &Path, id: &str, scratch: &Path, run: &Supervised) {
     let case_dir = dir.join(id.replace('/', "__"));
     if std::fs::create_dir_all(&case_dir).is_err() {
         return;
     }
-    let _ = std::fs::copy(trace, case_dir.join("trace.jsonl"));
+    for file in ["trace.jsonl", "script.json"] {
+        let _ = std::fs::copy(scratch.join(file), case_dir.join(file));
+    }
     let _ = std::fs::write(case_dir.join("stderr.log"), &run.stderr);
     let _ = std::fs::write(case_dir.join("stdout.log"), &run.stdout);
-    if !mock_stderr.is_empty() {
-        let _ = std::fs::write(case_dir.join("mock-stderr.log"), mock_stderr);
-    }
-}
-
-/// Progress of [`run_cases`].
-#[derive(Debug)]
-pub enum CaseProgress {
-    /// The case at this plan position got its slot and starts.
-    Started(usize),
-    /// The case at this plan position is done (or could not be run).
-    Finished(usize, Box<Result<CaseReport, (String, RunError)>>),
-}
-
-/// Run cases with at most `jobs` at a time. `on` sees each case start as it
-/// starts, and each finish in plan order (a finished case waits for the ones
-/// planned before it).
-pub async fn run_cases(
-    cases: Vec<(std::sync::Arc<Compiled>, Transport, Revision)>,
-    cfg: std::sync::Arc<RunConfig>,
-    jobs: usize,
-    mut on: impl FnMut(CaseProgress),
-) {
-    let limit = std::sync::Arc::new(tokio::sync::Semaphore::new(jobs.max(1)));
-    let (started_tx, mut started) = tokio::sync::mpsc::unbounded_channel();
-    let mut tasks = tokio::task::JoinSet::new();
-    for (i, (compiled, transport, revision)) in cases.into_iter().enumerate() {
-        let (limit, cfg, started_tx) = (limit.clone(), cfg.clone(), started_tx.clone());
-        tasks.spawn(async move {
-            let _permit = limit.acquire_owned().await.expect("the semaphore stays open");
-            let _ = started_tx.send(i);
-            let label = format!("{} [{transport} {revision}]", compiled.id);
-            (i, run_case(&compiled, transport, revision, &cfg).await.map_err(|e| (label, e)))
-        });
-    }
-    drop(started_tx);
-    let mut done: std::collections::BTreeMap<usize, Result<CaseReport, (String, RunError)>> =
-        std::collections::BTreeMap::new();
-    let mut next = 0;
-    loop {
-        tokio::select! {
-            biased;
-            Some(i) = started.recv() => on(CaseProgress::Started(i)),
-            joined = tasks.join_next() => {
-                let Some(joined) = joined else { break };
-                let Ok((i, report)) = joined else { continue };
-                done.insert(i, report);
-                while let Some(r) = done.remove(&next) {
-                    on(CaseProgress::Finished(next, Box::new(r)));
-                    next += 1;
-                }
-            }
-        }
-    }
 }

@@ -1,15 +1,22 @@
-//! Scenarios: the YAML format ([`model`]), loading with located errors
-//! ([`load`]), the spec catalogue checks cite ([`catalog`]), and compilation into
-//! a mock script, a client plan and the checks' request table ([`compile`]).
+//! Scenarios: the YAML format ([`model`]), loading with located errors ([`load`],
+//! [`validate`]), the rule catalogue checks cite ([`catalog`]), and compilation
+//! ([`compile`]) into a [`Compiled`] scenario: the mock's script, the client plan
+//! and the expectations the checks read ([`compiled`]).
+//!
+//! This module owns the file format; nothing downstream of [`compile`] reads the
+//! file model.
 
 pub mod catalog;
 pub mod compile;
+pub mod compiled;
 pub mod load;
 pub mod model;
+mod validate;
 
 pub use catalog::SpecRef;
-pub use compile::{ClientPlan, Compiled, ScriptedRequest, TRIGGER_TOOL, compile, compile_file, scenario_id};
-pub use load::{LoadError, load, parse, resolve_spec};
+pub use compile::{TRIGGER_TOOL, compile, compile_file, scenario_id};
+pub use compiled::{ClientPlan, Compiled, ScriptedRequest};
+pub use load::{LoadError, load, parse};
 pub use model::Scenario;
 
 /// The scenario format's JSON Schema (draft-07, for editors), pretty-printed.

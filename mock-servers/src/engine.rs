@@ -30,8 +30,9 @@ use tokio::sync::mpsc;
 use tokio::time::{Instant, sleep_until};
 
 use crate::canary::Canary;
+use crate::protocol::{Revision, Transport};
 use crate::script::{Delivery, IdSpec, RequestStep, Script, Step, Trigger};
-use crate::trace::{EndReason, FORMAT, Start, TraceWriter};
+use crate::trace::{EndReason, EventKind, FORMAT, Start, TraceWriter};
 use crate::wire::{Classified, Envelope, ErrorCode, classify, id_loosely_equal};
 
 /// The trace, shared by the engine (events) and the transport (frames, HTTP).
@@ -79,8 +80,8 @@ pub struct Outgoing {
     pub route: Route,
     /// For a reply: the ids of the client requests it answers.
     pub answers: Vec<Value>,
-    /// For the `initialize` reply: the negotiated protocol version.
-    pub negotiated: Option<String>,
+    /// For the `initialize` reply: the negotiated protocol revision.
+    pub negotiated: Option<Revision>,
 }
 
 /// Where outbound frames go.
@@ -175,12 +176,13 @@ pub struct Engine<S> {
 
 impl<S: Sink> Engine<S> {
     /// Start a session: expands the canary into the script and writes the trace's start record.
-    pub fn new(mut script: Script, canary: &Canary, transport: &str, tap: Tap, sink: S) -> io::Result<Self> {
+    pub fn new(mut script: Script, canary: &Canary, transport: Transport, tap: Tap, sink: S) -> io::Result<Self> {
         script.expand_canary(canary);
         tap.lock().unwrap_or_else(std::sync::PoisonError::into_inner).start(Start {
             format: FORMAT,
             scenario: script.scenario.clone(),
-            transport: transport.to_owned(),
+            transport,
+            revision: script.server.protocol_version,
             canary: canary.as_str().to_owned(),
         })?;
         let deadline = Instant::now() + script.timeout;
@@ -209,7 +211,7 @@ impl<S: Sink> Engine<S> {
                     Some(Inbound::Frame { bytes, origin, .. }) => self.on_frame(&bytes, origin).await,
                     Some(Inbound::Oversized { len, at }) => {
                         let t_us = self.tap.lock().unwrap_or_else(std::sync::PoisonError::into_inner).us_at(at.into_std());
-                        self.event("frame_too_large", Some(json!({ "bytes": len, "t_us": t_us })));
+                        self.event(EventKind::FrameTooLarge { bytes: len, t_us });
                         Ok(())
                     }
                     Some(Inbound::Closed) | None => Err(EndReason::ClientClosed),
@@ -230,7 +232,7 @@ impl<S: Sink> Engine<S> {
             return Ok(()); // recorded by the transport; the checks report it
         };
         let classified = classify(&value);
-        let (replies, answers, negotiated): (Vec<Value>, Vec<Value>, Option<String>) = match classified.envelope {
+        let (replies, answers, negotiated): (Vec<Value>, Vec<Value>, Option<Revision>) = match classified.envelope {
             Envelope::Batch(parts) => {
                 let mut replies = Vec::new();
                 let mut answers = Vec::new();
@@ -261,7 +263,7 @@ impl<S: Sink> Engine<S> {
                 step: None,
                 route: Route::Reply(origin),
                 answers: answers.clone(),
-                negotiated: negotiated.clone(),
+                negotiated,
             })
             .await?;
         }
@@ -270,7 +272,7 @@ impl<S: Sink> Engine<S> {
 
     /// Handle one message; returns the id it answers, the reply, and the negotiated
     /// version when it was `initialize`. A trigger `tools/call` is answered later.
-    fn on_message(&mut self, msg: Classified, origin: Origin) -> Option<(Value, Value, Option<String>)> {
+    fn on_message(&mut self, msg: Classified, origin: Origin) -> Option<(Value, Value, Option<Revision>)> {
         match msg.envelope {
             Envelope::Request { id, method, params } => self.on_request(id, &method, params.as_ref(), origin),
             Envelope::Notification { method, .. } => {
@@ -293,7 +295,7 @@ impl<S: Sink> Engine<S> {
     fn start_script(&mut self, trigger_call: Option<(Value, Origin)>) {
         self.phase = Phase::Running;
         self.trigger_call = trigger_call;
-        self.event("script_started", None);
+        self.event(EventKind::ScriptStarted);
     }
 
     fn on_request(
@@ -302,7 +304,7 @@ impl<S: Sink> Engine<S> {
         method: &str,
         params: Option<&Value>,
         origin: Origin,
-    ) -> Option<(Value, Value, Option<String>)> {
+    ) -> Option<(Value, Value, Option<Revision>)> {
         if self.script.is_modern() {
             return self.on_modern_request(id, method, params, origin);
         }
@@ -312,7 +314,7 @@ impl<S: Sink> Engine<S> {
             (Phase::AwaitInitialize, "initialize") => {
                 let requested = params.and_then(|p| p.get("protocolVersion")).and_then(Value::as_str);
                 let version = self.script.negotiate(requested);
-                negotiated = Some(version.clone());
+                negotiated = Some(version);
                 self.phase = Phase::AwaitInitialized;
                 if self.script.trigger == Trigger::BeforeInitialized {
                     // The reply goes out first; then advance() starts the steps.
@@ -360,8 +362,8 @@ impl<S: Sink> Engine<S> {
         method: &str,
         params: Option<&Value>,
         origin: Origin,
-    ) -> Option<(Value, Value, Option<String>)> {
-        let modern = crate::script::MODERN_REVISION;
+    ) -> Option<(Value, Value, Option<Revision>)> {
+        let modern = Revision::MODERN.as_str();
         let result = match method {
             "server/discover" => Ok(json!({
                 "supportedVersions": [modern],
@@ -394,7 +396,7 @@ impl<S: Sink> Engine<S> {
                 if is_trigger && self.phase == Phase::Running && matches!(self.timer, Some(Timer::AwaitRetry(_))) {
                     self.timer = None;
                     self.trigger_call = Some((id, origin));
-                    self.event("retry", None);
+                    self.event(EventKind::Retry);
                     return None;
                 }
                 self.plain_tool_call(name, is_trigger)
@@ -411,7 +413,7 @@ impl<S: Sink> Engine<S> {
                 json!({ "jsonrpc": "2.0", "id": id, "error": { "code": code.0, "message": message } })
             }
         };
-        Some((id, reply, (method == "server/discover").then(|| modern.to_owned())))
+        Some((id, reply, (method == "server/discover").then_some(Revision::MODERN)))
     }
 
     /// A `tools/call` that is not (or no longer) the scenario's trigger: a tool the
@@ -437,13 +439,14 @@ impl<S: Sink> Engine<S> {
     async fn on_timer(&mut self) -> Result<(), EndReason> {
         let now = Instant::now();
         if now >= self.deadline {
-            self.event("timeout", Some(json!({ "timeout_ms": self.script.timeout.as_millis() as u64 })));
+            let timeout_ms = u64::try_from(self.script.timeout.as_millis()).unwrap_or(u64::MAX);
+            self.event(EventKind::Timeout { timeout_ms });
             return Err(EndReason::Timeout);
         }
         match self.timer {
             Some(Timer::AwaitRetry(t)) if now >= t => {
                 self.timer = None;
-                self.event("no_retry", None);
+                self.event(EventKind::NoRetry);
                 self.advance().await
             }
             Some(Timer::Sleep(t) | Timer::AwaitAnswer(t)) if now >= t => {
@@ -508,7 +511,7 @@ impl<S: Sink> Engine<S> {
                     // Without a call in flight (the client did not retry) there is
                     // nothing to answer: the round is skipped.
                     let Some((id, origin)) = self.trigger_call.take() else {
-                        self.event("round_skipped", Some(json!({ "step": round.name })));
+                        self.event(EventKind::RoundSkipped { step: round.name.clone() });
                         continue;
                     };
                     let reply = json!({ "jsonrpc": "2.0", "id": id, "result": round.result() });
@@ -527,7 +530,7 @@ impl<S: Sink> Engine<S> {
             }
         }
         self.phase = Phase::Draining;
-        self.event("script_done", None);
+        self.event(EventKind::ScriptDone);
         match self.outstanding.iter().filter(|o| !o.answered).map(|o| o.deadline).max() {
             Some(t) => {
                 self.timer = Some(Timer::Drain(t));
@@ -593,7 +596,7 @@ impl<S: Sink> Engine<S> {
     fn note_unanswered(&mut self) {
         let unanswered: Vec<Value> = self.outstanding.iter().filter(|o| !o.answered).map(|o| o.id.clone()).collect();
         if !unanswered.is_empty() {
-            self.event("unanswered", Some(json!({ "ids": unanswered })));
+            self.event(EventKind::Unanswered { ids: unanswered });
         }
     }
 
@@ -601,8 +604,8 @@ impl<S: Sink> Engine<S> {
         self.sink.send(msg).await.map_err(|_| EndReason::WriteFailed)
     }
 
-    fn event(&mut self, event: &str, detail: Option<Value>) {
-        with_tap(&self.tap, |t| t.event(event, detail));
+    fn event(&mut self, kind: EventKind) {
+        with_tap(&self.tap, |t| t.event(kind));
     }
 }
 
@@ -753,7 +756,7 @@ mod tests {
             })
         };
         let mut s = script(vec![round("r1", Some("st-1")), round("r2", None)], 5000);
-        s.server.protocol_version = Some("2026-07-28".into());
+        s.server.protocol_version = Some(Revision::V2026_07_28);
         s.trigger = Trigger::ToolCall { tool: "go".into() };
         let mut p = Peer::start(s, 1 << 20);
         p.send(r#"{"jsonrpc":"2.0","id":0,"method":"initialize","params":{"protocolVersion":"2025-11-25"}}"#).await;
@@ -790,7 +793,7 @@ mod tests {
             })],
             5000,
         );
-        s.server.protocol_version = Some("2026-07-28".into());
+        s.server.protocol_version = Some(Revision::V2026_07_28);
         s.trigger = Trigger::ToolCall { tool: "go".into() };
         let mut p = Peer::start(s, 1 << 20);
         p.send(r#"{"jsonrpc":"2.0","id":"c","method":"tools/call","params":{"name":"go"}}"#).await;

@@ -3,12 +3,18 @@
 //! This crate owns everything that touches the wire on the server side of a
 //! backchannel case:
 //!
+//! - [`protocol`]: the vocabulary every crate shares — [`protocol::Revision`],
+//!   [`protocol::Transport`] and the facts of each revision;
 //! - [`wire`]: classifying untrusted JSON-RPC frames (never fails, records findings);
 //! - [`trace`]: the JSON Lines record of every frame both ways (the "Wire format" is
 //!   documented there);
 //! - [`script`]: the Rust API of a session (what to send, when);
 //! - [`engine`]: one MCP session — `initialize`, then the script — over any transport;
-//! - [`transport`]: stdio framing (the mock as the child process a client spawns).
+//! - [`transport`]: stdio framing (the mock as the child process a client spawns),
+//!   Streamable HTTP and the legacy HTTP+SSE transport.
+//!
+//! It knows nothing of YAML scenarios, checks or reports: the harness compiles a
+//! scenario into a [`script::Script`] and reads the trace back.
 //!
 //! It deliberately does not depend on rmcp: the mock must be able to send what a
 //! well-behaved SDK never would (string or duplicate ids, requests before
@@ -54,6 +60,7 @@
 
 pub mod canary;
 pub mod engine;
+pub mod protocol;
 pub mod script;
 pub mod trace;
 pub mod transport;

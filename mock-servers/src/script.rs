@@ -4,24 +4,37 @@
 //! The YAML scenario format lives in the harness and compiles to a [`Script`];
 //! the mock never sees YAML semantics beyond this.
 
+//!
+//! A script serializes (JSON): the harness compiles a scenario once and hands the
+//! stdio mock the compiled script (`backchannel mock --script FILE`), so the mock
+//! never re-reads the YAML.
+
 use std::time::Duration;
 
+use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
 use crate::canary::Canary;
+use crate::protocol::Revision;
 
-/// Protocol revisions that use the `initialize` handshake, oldest first.
-pub const LEGACY_REVISIONS: [&str; 4] = ["2024-11-05", "2025-03-26", "2025-06-18", "2025-11-25"];
+/// Durations as whole milliseconds in the serialized script.
+mod millis {
+    use std::time::Duration;
 
-/// The revision offered when the client asks for one the mock does not speak.
-pub const DEFAULT_REVISION: &str = "2025-11-25";
+    use serde::{Deserialize, Deserializer, Serializer};
 
-/// The revision without `initialize`: `server/discover`, per-request `_meta`, and
-/// server-to-client asks inside tool results (MRTR).
-pub const MODERN_REVISION: &str = "2026-07-28";
+    pub(super) fn serialize<S: Serializer>(d: &Duration, s: S) -> Result<S::Ok, S::Error> {
+        s.serialize_u64(u64::try_from(d.as_millis()).unwrap_or(u64::MAX))
+    }
+
+    pub(super) fn deserialize<'de, D: Deserializer<'de>>(d: D) -> Result<Duration, D::Error> {
+        u64::deserialize(d).map(Duration::from_millis)
+    }
+}
 
 /// A complete mock session.
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
 pub struct Script {
     /// The scenario id (recorded in the trace).
     pub scenario: String,
@@ -30,8 +43,10 @@ pub struct Script {
     /// The steps, run in order after `notifications/initialized`.
     pub steps: Vec<Step>,
     /// The whole session ends after this long, whatever happens.
+    #[serde(with = "millis")]
     pub timeout: Duration,
     /// After the last step and its answers, wait this long for late frames.
+    #[serde(with = "millis")]
     pub grace: Duration,
     /// When the steps start.
     pub trigger: Trigger,
@@ -40,7 +55,8 @@ pub struct Script {
 }
 
 /// When a script's steps start.
-#[derive(Debug, Clone, PartialEq, Eq, Default)]
+#[derive(Debug, Clone, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
 pub enum Trigger {
     /// Right after the client's `notifications/initialized`.
     #[default]
@@ -58,7 +74,8 @@ pub enum Trigger {
 
 /// Where a server-initiated message travels over Streamable HTTP (stdio and the
 /// legacy HTTP+SSE transport have one stream; there it makes no difference).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
 pub enum Delivery {
     /// The standalone SSE stream the client opens with GET.
     #[default]
@@ -68,10 +85,11 @@ pub enum Delivery {
 }
 
 /// How the mock server presents itself in `initialize`.
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
 pub struct ServerSettings {
-    /// Pin the protocol version offered, whatever the client asks for.
-    pub protocol_version: Option<String>,
+    /// Pin the protocol revision offered, whatever the client asks for.
+    pub protocol_version: Option<Revision>,
     /// `serverInfo.name`.
     pub name: String,
     /// `serverInfo.version`.
@@ -92,7 +110,8 @@ impl Default for ServerSettings {
 }
 
 /// One step of a script.
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
 pub enum Step {
     /// Send a server→client request.
     Request(RequestStep),
@@ -119,7 +138,7 @@ pub enum Step {
         delivery: Option<Delivery>,
     },
     /// Do nothing for a while.
-    Sleep(Duration),
+    Sleep(#[serde(with = "millis")] Duration),
     /// 2026-07-28 (MRTR): answer the in-flight trigger `tools/call` with an
     /// `InputRequiredResult`, then wait for the client's retry (which becomes the
     /// in-flight call for the next step).
@@ -127,7 +146,8 @@ pub enum Step {
 }
 
 /// One `InputRequiredResult` round.
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
 pub struct InputRound {
     /// Step name (recorded on the frame).
     pub name: String,
@@ -136,6 +156,7 @@ pub struct InputRound {
     /// The opaque `requestState`, when any.
     pub request_state: Option<String>,
     /// How long the mock waits for the retry.
+    #[serde(with = "millis")]
     pub retry_within: Duration,
 }
 
@@ -165,7 +186,8 @@ impl InputRound {
 }
 
 /// A server→client request.
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
 pub struct RequestStep {
     /// Step name; checks refer to the request by it.
     pub name: String,
@@ -178,13 +200,15 @@ pub struct RequestStep {
     /// Wait for the answer (or `answer_within`) before the next step.
     pub wait: bool,
     /// How long the mock keeps waiting for the answer.
+    #[serde(with = "millis")]
     pub answer_within: Duration,
     /// Where it goes over Streamable HTTP (default: the script's).
     pub delivery: Option<Delivery>,
 }
 
 /// The id of a scripted request.
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
 pub enum IdSpec {
     /// The next number of the mock's own counter (1, 2, …).
     Auto,
@@ -248,22 +272,32 @@ impl Script {
 
     /// Whether this session speaks 2026-07-28 (no `initialize`; MRTR).
     pub fn is_modern(&self) -> bool {
-        self.server.protocol_version.as_deref() == Some(MODERN_REVISION)
+        self.server.protocol_version.is_some_and(|r| !r.is_legacy())
     }
 
-    /// The protocol version to answer `initialize` with, given what the client asked for.
+    /// The protocol revision to answer `initialize` with, given what the client asked for.
     ///
     /// Lifecycle (2025-11-25 `basic/lifecycle.mdx:165-175`): a server that supports the
     /// requested version MUST echo it; otherwise it answers with another version it
     /// supports, which SHOULD be its latest.
-    pub fn negotiate(&self, requested: Option<&str>) -> String {
-        if let Some(pinned) = &self.server.protocol_version {
-            return pinned.clone();
+    pub fn negotiate(&self, requested: Option<&str>) -> Revision {
+        if let Some(pinned) = self.server.protocol_version {
+            return pinned;
         }
-        match requested {
-            Some(v) if LEGACY_REVISIONS.contains(&v) => v.to_owned(),
-            _ => DEFAULT_REVISION.to_owned(),
+        match requested.and_then(Revision::from_wire) {
+            Some(v) if v.is_legacy() => v,
+            _ => Revision::LATEST_LEGACY,
         }
+    }
+
+    /// The script as JSON (what `backchannel mock --script` reads).
+    pub fn to_json(&self) -> String {
+        serde_json::to_string(self).expect("a script serializes")
+    }
+
+    /// Read a script written by [`Script::to_json`].
+    pub fn from_json(text: &str) -> serde_json::Result<Self> {
+        serde_json::from_str(text)
     }
 }
 
@@ -286,11 +320,37 @@ mod tests {
     #[test]
     fn negotiation_echoes_known_and_offers_latest_otherwise() {
         let s = script();
-        assert_eq!(s.negotiate(Some("2025-03-26")), "2025-03-26");
-        assert_eq!(s.negotiate(Some("2026-07-28")), "2025-11-25");
-        assert_eq!(s.negotiate(None), "2025-11-25");
+        assert_eq!(s.negotiate(Some("2025-03-26")), Revision::V2025_03_26);
+        assert_eq!(s.negotiate(Some("2026-07-28")), Revision::V2025_11_25);
+        assert_eq!(s.negotiate(None), Revision::V2025_11_25);
         let mut pinned = script();
-        pinned.server.protocol_version = Some("2024-11-05".into());
-        assert_eq!(pinned.negotiate(Some("2025-11-25")), "2024-11-05");
+        pinned.server.protocol_version = Some(Revision::V2024_11_05);
+        assert_eq!(pinned.negotiate(Some("2025-11-25")), Revision::V2024_11_05);
+    }
+
+    #[test]
+    fn scripts_round_trip_through_json() {
+        let mut s = script();
+        s.trigger = Trigger::ToolCall { tool: "go".into() };
+        s.steps = vec![
+            Step::Request(RequestStep {
+                name: "r".into(),
+                id: IdSpec::Fixed(serde_json::json!("7")),
+                method: "ping".into(),
+                params: Some(serde_json::json!({"b": 1, "a": [2]})),
+                wait: true,
+                answer_within: Duration::from_millis(1500),
+                delivery: Some(Delivery::RequestStream),
+            }),
+            Step::Sleep(Duration::from_millis(5)),
+            Step::Raw { name: "raw".into(), line: "not json".into(), delivery: None },
+            Step::InputRequired(InputRound {
+                name: "i".into(),
+                inputs: vec![("k".into(), "roots/list".into(), None)],
+                request_state: Some("s".into()),
+                retry_within: Duration::from_secs(1),
+            }),
+        ];
+        assert_eq!(Script::from_json(&s.to_json()).unwrap(), s);
     }
 }

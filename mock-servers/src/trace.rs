@@ -4,7 +4,9 @@
 //!
 //! One JSON object per line, tagged by `kind`:
 //!
-//! - `{"kind":"start","format":1,"scenario":…,"transport":"stdio","canary":…}` — first line.
+//! - `{"kind":"start","format":2,"scenario":…,"transport":"stdio","canary":…}` — first line
+//!   (`transport` is `stdio`, `http` or `sse`; `revision`, when the case pins one, the
+//!   revision the mock speaks).
 //! - `{"kind":"frame","seq":N,"t_us":T,"dir":"c2s"|"s2c","raw":…,"json":…}` — one frame.
 //!   `raw` is the line exactly as read or written (invalid UTF-8 replaced, then
 //!   `lossy_utf8: true`); `json` is the parsed value, or `parse_error` says why
@@ -17,12 +19,16 @@
 //!   (`session`, `protocol_version`, `origin`, `accept`), the status it answered and,
 //!   for a rejected request, why (`note`). Written when the status is decided.
 //! - `{"kind":"event","t_us":T,"event":…,"detail":…}` — something the mock did or saw
-//!   that is not a frame (script started, step skipped, timeout hit).
+//!   that is not a frame; `event` names it and `detail` holds its fields ([`EventKind`]
+//!   lists every event and its detail).
 //! - `{"kind":"end","t_us":T,"reason":…}` — last line, when the session ended cleanly.
 //!
 //! `t_us` is microseconds on a monotonic clock since the `start` record; `seq`
 //! counts frames from 1. A reader must tolerate a missing `end` record and a
 //! truncated last line (the process may have been killed).
+//!
+//! Format 2 (this version) typed the events ([`EventKind`]) and merged format 1's
+//! `undeliverable` into `undelivered`; it added `revision` to the start record.
 
 use std::fs::File;
 use std::io::{self, BufRead, BufReader, BufWriter, Write};
@@ -32,8 +38,10 @@ use std::time::Instant;
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
+pub use crate::protocol::{Revision, Transport};
+
 /// The trace format version written in the `start` record.
-pub const FORMAT: u32 = 1;
+pub const FORMAT: u32 = 2;
 
 /// Which way a frame travelled.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
@@ -69,8 +77,11 @@ pub struct Start {
     pub format: u32,
     /// The scenario's id.
     pub scenario: String,
-    /// `stdio` (more transports later).
-    pub transport: String,
+    /// The transport the session runs on.
+    pub transport: Transport,
+    /// The revision the mock speaks, when the case pins one.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub revision: Option<Revision>,
     /// The canary token `{{canary}}` expanded to in this run.
     pub canary: String,
 }
@@ -179,11 +190,83 @@ pub struct HttpExchange {
 pub struct Event {
     /// Microseconds since the start record.
     pub t_us: u64,
-    /// What happened (`script_started`, `script_done`, `timeout`, …).
-    pub event: String,
-    /// Details, when there are any.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub detail: Option<Value>,
+    /// What happened.
+    #[serde(flatten)]
+    pub kind: EventKind,
+}
+
+/// Every event the mock records: `{"event": <name>, "detail": {<fields>}}` (no
+/// `detail` for the events without fields).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(tag = "event", content = "detail", rename_all = "snake_case")]
+#[non_exhaustive]
+pub enum EventKind {
+    /// The steps started (after `notifications/initialized`, or at the trigger call).
+    ScriptStarted,
+    /// Every step was sent; the mock waits for outstanding answers.
+    ScriptDone,
+    /// 2026-07-28: the client retried the trigger call after an `InputRequiredResult`.
+    Retry,
+    /// 2026-07-28: no retry came within the round's window.
+    NoRetry,
+    /// An `input_required` step had no call in flight to answer, and was skipped.
+    RoundSkipped {
+        /// The step.
+        step: String,
+    },
+    /// The scenario's whole-session timeout ended the session.
+    Timeout {
+        /// The timeout.
+        timeout_ms: u64,
+    },
+    /// A client frame longer than the transport's limit was discarded.
+    FrameTooLarge {
+        /// Its length.
+        bytes: usize,
+        /// When the transport finished skipping it (µs since start).
+        t_us: u64,
+    },
+    /// Requests the client never answered, when the session ended.
+    Unanswered {
+        /// Their ids.
+        ids: Vec<Value>,
+    },
+    /// HTTP+SSE: the endpoint the client was told to POST to.
+    Endpoint {
+        /// The URI.
+        uri: String,
+    },
+    /// Streamable HTTP: a server message waits for the client's GET stream.
+    QueuedForGetStream {
+        /// The step that sent it.
+        step: Option<String>,
+    },
+    /// Server messages that never reached the client.
+    Undelivered {
+        /// The steps that sent them (`null` for replies).
+        steps: Vec<Option<String>>,
+        /// Why.
+        why: String,
+    },
+}
+
+impl EventKind {
+    /// The event's name as the trace writes it.
+    pub fn name(&self) -> &'static str {
+        match self {
+            Self::ScriptStarted => "script_started",
+            Self::ScriptDone => "script_done",
+            Self::Retry => "retry",
+            Self::NoRetry => "no_retry",
+            Self::RoundSkipped { .. } => "round_skipped",
+            Self::Timeout { .. } => "timeout",
+            Self::FrameTooLarge { .. } => "frame_too_large",
+            Self::Unanswered { .. } => "unanswered",
+            Self::Endpoint { .. } => "endpoint",
+            Self::QueuedForGetStream { .. } => "queued_for_get_stream",
+            Self::Undelivered { .. } => "undelivered",
+        }
+    }
 }
 
 /// The `end` record.
@@ -291,9 +374,9 @@ impl TraceWriter {
     }
 
     /// Record an event.
-    pub fn event(&mut self, event: &str, detail: Option<Value>) -> io::Result<()> {
+    pub fn event(&mut self, kind: EventKind) -> io::Result<()> {
         let t_us = self.now_us();
-        self.write(&Record::Event(Event { t_us, event: event.to_owned(), detail }))
+        self.write(&Record::Event(Event { t_us, kind }))
     }
 
     /// Record the end of the session.
@@ -392,11 +475,19 @@ mod tests {
         std::fs::create_dir_all(&dir).unwrap();
         let path = dir.join("t.jsonl");
         let mut w = TraceWriter::create(&path).unwrap();
-        w.start(Start { format: FORMAT, scenario: "s".into(), transport: "stdio".into(), canary: "c".into() }).unwrap();
+        w.start(Start {
+            format: FORMAT,
+            scenario: "s".into(),
+            transport: Transport::Stdio,
+            revision: Some(Revision::V2025_06_18),
+            canary: "c".into(),
+        })
+        .unwrap();
         w.frame(Direction::ServerToClient, br#"{"jsonrpc":"2.0","id":1,"method":"ping"}"#, Some("p"), Instant::now())
             .unwrap();
         w.frame(Direction::ClientToServer, b"not json \xff", None, Instant::now()).unwrap();
-        w.event("script_done", None).unwrap();
+        w.event(EventKind::ScriptDone).unwrap();
+        w.event(EventKind::Unanswered { ids: vec![serde_json::json!(7)] }).unwrap();
         w.end(EndReason::ScriptDone).unwrap();
         drop(w);
         // A truncated last line is tolerated.
@@ -412,6 +503,9 @@ mod tests {
         assert!(frames[1].lossy_utf8);
         assert!(frames[1].parse_error.is_some());
         assert_eq!(t.end().map(|e| e.reason), Some(EndReason::ScriptDone));
+        let events: Vec<_> = t.events().map(|e| e.kind.clone()).collect();
+        assert_eq!(events, [EventKind::ScriptDone, EventKind::Unanswered { ids: vec![serde_json::json!(7)] }]);
+        assert_eq!(t.start().map(|s| s.transport), Some(Transport::Stdio));
         std::fs::remove_dir_all(dir).unwrap();
     }
 }

@@ -1,6 +1,7 @@
 //! Workspace integration tests: the CLI, the broken-client fixtures, snapshots,
 //! and the scenario schema.
 
+mod architecture;
 mod cli;
 mod fixtures;
 mod hostile;

@@ -22,8 +22,8 @@ fn normalized_trace(scenario: &str, transport: Transport) -> String {
     let compiled = compile_file(&root().join("scenarios").join(scenario)).unwrap();
     let rt = tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap();
     let revision = Revision::V2025_11_25;
-    let report = rt.block_on(run_case(&compiled, transport, revision, &RunConfig::reference(exe()))).unwrap();
-    let trace = report.trace.expect("a trace");
+    let run = rt.block_on(run_case(&compiled, transport, revision, &RunConfig::reference(exe()))).unwrap();
+    let trace = run.record.trace.expect("a trace");
     let canary = trace.canary().unwrap().to_owned();
     let is_client_ping =
         |json: &Option<Value>| json.as_ref().is_some_and(|j| j["method"] == "ping" && j.get("id").is_some());
@@ -68,7 +68,7 @@ fn normalized_trace(scenario: &str, transport: Transport) -> String {
                 h.note.as_deref().unwrap_or("-"),
             )),
             Record::Http(_) => {}
-            Record::Event(e) => events.push(format!("  {}", e.event)),
+            Record::Event(e) => events.push(format!("  {}", e.kind.name())),
             Record::End(e) => tail = format!("end {:?}", e.reason),
             Record::Start(s) => head = format!("start {} over {}", s.scenario, s.transport),
         }

@@ -1,6 +1,7 @@
 //! Capability checks: what the client declared in `initialize`, and whether its
 //! answers are consistent with it.
 
+use backchannel_mock::protocol::Revision;
 use backchannel_mock::wire::{ErrorCode, render_id};
 
 use super::session::{AnswerKind, Session};
@@ -11,10 +12,10 @@ use crate::scenario::model::Severity::Must;
 /// `negotiated` (a revision date; unknown or absent counts as the latest).
 /// Elicitation arrived in 2025-06-18: before it, `elicitation/create` is an unknown
 /// method whatever the client declared, and `-32601` is the right answer.
-pub(crate) fn gate(method: &str, negotiated: Option<&str>) -> Option<&'static str> {
+pub(crate) fn gate(method: &str, negotiated: Option<Revision>) -> Option<&'static str> {
     match method {
         "sampling/createMessage" => Some("sampling"),
-        "elicitation/create" if negotiated.is_some_and(|v| v < "2025-06-18") => None,
+        "elicitation/create" if negotiated.is_some_and(|v| !v.has_elicitation()) => None,
         "elicitation/create" => Some("elicitation"),
         "roots/list" => Some("roots"),
         _ => None,
@@ -25,7 +26,7 @@ pub(crate) fn gate(method: &str, negotiated: Option<&str>) -> Option<&'static st
 /// success result, and a declared one is never answered "method not found".
 /// Emitted only when a capability-gated request was sent.
 pub(crate) fn honesty(out: &mut Emitter<'_>, s: &Session) {
-    let negotiated = s.negotiated.as_deref();
+    let negotiated = s.negotiated;
     let gated: Vec<usize> = (0..s.sent.len()).filter(|&i| gate(&s.sent[i].method, negotiated).is_some()).collect();
     if gated.is_empty() {
         return;
@@ -76,10 +77,11 @@ pub(crate) fn declared(out: &mut Emitter<'_>, ctx: &ScenarioCtx<'_>) {
     let compiled = out.input().compiled;
     let caps = ctx.session.capabilities().map_or_else(|| "(none)".to_owned(), ToString::to_string);
     let frame = ctx.session.initialize.as_ref().map(|(seq, _)| *seq);
-    let expect = &compiled.scenario.expect.capabilities;
-    for (check, list, want_declared) in
-        [("capabilities.absent", &expect.absent, false), ("capabilities.present", &expect.present, true)]
-    {
+    let expect = &compiled.expect;
+    for (check, list, want_declared) in [
+        ("capabilities.absent", &expect.capabilities_absent, false),
+        ("capabilities.present", &expect.capabilities_present, true),
+    ] {
         let Some(list) = list else { continue };
         let wrong: Vec<&str> =
             list.names.iter().filter(|n| ctx.session.declares(n) != want_declared).map(String::as_str).collect();
@@ -102,7 +104,7 @@ pub(crate) fn declared(out: &mut Emitter<'_>, ctx: &ScenarioCtx<'_>) {
         };
         evidence.frame = frame;
         let judged = if wrong.is_empty() { Judged::Pass(evidence) } else { Judged::Violated(evidence) };
-        out.graded(ctx, check, list.severity, &list.spec.value, judged);
+        out.expected(ctx, check, &list.grade, judged);
     }
 }
 
@@ -112,10 +114,11 @@ mod tests {
 
     #[test]
     fn elicitation_is_gated_only_in_revisions_that_have_it() {
-        assert_eq!(gate("elicitation/create", Some("2025-03-26")), None);
-        assert_eq!(gate("elicitation/create", Some("2025-06-18")), Some("elicitation"));
+        use backchannel_mock::protocol::Revision::*;
+        assert_eq!(gate("elicitation/create", Some(V2025_03_26)), None);
+        assert_eq!(gate("elicitation/create", Some(V2025_06_18)), Some("elicitation"));
         assert_eq!(gate("elicitation/create", None), Some("elicitation"));
-        assert_eq!(gate("sampling/createMessage", Some("2024-11-05")), Some("sampling"));
+        assert_eq!(gate("sampling/createMessage", Some(V2024_11_05)), Some("sampling"));
         assert_eq!(gate("ping", None), None);
     }
 }

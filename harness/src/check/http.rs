@@ -5,18 +5,16 @@
 //! - `http.protocol-version` — Streamable HTTP from 2025-06-18 on: every request after
 //!   `initialize` carries `MCP-Protocol-Version: <negotiated>`.
 
+use backchannel_mock::protocol::Transport;
 use backchannel_mock::trace::{HttpExchange, Trace};
 
 use super::session::Session;
 use super::{Emitter, Evidence, truncate};
 use crate::scenario::model::Severity::Must;
 
-/// Revisions with the `MCP-Protocol-Version` header rule.
-const VERSION_HEADER_FROM: &str = "2025-06-18";
-
 pub(crate) fn checks(out: &mut Emitter<'_>, trace: &Trace, session: &Session) {
-    let Some(transport) = trace.start().map(|s| s.transport.as_str()) else { return };
-    if transport != "http" && transport != "sse" {
+    let Some(transport) = trace.start().map(|s| s.transport) else { return };
+    if !transport.is_http() {
         return;
     }
     let mut exchanges: Vec<&HttpExchange> = trace.http_exchanges().collect();
@@ -26,11 +24,12 @@ pub(crate) fn checks(out: &mut Emitter<'_>, trace: &Trace, session: &Session) {
         return;
     };
     let issued = issuer.issued_session.as_deref().unwrap_or_default();
-    let spec = if transport == "http" { "http/session-id" } else { "sse/post-to-endpoint" };
+    let spec = if transport == Transport::Http { "http/session-id" } else { "sse/post-to-endpoint" };
     // After the issuing exchange, every request to the MCP endpoint must name the session
     // (over HTTP+SSE: every POST; the event stream itself is where it was issued).
-    let later =
-        exchanges.iter().filter(|h| h.exchange > issuer.exchange && (transport == "http" || h.method == "POST"));
+    let later = exchanges
+        .iter()
+        .filter(|h| h.exchange > issuer.exchange && (transport == Transport::Http || h.method == "POST"));
     let wrong = later.clone().find(|h| h.session.as_deref() != Some(issued));
     match wrong {
         Some(h) => {
@@ -53,13 +52,10 @@ pub(crate) fn checks(out: &mut Emitter<'_>, trace: &Trace, session: &Session) {
         ),
     }
 
-    if transport != "http" {
+    if transport != Transport::Http {
         return;
     }
-    let Some(version) = negotiated(session) else { return };
-    if version.as_str() < VERSION_HEADER_FROM {
-        return;
-    }
+    let Some(version) = session.negotiated.filter(|v| v.has_protocol_version_header()) else { return };
     let init_exchange = issuer.exchange;
     let later: Vec<&&HttpExchange> = exchanges.iter().filter(|h| h.exchange > init_exchange).collect();
     match later.iter().find(|h| h.protocol_version.as_deref() != Some(version.as_str())) {
@@ -85,9 +81,4 @@ pub(crate) fn checks(out: &mut Emitter<'_>, trace: &Trace, session: &Session) {
             Evidence::new(format!("{} later requests, all with MCP-Protocol-Version {version}", later.len())),
         ),
     }
-}
-
-/// The protocol version the mock answered `initialize` with.
-fn negotiated(session: &Session) -> Option<String> {
-    session.negotiated.clone()
 }

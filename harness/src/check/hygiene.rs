@@ -6,14 +6,14 @@ use crate::logs::{Level, LogLine};
 
 pub(crate) fn logs(out: &mut Emitter<'_>, ctx: &ScenarioCtx<'_>) {
     let input = out.input();
-    let expect = &input.compiled.scenario.expect.logs;
+    let expect = &input.compiled.expect;
     let lines = input.logs;
     let servers = input.server_names;
     let canary = ctx.trace.canary();
 
-    if let Some(g) = &expect.warning_per_request {
-        let judged = warning_per_request(ctx, lines, servers, &g.methods);
-        out.graded(ctx, "logs.warning-per-request", g.severity, &g.spec.value, judged);
+    if let Some((methods, g)) = &expect.warning_per_request {
+        let judged = warning_per_request(ctx, lines, servers, methods);
+        out.expected(ctx, "logs.warning-per-request", g, judged);
     }
     if let Some(g) = &expect.no_canary_at_warning {
         let judged = match canary {
@@ -30,7 +30,7 @@ pub(crate) fn logs(out: &mut Emitter<'_>, ctx: &ScenarioCtx<'_>) {
                 }
             }
         };
-        out.graded(ctx, "logs.no-canary-at-warning", g.severity, &g.spec.value, judged);
+        out.expected(ctx, "logs.no-canary-at-warning", g, judged);
     }
     if let Some(g) = &expect.canary_at_debug {
         let judged = match canary {
@@ -50,7 +50,7 @@ pub(crate) fn logs(out: &mut Emitter<'_>, ctx: &ScenarioCtx<'_>) {
                 None => Judged::Violated(Evidence::new("no DEBUG line carries the params (the canary)")),
             },
         };
-        out.graded(ctx, "logs.canary-at-debug", g.severity, &g.spec.value, judged);
+        out.expected(ctx, "logs.canary-at-debug", g, judged);
     }
 }
 

@@ -3,17 +3,18 @@
 //! `basic/patterns/mrtr.mdx`): it retries with a new id, answers every ask, echoes
 //! the request state exactly, and never answers an ask it did not declare.
 
+use backchannel_mock::protocol::Revision;
 use serde_json::Value;
 
 use super::capabilities::gate;
 use super::requests::{expected_text, result_matches};
 use super::session::{ClientRequest, META_CAPABILITIES, META_VERSION, Round, Session};
 use super::{Emitter, Evidence, Judged, ScenarioCtx, truncate};
-use crate::scenario::compile::ScriptedRound;
+use crate::scenario::compiled::ScriptedRound;
 use crate::scenario::model::Severity::Must;
 
 /// The revision these checks judge.
-const MODERN: &str = "2026-07-28";
+const MODERN: Revision = Revision::MODERN;
 
 /// `session.modern` and `mrtr.request-meta`; returns whether the session started
 /// (the client sent at least one request that is not `initialize`).
@@ -84,7 +85,7 @@ pub(crate) fn session_checks(out: &mut Emitter<'_>, s: &Session, has_trace: bool
 fn meta_problem(r: &ClientRequest) -> Option<String> {
     let Some(meta) = r.meta() else { return Some("no params._meta".to_owned()) };
     match meta.get(META_VERSION) {
-        Some(Value::String(v)) if v == MODERN => {}
+        Some(Value::String(v)) if Revision::from_wire(v) == Some(MODERN) => {}
         Some(other) => {
             return Some(format!("{META_VERSION} is {}, not \"{MODERN}\"", truncate(&other.to_string(), 40)));
         }
@@ -258,7 +259,7 @@ fn expectations(out: &mut Emitter<'_>, ctx: &ScenarioCtx<'_>, scripted: &Scripte
     let name = &scripted.name;
     let compiled = out.input().compiled;
     let not_sent = || not_sent(scripted, compiled);
-    if let Some(g) = &scripted.expect.retry {
+    if let Some(g) = &scripted.retry {
         let judged = match p {
             None => not_sent(),
             Some(p) => match p.retry {
@@ -278,11 +279,11 @@ fn expectations(out: &mut Emitter<'_>, ctx: &ScenarioCtx<'_>, scripted: &Scripte
                 ),
             },
         };
-        out.graded(ctx, &format!("{name}.retried"), g.severity, &g.spec.value, judged);
+        out.expected(ctx, &format!("{name}.retried"), g, judged);
     }
     for input in &scripted.inputs {
         let response = p.and_then(|p| p.retry).and_then(|r| input_responses(r)?.get(&input.key).map(|v| (r, v)));
-        if let Some(g) = &input.expect.no_answer {
+        if let Some(g) = &input.no_answer {
             let judged = match (p, response) {
                 (None, _) => not_sent(),
                 (Some(_), None) => Judged::Pass(Evidence::new("not answered")),
@@ -290,9 +291,9 @@ fn expectations(out: &mut Emitter<'_>, ctx: &ScenarioCtx<'_>, scripted: &Scripte
                     Evidence::new(format!("the retry answers it: {}", truncate(&v.to_string(), 120))).at_frame(r.seq),
                 ),
             };
-            out.graded(ctx, &format!("{name}.{}.not-answered", input.key), g.severity, &g.spec.value, judged);
+            out.expected(ctx, &format!("{name}.{}.not-answered", input.key), g, judged);
         }
-        if let Some(g) = &input.expect.result {
+        if let Some(g) = &input.result {
             let judged = match (p, response) {
                 (None, _) => not_sent(),
                 (Some(_), None) => Judged::Violated(Evidence::new("no retry answered this ask")),
@@ -305,7 +306,7 @@ fn expectations(out: &mut Emitter<'_>, ctx: &ScenarioCtx<'_>, scripted: &Scripte
                     ),
                 },
             };
-            out.graded(ctx, &format!("{name}.{}.result", input.key), g.severity, &g.spec.value, judged);
+            out.expected(ctx, &format!("{name}.{}.result", input.key), &g.grade, judged);
         }
     }
 }

@@ -1,11 +1,13 @@
 //! Per-request checks: was it answered, in time, and with what the scenario expects.
 
+use backchannel_mock::trace::{Direction, EventKind};
 use backchannel_mock::wire::{ErrorCode, render_id};
 use serde_json::Value;
 
 use super::session::{Answer, AnswerKind};
 use super::{Emitter, Evidence, Judged, ScenarioCtx, json_subset, truncate};
 use crate::scenario::ScriptedRequest;
+use crate::scenario::compiled::{Pointer, ResultRule, ScriptedRaw};
 use crate::scenario::model::Severity;
 
 pub(crate) fn per_request(out: &mut Emitter<'_>, ctx: &ScenarioCtx<'_>) {
@@ -45,19 +47,14 @@ fn one(out: &mut Emitter<'_>, ctx: &ScenarioCtx<'_>, req: &ScriptedRequest) {
                 Evidence::new(format!("no answer (waited {within_ms} ms)")).at_frame(ctx.session.sent[i].seq),
             ),
         };
-        out.graded(ctx, &format!("{name}.not-answered"), g.severity, &g.spec.value, judged);
+        out.expected(ctx, &format!("{name}.not-answered"), g, judged);
         return;
     }
 
     let (answered, usable) = match (sent, answer) {
         (None, _) => {
             let undelivered = ctx.trace.events().any(|e| {
-                e.event == "undelivered"
-                    && e.detail
-                        .as_ref()
-                        .and_then(|d| d.get("steps"))
-                        .and_then(|s| s.as_array())
-                        .is_some_and(|s| s.iter().any(|x| x == name.as_str()))
+                matches!(&e.kind, EventKind::Undelivered { steps, .. } if steps.iter().any(|s| s.as_deref() == Some(name.as_str())))
             });
             let why = if undelivered {
                 "it waited for a GET stream the client never opened".to_owned()
@@ -113,7 +110,7 @@ fn one(out: &mut Emitter<'_>, ctx: &ScenarioCtx<'_>, req: &ScriptedRequest) {
                 Judged::Violated(Evidence::new(format!("expected an error, got {}", describe(a))).at_frame(a.seq))
             }
         };
-        out.graded(ctx, &format!("{name}.error"), g.severity, &g.spec.value, judged);
+        out.expected(ctx, &format!("{name}.error"), g, judged);
     }
     if let Some(g) = &e.error_code {
         let wanted = g.one_of.iter().map(|c| ErrorCode(*c).to_string()).collect::<Vec<_>>().join(" or ");
@@ -134,7 +131,7 @@ fn one(out: &mut Emitter<'_>, ctx: &ScenarioCtx<'_>, req: &ScriptedRequest) {
                 AnswerKind::Result(_) => Judged::Skip(Evidence::new("not an error answer")),
             },
         };
-        out.graded(ctx, &format!("{name}.error-code"), g.severity, &g.spec.value, judged);
+        out.expected(ctx, &format!("{name}.error-code"), &g.grade, judged);
     }
     if let Some(g) = &e.error_message {
         let judged = match usable {
@@ -182,7 +179,7 @@ fn one(out: &mut Emitter<'_>, ctx: &ScenarioCtx<'_>, req: &ScriptedRequest) {
                 AnswerKind::Result(_) => Judged::Skip(Evidence::new("not an error answer")),
             },
         };
-        out.graded(ctx, &format!("{name}.error-message"), g.severity, &g.spec.value, judged);
+        out.expected(ctx, &format!("{name}.error-message"), &g.grade, judged);
     }
     if let Some(g) = &e.result {
         let judged = match usable {
@@ -199,11 +196,11 @@ fn one(out: &mut Emitter<'_>, ctx: &ScenarioCtx<'_>, req: &ScriptedRequest) {
                 }
             },
         };
-        out.graded(ctx, &format!("{name}.result"), g.severity, &g.spec.value, judged);
+        out.expected(ctx, &format!("{name}.result"), &g.grade, judged);
     }
 }
 
-pub(crate) fn expected_text(g: &crate::scenario::model::ResultExpect) -> String {
+pub(crate) fn expected_text(g: &ResultRule) -> String {
     let mut parts = Vec::new();
     if let Some(e) = &g.equals {
         parts.push(format!("equals {e}"));
@@ -217,7 +214,7 @@ pub(crate) fn expected_text(g: &crate::scenario::model::ResultExpect) -> String 
     parts.join("; ")
 }
 
-fn pointer_text(p: &crate::scenario::model::PointerAssert) -> String {
+fn pointer_text(p: &Pointer) -> String {
     let mut t = Vec::new();
     if let Some(e) = &p.equals {
         t.push(format!("= {e}"));
@@ -231,11 +228,7 @@ fn pointer_text(p: &crate::scenario::model::PointerAssert) -> String {
     t.join(", ")
 }
 
-pub(crate) fn result_matches(
-    ctx: &ScenarioCtx<'_>,
-    g: &crate::scenario::model::ResultExpect,
-    v: &Value,
-) -> Result<(), String> {
+pub(crate) fn result_matches(ctx: &ScenarioCtx<'_>, g: &ResultRule, v: &Value) -> Result<(), String> {
     if let Some(e) = &g.equals {
         let e = ctx.expand_value(e);
         if &e != v {
@@ -264,8 +257,6 @@ pub(crate) fn result_matches(
             }
         }
         if let Some(re) = &p.matches {
-            // Validated at load time.
-            let re = regex::Regex::new(re).map_err(|e| e.to_string())?;
             match found {
                 Some(Value::String(s)) if re.is_match(s) => {}
                 Some(other) => {
@@ -282,11 +273,10 @@ pub(crate) fn result_matches(
 /// must carry one of the expected codes; no answer at all passes.
 pub(crate) fn per_raw(out: &mut Emitter<'_>, ctx: &ScenarioCtx<'_>) {
     let compiled = out.input().compiled;
-    for crate::scenario::compile::ScriptedRaw { name, expect, .. } in &compiled.raws {
-        let Some(g) = &expect.error_code_if_answered else { continue };
-        let sent = ctx.trace.frames().find(|f| {
-            f.dir == backchannel_mock::trace::Direction::ServerToClient && f.step.as_deref() == Some(name.as_str())
-        });
+    for ScriptedRaw { name, error_code_if_answered, .. } in &compiled.raws {
+        let Some(g) = error_code_if_answered else { continue };
+        let sent =
+            ctx.trace.frames().find(|f| f.dir == Direction::ServerToClient && f.step.as_deref() == Some(name.as_str()));
         let judged = match sent {
             None => Judged::Skip(Evidence::new("the mock never sent this line")),
             Some(raw) => match ctx.session.answers.iter().find(|a| a.id.is_none() && a.seq > raw.seq) {
@@ -310,18 +300,18 @@ pub(crate) fn per_raw(out: &mut Emitter<'_>, ctx: &ScenarioCtx<'_>) {
                 },
             },
         };
-        out.graded(ctx, &format!("{name}.error-code-if-answered"), g.severity, &g.spec.value, judged);
+        out.expected(ctx, &format!("{name}.error-code-if-answered"), &g.grade, judged);
     }
 }
 
 /// `notifications.<method>`: the client sent each notification the scenario expects.
 pub(crate) fn notifications(out: &mut Emitter<'_>, ctx: &ScenarioCtx<'_>) {
     let compiled = out.input().compiled;
-    for n in &compiled.scenario.expect.notifications {
-        let judged = match ctx.session.notifications.iter().find(|(_, m)| *m == n.method) {
-            Some((seq, _)) => Judged::Pass(Evidence::new(format!("sent {}", n.method)).at_frame(*seq)),
-            None => Judged::Violated(Evidence::new(format!("the client never sent {}", n.method))),
+    for (method, g) in &compiled.expect.notifications {
+        let judged = match ctx.session.notifications.iter().find(|(_, m)| m == method) {
+            Some((seq, _)) => Judged::Pass(Evidence::new(format!("sent {method}")).at_frame(*seq)),
+            None => Judged::Violated(Evidence::new(format!("the client never sent {method}"))),
         };
-        out.graded(ctx, &format!("notifications.{}", n.method), n.severity, &n.spec.value, judged);
+        out.expected(ctx, &format!("notifications.{method}"), g, judged);
     }
 }

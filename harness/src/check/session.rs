@@ -5,6 +5,7 @@
 
 use std::collections::HashMap;
 
+use backchannel_mock::protocol::Revision;
 use backchannel_mock::trace::{Direction, Frame, HttpStream, Trace};
 use backchannel_mock::wire::{Classified, Envelope, classify, id_loosely_equal};
 use serde_json::Value;
@@ -116,8 +117,9 @@ pub struct Session {
     pub answers: Vec<Answer>,
     /// Every client frame with its classification (`None`: not JSON).
     pub client_frames: Vec<(u64, Option<Classified>, Option<String>)>,
-    /// The protocol version the server answered `initialize` with.
-    pub negotiated: Option<String>,
+    /// The protocol revision the server answered `initialize` with (`None`: no answer,
+    /// or a date the kit does not know).
+    pub negotiated: Option<Revision>,
     /// Notifications the client sent: `(frame, method)`.
     pub notifications: Vec<(u64, String)>,
     /// Client frames the HTTP mock refused (4xx): they never reached the server,
@@ -157,7 +159,7 @@ impl Session {
             && self.negotiated.is_none()
             && let Some(v) = result.get("protocolVersion").and_then(Value::as_str)
         {
-            self.negotiated = Some(v.to_owned());
+            self.negotiated = Revision::from_wire(v);
         }
         if let (Envelope::Result { id, result }, Some(step)) = (&c.envelope, &frame.step)
             && result.get("resultType").and_then(Value::as_str) == Some("input_required")

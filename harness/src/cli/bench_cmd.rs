@@ -4,15 +4,15 @@ use std::time::Instant;
 
 use clap::Args;
 
-use super::run_cmd::{RevisionFilter, execute, plan_cases};
+use backchannel_mock::protocol::Transport;
+
 use super::{EXIT_FAIL, EXIT_OK, EXIT_USAGE, load_cases};
 use crate::bench::{
     BenchError, RoundTrips, children_peak_rss_kib, outstanding, ping_scenario, pipe_floor, request_lines, round_trips,
     run_reference,
 };
-use crate::check::Verdict;
+use crate::pipeline::{self, Plan, RunOptions, Selection};
 use crate::runner::{ClientSpec, RunConfig};
-use crate::scenario::model::Transport;
 
 #[derive(Debug, Args)]
 pub(crate) struct BenchArgs {
@@ -40,18 +40,20 @@ fn runtime() -> Result<tokio::runtime::Runtime, String> {
 
 fn suite(exe: &std::path::Path, jobs: &[usize]) -> Result<bool, String> {
     let Some(cases) = load_cases(&[]) else { return Err("the built-in scenarios do not load".into()) };
-    let planned = plan_cases(&cases, "all", RevisionFilter::All, &ClientSpec::Reference);
+    let plan = Plan::new(&cases, &Selection::default(), &ClientSpec::Reference).map_err(|e| e.to_string())?;
     println!(
         "suite: the built-in suite against the reference client, {} cases (all transports and revisions)",
-        planned.len()
+        plan.cases.len()
     );
     let mut ok = true;
     let mut first = None;
     for &j in jobs {
         let start = Instant::now();
-        let reports = execute(planned.clone(), RunConfig::reference(exe.to_owned()), j, &mut [])?;
+        let options = RunOptions { jobs: j, strict: true, label: "the reference client".into() };
+        let summary = pipeline::run(&plan, RunConfig::reference(exe.to_owned()), &options, &mut [])
+            .map_err(|e| super::chain(&e))?;
         let wall = start.elapsed().as_secs_f64();
-        let failed = reports.iter().flat_map(|r| &r.checks).filter(|c| c.verdict(true) == Verdict::Fail).count();
+        let failed = summary.totals.failed;
         ok &= failed == 0;
         let speedup = first.map(|f: f64| format!(" ({:.2}x the first)", f / wall)).unwrap_or_default();
         first.get_or_insert(wall);
@@ -66,8 +68,7 @@ fn ratio(a: &RoundTrips, floor: &RoundTrips) -> String {
 
 fn ping(exe: &std::path::Path, n: usize) -> Result<bool, BenchError> {
     let rt = runtime().map_err(|e| BenchError::Io(std::io::Error::other(e)))?;
-    let dir = tempfile::tempdir()?;
-    let c = ping_scenario(dir.path(), n, true, 120_000)?;
+    let c = ping_scenario(n, true, 120_000)?;
     println!(
         "ping: {n} server→client pings, one at a time, against the reference client (round trip at the mock's tap)"
     );
@@ -75,7 +76,7 @@ fn ping(exe: &std::path::Path, n: usize) -> Result<bool, BenchError> {
     let mut ok = true;
     for t in [Transport::Stdio, Transport::Http] {
         let report = rt.block_on(run_reference(exe, &c, t))?;
-        let trace = report.trace.as_ref().ok_or(BenchError::NoTrace)?;
+        let trace = report.record.trace.as_ref().ok_or(BenchError::NoTrace)?;
         if floor.is_none() {
             let f = pipe_floor(&request_lines(trace))?;
             println!("  floor, the same lines through a raw pipe (cat): {f}");
@@ -92,8 +93,7 @@ fn ping(exe: &std::path::Path, n: usize) -> Result<bool, BenchError> {
 
 fn many(exe: &std::path::Path, n: usize) -> Result<bool, BenchError> {
     let rt = runtime().map_err(|e| BenchError::Io(std::io::Error::other(e)))?;
-    let dir = tempfile::tempdir()?;
-    let c = ping_scenario(dir.path(), n, false, 120_000)?;
+    let c = ping_scenario(n, false, 120_000)?;
     println!("outstanding: {n} server→client pings sent back to back, then answered, against the reference client");
     let mut ok = true;
     for t in [Transport::Stdio, Transport::Http] {

@@ -5,8 +5,10 @@ use std::path::PathBuf;
 use clap::Args;
 
 use super::{EXIT_OK, EXIT_USAGE, load_cases};
-use crate::scenario::model::{Revision, Severity, SpecLevel};
-use crate::scenario::{Compiled, catalog, resolve_spec};
+use backchannel_mock::protocol::Revision;
+
+use crate::scenario::model::{Severity, SpecLevel};
+use crate::scenario::{Compiled, catalog};
 
 #[derive(Debug, Args)]
 pub(crate) struct ListArgs {
@@ -37,28 +39,28 @@ pub(crate) fn run(args: ListArgs) -> u8 {
 /// (revisions that state it alike are grouped).
 fn describe(c: &Compiled) -> String {
     let join = |v: Vec<String>| v.join(", ");
-    let s = &c.scenario;
     let mut sends: Vec<String> = c.requests.iter().map(|r| r.method.clone()).collect();
     sends.extend(c.rounds.iter().flat_map(|r| r.inputs.iter().map(|i| format!("{} (MRTR)", i.method))));
     sends.dedup();
-    let mut out = format!("{}  {}\n", c.id, s.title);
+    let mut out = format!("{}  {}\n", c.id, c.title);
     out += &format!(
         "    revisions: {} · transports: {} · sends: {}\n",
-        join(s.revisions.iter().map(|r| r.to_string()).collect()),
-        join(s.transports.iter().map(|t| t.to_string()).collect()),
+        join(c.revisions.iter().map(|r| r.to_string()).collect()),
+        join(c.transports.iter().map(|t| t.to_string()).collect()),
         if sends.is_empty() { "nothing".to_owned() } else { join(sends) },
     );
     let mut seen = Vec::new();
-    for (key, severity) in s.citations() {
-        if seen.contains(&(&key.value, severity)) {
+    for (key, severity) in &c.citations {
+        let severity = *severity;
+        if seen.contains(&(key, severity)) {
             continue;
         }
-        seen.push((&key.value, severity));
+        seen.push((key, severity));
         // The grade a case applies: a MUST expectation on a sentence that says SHOULD
         // at that revision is graded SHOULD there.
         let mut groups: Vec<(Vec<Revision>, String, &str)> = Vec::new();
-        for &rev in &s.revisions {
-            let Some(r) = resolve_spec(s, &key.value, rev) else { continue };
+        for &rev in &c.revisions {
+            let Some(r) = c.rule(key, rev) else { continue };
             let grade = if r.level == SpecLevel::Should { Severity::Should } else { severity };
             let (short, grade) = (r.short(), grade.as_str());
             match groups.iter_mut().find(|(_, sh, g)| *sh == short && *g == grade) {
@@ -67,9 +69,9 @@ fn describe(c: &Compiled) -> String {
             }
         }
         if let [(_, short, grade)] = groups.as_slice() {
-            out += &format!("    {:<40} {grade:<6} {short}\n", key.value);
+            out += &format!("    {key:<40} {grade:<6} {short}\n");
         } else {
-            out += &format!("    {}\n", key.value);
+            out += &format!("    {key}\n");
             for (revs, short, grade) in groups {
                 let revs = join(revs.iter().map(|r| r.to_string()).collect());
                 out += &format!("        {grade:<6} at {revs}: {short}\n");

@@ -4,13 +4,15 @@ use std::path::PathBuf;
 
 use clap::Args;
 
-use super::run_cmd::{RevisionFilter, client_spec, describe_client, execute, plan_cases};
-use super::{EXIT_OK, EXIT_USAGE, load_cases};
+use super::run_cmd::client_spec;
+use super::{EXIT_OK, EXIT_USAGE, load_cases, usage};
+use crate::outcome::{CaseReport, RunSummary};
+use crate::pipeline::{self, Plan, RevisionFilter, RunOptions, Selection};
 use crate::report::ReportFile;
-use crate::report::event::{Reporter, RunSummary};
+use crate::report::event::Reporter;
 use crate::report::matrix::{self, markdown, splice};
-use crate::report::terminal::{TerminalReporter, Totals};
-use crate::runner::{CaseReport, ClientSpec, RunConfig};
+use crate::report::terminal::TerminalReporter;
+use crate::runner::{ClientSpec, RunConfig};
 
 #[derive(Debug, Args)]
 pub(crate) struct MatrixArgs {
@@ -38,51 +40,45 @@ pub(crate) struct MatrixArgs {
     report: Vec<ReportFile>,
 }
 
+/// The installed profiles in ./clients (a missing one is named on stderr).
+fn installed_profiles() -> Result<Vec<String>, String> {
+    let profiles = crate::profile::discover(std::path::Path::new("clients"))?;
+    Ok(profiles
+        .into_iter()
+        .filter(|p| {
+            let missing = p.missing();
+            if let Some(m) = &missing {
+                eprintln!("skipped: {} is not installed ({} is missing): run clients/setup.sh", p.name, m.display());
+            }
+            missing.is_none()
+        })
+        .map(|p| p.dir.join(format!("{}.yaml", p.name)).display().to_string())
+        .collect())
+}
+
 pub(crate) fn run(args: MatrixArgs) -> u8 {
     let Some(cases) = load_cases(&args.paths) else { return EXIT_USAGE };
-    let Ok(exe) = std::env::current_exe() else { return EXIT_USAGE };
+    let Ok(exe) = std::env::current_exe() else { return usage("cannot locate the backchannel executable") };
     let revisions = match RevisionFilter::parse(&args.revision) {
         Ok(r) => r,
-        Err(e) => {
-            eprintln!("error: --revision: {e}");
-            return EXIT_USAGE;
-        }
+        Err(e) => return usage(format!("--revision: {e}")),
     };
-    let mut specs = vec![ClientSpec::Reference];
-    let names: Vec<String> = if args.clients.is_empty() {
-        match crate::profile::discover(std::path::Path::new("clients")) {
-            Ok(profiles) => profiles
-                .into_iter()
-                .filter(|p| {
-                    let missing = p.missing();
-                    if let Some(m) = &missing {
-                        eprintln!(
-                            "skipped: {} is not installed ({} is missing): run clients/setup.sh",
-                            p.name,
-                            m.display()
-                        );
-                    }
-                    missing.is_none()
-                })
-                .map(|p| p.dir.join(format!("{}.yaml", p.name)).display().to_string())
-                .collect(),
-            Err(e) => {
-                eprintln!("error: {e}");
-                return EXIT_USAGE;
-            }
+    let names = if args.clients.is_empty() {
+        match installed_profiles() {
+            Ok(n) => n,
+            Err(e) => return usage(e),
         }
     } else {
         args.clients.clone()
     };
+    let mut specs = vec![ClientSpec::Reference];
     for name in &names {
         match client_spec(Some(name), None) {
             Ok(spec) => specs.push(spec),
-            Err(e) => {
-                eprintln!("error: {e}");
-                return EXIT_USAGE;
-            }
+            Err(e) => return usage(e),
         }
     }
+    let selection = Selection { revisions, ..Selection::default() };
     let mut runs: Vec<RunSummary> = Vec::new();
     for spec in specs {
         let label = match &spec {
@@ -90,57 +86,45 @@ pub(crate) fn run(args: MatrixArgs) -> u8 {
             ClientSpec::Profile(p) => {
                 format!("{}<br>{}", p.name, p.version().unwrap_or_else(|| "version unknown".into()))
             }
-            other => describe_client(other),
+            other => other.describe(),
         };
         eprintln!("running the suite against {label}…");
-        let planned = plan_cases(&cases, "all", revisions, &spec);
+        let plan = match Plan::new(&cases, &selection, &spec) {
+            Ok(p) => p,
+            Err(e) => return usage(e),
+        };
+        // Verdicts before baselines: the table shows what each client does.
+        let options = RunOptions { jobs: args.jobs.unwrap_or_else(|| spec.default_jobs()), strict: false, label };
         let cfg = RunConfig { client: spec, ..RunConfig::reference(exe.clone()) };
         // Progress only: the table is the output.
         let progress = TerminalReporter::new(Box::new(std::io::sink()), Box::new(anstream::stderr()), false);
         let mut reporters: Vec<Box<dyn Reporter>> = vec![Box::new(progress)];
-        let (started_at, started) = (std::time::SystemTime::now(), std::time::Instant::now());
-        let jobs = args.jobs.unwrap_or_else(|| super::run_cmd::default_jobs(&cfg.client));
-        match execute(planned, cfg, jobs, &mut reporters) {
-            Ok(reports) => {
-                runs.push(RunSummary {
-                    client: label,
-                    strict: false,
-                    totals: Totals::of(&reports, false),
-                    reports,
-                    stale: Vec::new(),
-                    unused: Vec::new(),
-                    elapsed: started.elapsed(),
-                    started_at,
-                });
-            }
-            Err(e) => {
-                eprintln!("error: {e}");
-                return EXIT_USAGE;
-            }
+        match pipeline::run(&plan, cfg, &options, &mut reporters) {
+            Ok(summary) => runs.push(summary),
+            Err(e) => return usage(super::chain(&e)),
         }
     }
     for file in &args.report {
         if let Err(e) = file.write(&runs) {
-            eprintln!("error: cannot write {}: {e}", file.path().display());
-            return EXIT_USAGE;
+            return usage(format!("cannot write {}: {e}", file.path().display()));
         }
     }
     let pairs: Vec<(&str, &[CaseReport])> = runs.iter().map(|r| (r.client.as_str(), r.reports.as_slice())).collect();
-    let table = markdown(&matrix::table(&pairs, false));
+    let table = markdown(&matrix::table(&pairs));
     match &args.update {
         None => print!("{table}"),
         Some(path) => {
             let Ok(doc) = std::fs::read_to_string(path) else {
-                eprintln!("error: cannot read {}", path.display());
-                return EXIT_USAGE;
+                return usage(format!("cannot read {}", path.display()));
             };
             let Some(updated) = splice(&doc, &table) else {
-                eprintln!("error: {} has no `<!-- backchannel:matrix:start -->` … `end -->` markers", path.display());
-                return EXIT_USAGE;
+                return usage(format!(
+                    "{} has no `<!-- backchannel:matrix:start -->` … `end -->` markers",
+                    path.display()
+                ));
             };
             if std::fs::write(path, updated).is_err() {
-                eprintln!("error: cannot write {}", path.display());
-                return EXIT_USAGE;
+                return usage(format!("cannot write {}", path.display()));
             }
         }
     }

@@ -1,26 +1,30 @@
-//! `backchannel mock`: a scripted MCP server on stdin/stdout.
+//! `backchannel mock`: a scripted MCP server on stdin/stdout (or HTTP).
 
+use std::io::Write;
+use std::net::SocketAddr;
 use std::path::PathBuf;
 
 use backchannel_mock::canary::Canary;
+use backchannel_mock::protocol::Revision;
+use backchannel_mock::script::Script;
 use backchannel_mock::trace::TraceWriter;
-use std::io::Write;
-use std::net::SocketAddr;
-
 use backchannel_mock::transport::http::{self, HttpOptions, ResponseMode};
 use backchannel_mock::transport::{DEFAULT_MAX_FRAME, sse, stdio};
 use clap::Args;
 use tokio::net::TcpListener;
 
-use crate::scenario::model::Revision;
-
 use super::{EXIT_OK, EXIT_USAGE};
 
 #[derive(Debug, Args)]
+#[command(group(clap::ArgGroup::new("source").required(true).args(["scenario", "script"])))]
 pub(crate) struct MockArgs {
     /// The scenario to play.
     #[arg(long, value_name = "FILE")]
-    scenario: PathBuf,
+    scenario: Option<PathBuf>,
+    /// A compiled script to play (JSON, as the harness writes it for a stdio case:
+    /// the scenario compiled once, its revision pinned).
+    #[arg(long, value_name = "FILE", conflicts_with_all = ["revision", "http_response"])]
+    script: Option<PathBuf>,
     /// Write the JSON Lines trace of every frame here.
     #[arg(long, value_name = "PATH")]
     trace: Option<PathBuf>,
@@ -53,13 +57,36 @@ pub(crate) fn run(args: MockArgs) -> u8 {
         .with_max_level(tracing::Level::ERROR)
         .with_ansi(false)
         .try_init();
-    let compiled = match crate::scenario::compile_file(&args.scenario) {
-        Ok(c) => c,
-        Err(e) => {
-            eprintln!("backchannel mock: error: {e}");
-            return EXIT_USAGE;
-        }
+    let (script, mut response_mode) = match (&args.scenario, &args.script) {
+        (_, Some(path)) => match std::fs::read_to_string(path).map(|t| Script::from_json(&t)) {
+            Ok(Ok(script)) => (script, ResponseMode::Json),
+            Ok(Err(e)) => {
+                eprintln!("backchannel mock: error: {}: not a compiled script: {e}", path.display());
+                return EXIT_USAGE;
+            }
+            Err(e) => {
+                eprintln!("backchannel mock: error: cannot read {}: {e}", path.display());
+                return EXIT_USAGE;
+            }
+        },
+        (Some(path), None) => match crate::scenario::compile_file(path) {
+            Ok(c) => {
+                let pin = args.revision.or(match c.revisions.as_slice() {
+                    [only] => Some(*only),
+                    _ => None,
+                });
+                (c.script(pin), c.http_response)
+            }
+            Err(e) => {
+                eprintln!("backchannel mock: error: {e}");
+                return EXIT_USAGE;
+            }
+        },
+        (None, None) => unreachable!("clap requires --scenario or --script"),
     };
+    if let Some(mode) = &args.http_response {
+        response_mode = if mode == "sse" { ResponseMode::Sse } else { ResponseMode::Json };
+    }
     let trace = match &args.trace {
         Some(path) => match TraceWriter::create(path) {
             Ok(w) => w,
@@ -77,19 +104,11 @@ pub(crate) fn run(args: MockArgs) -> u8 {
             return EXIT_USAGE;
         }
     };
-    let pin = args.revision.or(match compiled.scenario.revisions.as_slice() {
-        [only] => Some(*only),
-        _ => None,
-    });
-    let script = compiled.script(pin);
     let canary = Canary::generate();
     let result = match (args.http, args.sse) {
         (None, None) => rt.block_on(stdio::serve_stdio(script, &canary, trace, args.max_frame)),
         (Some(addr), _) => {
-            let mut options = HttpOptions { max_body: args.max_frame, response_mode: compiled.http_response() };
-            if let Some(mode) = &args.http_response {
-                options.response_mode = if mode == "sse" { ResponseMode::Sse } else { ResponseMode::Json };
-            }
+            let options = HttpOptions { max_body: args.max_frame, response_mode };
             rt.block_on(async {
                 let listener = listen(addr, http::PATH).await?;
                 http::serve(script, &canary, trace, listener, options).await
@@ -123,8 +142,5 @@ async fn listen(addr: SocketAddr, path: &str) -> std::io::Result<TcpListener> {
 
 /// Parse a revision date (`2025-06-18`).
 pub(crate) fn parse_revision(s: &str) -> Result<Revision, String> {
-    Revision::ALL
-        .into_iter()
-        .find(|r| r.as_str() == s)
-        .ok_or_else(|| format!("unknown revision `{s}`; one of {}", Revision::ALL.map(Revision::as_str).join(", ")))
+    s.parse().map_err(|e: backchannel_mock::protocol::UnknownRevision| e.to_string())
 }

@@ -20,9 +20,7 @@ use std::path::Path;
 use backchannel_mock::trace::{Direction, Frame};
 use serde_json::Value;
 
-use super::event::RunSummary;
-use crate::check::{CheckResult, Verdict};
-use crate::runner::CaseReport;
+use crate::outcome::{CaseReport, CheckResult, RunSummary, Verdict};
 
 /// Frames longer than this are cut in the diagram (the trace has them whole).
 const MAX_FRAME_CHARS: usize = 16 * 1024;
@@ -168,9 +166,10 @@ fn evidence(c: &CheckResult, v: Verdict, redact: &dyn Fn(&str) -> String, case_i
     out
 }
 
-fn case_html(out: &mut String, r: &CaseReport, case_id: &str, strict: bool) {
-    let redact = super::redactor(r);
-    let worst = r.worst_final(strict);
+fn case_html(out: &mut String, case: &CaseReport, case_id: &str) {
+    let redact = super::redactor(case);
+    let worst = case.worst();
+    let r = &case.record;
     let open = if matches!(worst, Verdict::Fail | Verdict::Warn) { " open" } else { "" };
     let _ = write!(
         out,
@@ -187,8 +186,8 @@ fn case_html(out: &mut String, r: &CaseReport, case_id: &str, strict: bool) {
     );
     let mut cited = std::collections::BTreeSet::new();
     let mut offending = std::collections::BTreeSet::new();
-    for c in &r.checks {
-        let v = c.final_verdict(strict);
+    for c in &case.checks {
+        let v = c.final_verdict();
         let _ = write!(
             out,
             "<tr><td>{}</td><td><code>{}</code></td><td>{}",
@@ -282,7 +281,7 @@ pub fn render(runs: &[RunSummary]) -> String {
     if runs.len() > 1 {
         let pairs: Vec<(&str, &[CaseReport])> =
             runs.iter().map(|r| (r.client.as_str(), r.reports.as_slice())).collect();
-        let t = super::matrix::table(&pairs, false);
+        let t = super::matrix::table(&pairs);
         out.push_str("<h2>Clients × checks</h2><table class=matrix><tr><th>check</th>");
         for c in &t.clients {
             let _ = write!(out, "<th>{}</th>", escape(c));
@@ -309,7 +308,7 @@ pub fn render(runs: &[RunSummary]) -> String {
             );
         }
         for (j, r) in run.reports.iter().enumerate() {
-            case_html(&mut out, r, &format!("r{i}c{j}"), run.strict);
+            case_html(&mut out, r, &format!("r{i}c{j}"));
         }
     }
     out.push_str("</body></html>\n");

@@ -25,14 +25,12 @@
 use std::path::Path;
 use std::time::{Duration, SystemTime};
 
+use backchannel_mock::protocol::{Revision, Transport};
 use schemars::JsonSchema;
 use serde::Serialize;
 use serde_json::Value;
 
-use super::event::RunSummary;
-use super::terminal::Totals;
-use crate::check::{CheckResult, Verdict};
-use crate::runner::CaseReport;
+use crate::outcome::{CaseReport, CheckResult, RunSummary, Totals, Verdict};
 use crate::scenario::SpecRef;
 
 /// `format` of every version.
@@ -93,9 +91,9 @@ pub struct JsonCase {
     /// Its title.
     pub title: String,
     /// `stdio`, `http` or `sse`.
-    pub transport: String,
+    pub transport: Transport,
     /// The protocol revision the case pinned.
-    pub revision: String,
+    pub revision: Revision,
     /// The worst final verdict of its checks.
     pub verdict: Verdict,
     /// Wall time in milliseconds.
@@ -201,8 +199,8 @@ fn millis(d: Duration) -> u64 {
     u64::try_from(d.as_millis()).unwrap_or(u64::MAX)
 }
 
-fn check(c: &CheckResult, strict: bool, finished: &str, redact: &dyn Fn(&str) -> String) -> JsonCheck {
-    let verdict = c.final_verdict(strict);
+fn check(c: &CheckResult, finished: &str, redact: &dyn Fn(&str) -> String) -> JsonCheck {
+    let verdict = c.final_verdict();
     let mut details = serde_json::to_value(&c.evidence).unwrap_or(Value::Null);
     if let Value::Object(m) = &mut details {
         for v in m.values_mut() {
@@ -228,20 +226,21 @@ fn check(c: &CheckResult, strict: bool, finished: &str, redact: &dyn Fn(&str) ->
     }
 }
 
-fn case(r: &CaseReport, strict: bool) -> JsonCase {
-    let redact = super::redactor(r);
+fn case(case: &CaseReport) -> JsonCase {
+    let redact = super::redactor(case);
+    let r = &case.record;
     let finished = rfc3339(r.finished_at);
     JsonCase {
         scenario: r.scenario.clone(),
         area: super::area(&r.scenario).to_owned(),
         title: r.title.clone(),
-        transport: r.transport.to_string(),
-        revision: r.revision.to_string(),
-        verdict: r.worst_final(strict),
+        transport: r.transport,
+        revision: r.revision,
+        verdict: case.worst(),
         duration_ms: millis(r.duration),
         client_status: r.client_status.clone(),
         stderr_tail: r.stderr_tail.iter().map(|l| redact(l)).collect(),
-        checks: r.checks.iter().map(|c| check(c, strict, &finished, &redact)).collect(),
+        checks: case.checks.iter().map(|c| check(c, &finished, &redact)).collect(),
     }
 }
 
@@ -260,7 +259,7 @@ pub fn build(runs: &[RunSummary]) -> JsonReport {
                 duration_ms: millis(s.elapsed),
                 totals: s.totals,
                 stale_baseline: s.stale.clone(),
-                cases: s.reports.iter().map(|r| case(r, s.strict)).collect(),
+                cases: s.reports.iter().map(case).collect(),
             })
             .collect(),
     }

@@ -19,9 +19,7 @@ use std::path::Path;
 
 use quick_junit::{NonSuccessKind, Property, Report, TestCase, TestCaseStatus, TestSuite};
 
-use super::event::RunSummary;
-use crate::check::{CheckResult, Verdict};
-use crate::runner::CaseReport;
+use crate::outcome::{CaseReport, CheckResult, RunSummary, Verdict};
 
 /// The evidence of a check as text: what a CI system shows under a failure.
 fn evidence_text(c: &CheckResult, redact: &dyn Fn(&str) -> String) -> String {
@@ -42,8 +40,8 @@ fn evidence_text(c: &CheckResult, redact: &dyn Fn(&str) -> String) -> String {
     out
 }
 
-fn testcase(case: &CaseReport, c: &CheckResult, strict: bool, redact: &dyn Fn(&str) -> String) -> TestCase {
-    let verdict = c.final_verdict(strict);
+fn testcase(case: &CaseReport, c: &CheckResult, redact: &dyn Fn(&str) -> String) -> TestCase {
+    let verdict = c.final_verdict();
     let status = match verdict {
         Verdict::Pass | Verdict::Warn => TestCaseStatus::success(),
         Verdict::Fail => {
@@ -66,8 +64,9 @@ fn testcase(case: &CaseReport, c: &CheckResult, strict: bool, redact: &dyn Fn(&s
             s
         }
     };
-    let mut t = TestCase::new(format!("{} [{} {}]", c.check, case.transport, case.revision), status);
-    t.set_classname(case.scenario.clone());
+    let r = &case.record;
+    let mut t = TestCase::new(format!("{} [{} {}]", c.check, r.transport, r.revision), status);
+    t.set_classname(r.scenario.clone());
     if verdict == Verdict::Warn {
         t.set_system_out(format!("WARN: {}", evidence_text(c, redact)));
     }
@@ -87,7 +86,7 @@ pub fn build(runs: &[RunSummary]) -> Report {
     for run in runs {
         let mut suites: BTreeMap<&str, TestSuite> = BTreeMap::new();
         for case in &run.reports {
-            let area = super::area(&case.scenario);
+            let area = super::area(&case.record.scenario);
             let suite = suites.entry(area).or_insert_with(|| {
                 let name = if runs.len() > 1 { format!("{}: {area}", run.client) } else { area.to_owned() };
                 let mut s = TestSuite::new(name);
@@ -96,10 +95,10 @@ pub fn build(runs: &[RunSummary]) -> Report {
             });
             let redact = super::redactor(case);
             for c in &case.checks {
-                suite.add_test_case(testcase(case, c, run.strict, &redact));
+                suite.add_test_case(testcase(case, c, &redact));
             }
             // The case's wall time, on the suite (a check has no time of its own).
-            suite.set_time(suite.time.unwrap_or_default() + case.duration);
+            suite.set_time(suite.time.unwrap_or_default() + case.record.duration);
         }
         report.add_test_suites(suites.into_values());
     }

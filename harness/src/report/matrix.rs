@@ -4,8 +4,9 @@
 
 use std::collections::{BTreeMap, BTreeSet};
 
-use crate::check::Verdict;
-use crate::runner::CaseReport;
+use backchannel_mock::protocol::Transport;
+
+use crate::outcome::{CaseReport, Verdict};
 
 /// The client × check table, ready to render as Markdown or HTML.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -20,7 +21,7 @@ pub struct Table {
     pub all_pass: usize,
 }
 
-fn cell(by_transport: &BTreeMap<String, Verdict>) -> String {
+fn cell(by_transport: &BTreeMap<Transport, Verdict>) -> String {
     let distinct: BTreeSet<Verdict> = by_transport.values().copied().collect();
     if distinct.len() == 1 {
         return distinct.into_iter().next().map(|v| v.to_string()).unwrap_or_default();
@@ -36,14 +37,14 @@ fn cell(by_transport: &BTreeMap<String, Verdict>) -> String {
 
 /// Build the table from each client's `(label, reports)`. Verdicts are the checks'
 /// own, before any baseline.
-pub fn table(runs: &[(&str, &[CaseReport])], strict: bool) -> Table {
+pub fn table(runs: &[(&str, &[CaseReport])]) -> Table {
     // check id -> client index -> transport -> verdict
-    let mut by_check: BTreeMap<String, Vec<BTreeMap<String, Verdict>>> = BTreeMap::new();
+    let mut by_check: BTreeMap<String, Vec<BTreeMap<Transport, Verdict>>> = BTreeMap::new();
     for (i, (_, reports)) in runs.iter().enumerate() {
         for report in *reports {
             for c in &report.checks {
                 let row = by_check.entry(c.id.clone()).or_insert_with(|| vec![BTreeMap::new(); runs.len()]);
-                row[i].insert(report.transport.to_string(), c.verdict(strict));
+                row[i].insert(report.record.transport, c.verdict);
             }
         }
     }
@@ -63,7 +64,7 @@ pub fn table(runs: &[(&str, &[CaseReport])], strict: bool) -> Table {
         .map(|(_, reports)| {
             let mut n: BTreeMap<Verdict, usize> = BTreeMap::new();
             for c in reports.iter().flat_map(|rep| &rep.checks) {
-                *n.entry(c.verdict(strict)).or_default() += 1;
+                *n.entry(c.verdict).or_default() += 1;
             }
             let get = |v| n.get(&v).copied().unwrap_or(0);
             format!(
@@ -108,10 +109,11 @@ mod tests {
 
     #[test]
     fn cells_name_the_transports_that_differ() {
-        let m: BTreeMap<String, Verdict> =
-            [("http".into(), Verdict::Pass), ("sse".into(), Verdict::Pass), ("stdio".into(), Verdict::Warn)].into();
+        let m: BTreeMap<Transport, Verdict> =
+            [(Transport::Http, Verdict::Pass), (Transport::Sse, Verdict::Pass), (Transport::Stdio, Verdict::Warn)]
+                .into();
         assert_eq!(cell(&m), "WARN (stdio) · PASS (http, sse)");
-        let m: BTreeMap<String, Verdict> = [("http".into(), Verdict::Fail)].into();
+        let m: BTreeMap<Transport, Verdict> = [(Transport::Http, Verdict::Fail)].into();
         assert_eq!(cell(&m), "FAIL");
     }
 

@@ -9,54 +9,8 @@ use std::time::Duration;
 
 use anstyle::{AnsiColor, Style};
 
-use super::event::{CaseKey, Event, Reporter, RunSummary};
-use crate::check::{CheckResult, Verdict};
-use crate::runner::CaseReport;
-
-/// Counts of verdicts.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, serde::Serialize, schemars::JsonSchema)]
-pub struct Totals {
-    /// Cases run.
-    pub cases: usize,
-    /// Checks evaluated.
-    pub checks: usize,
-    /// PASS.
-    pub passed: usize,
-    /// FAIL.
-    pub failed: usize,
-    /// WARN.
-    pub warned: usize,
-    /// SKIP.
-    pub skipped: usize,
-    /// XFAIL: failures the client's baseline lists.
-    pub known: usize,
-    /// Baseline entries the client now passes.
-    pub stale: usize,
-}
-
-impl Totals {
-    /// The counts of these cases.
-    pub fn of(cases: &[CaseReport], strict: bool) -> Self {
-        let mut t = Self::default();
-        cases.iter().for_each(|c| t.add(c, strict));
-        t
-    }
-
-    /// Add one case.
-    pub fn add(&mut self, case: &CaseReport, strict: bool) {
-        self.cases += 1;
-        for c in &case.checks {
-            self.checks += 1;
-            match c.final_verdict(strict) {
-                Verdict::Pass => self.passed += 1,
-                Verdict::Fail => self.failed += 1,
-                Verdict::Warn => self.warned += 1,
-                Verdict::Skip => self.skipped += 1,
-                Verdict::Known => self.known += 1,
-            }
-        }
-    }
-}
+use super::event::{CaseKey, Event, Reporter};
+use crate::outcome::{CaseReport, CheckResult, RunOutcome, RunSummary, Verdict};
 
 fn style(v: Verdict) -> Style {
     match v {
@@ -72,25 +26,18 @@ const CHECK_WIDTH: usize = 42;
 
 /// Write one case's rows. The run's canary is shown as `{{canary}}`: the report
 /// proves a leak without spreading the params itself.
-pub fn write_case(out: &mut dyn Write, case: &CaseReport, strict: bool) -> std::io::Result<()> {
+pub fn write_case(out: &mut dyn Write, case: &CaseReport) -> std::io::Result<()> {
     let redact = super::redactor(case);
-    let worst = case.worst_final(strict);
+    let worst = case.worst();
     let s = style(worst);
-    writeln!(
-        out,
-        "{s}{worst}{s:#} {} [{} {}]  ({})  {}",
-        case.scenario,
-        case.transport,
-        case.revision,
-        fmt_duration(case.duration),
-        case.title
-    )?;
+    let r = &case.record;
+    writeln!(out, "{s}{worst}{s:#} {}  ({})  {}", case.label(), fmt_duration(r.duration), r.title)?;
     for c in &case.checks {
-        write_check(out, case, c, strict, &redact)?;
+        write_check(out, case, c, &redact)?;
     }
-    if worst == Verdict::Fail && case.client_status != "exited 0" {
-        writeln!(out, "        client {}; last stderr lines:", case.client_status)?;
-        for l in &case.stderr_tail {
+    if worst == Verdict::Fail && r.client_status != "exited 0" {
+        writeln!(out, "        client {}; last stderr lines:", r.client_status)?;
+        for l in &r.stderr_tail {
             writeln!(out, "          | {}", crate::check::truncate(&redact(l), 200))?;
         }
     }
@@ -101,10 +48,9 @@ fn write_check(
     out: &mut dyn Write,
     case: &CaseReport,
     c: &CheckResult,
-    strict: bool,
     redact: &dyn Fn(&str) -> String,
 ) -> std::io::Result<()> {
-    let v = c.final_verdict(strict);
+    let v = c.final_verdict();
     let s = style(v);
     writeln!(out, "    {s}{v:<5}{s:#} {:<CHECK_WIDTH$} {}", c.check, redact(&c.evidence.summary))?;
     if let (Verdict::Known, Some(reason)) = (v, &c.known) {
@@ -120,11 +66,12 @@ fn write_check(
         }
         if let Some(l) = &c.evidence.log_line {
             // The line itself (the canary redacted): the evidence of a leak.
-            let text = case.logs.iter().find(|x| x.location() == *l).map(|x| x.text.as_str()).unwrap_or_default();
+            let text =
+                case.record.logs.iter().find(|x| x.location() == *l).map(|x| x.text.as_str()).unwrap_or_default();
             writeln!(out, "          {dim}log:{dim:#}      {l}: {}", crate::check::truncate(&redact(text), 200))?;
         }
         if let Some(f) = c.evidence.frame {
-            let frame = case.trace.as_ref().and_then(|t| t.frames().find(|x| x.seq == f));
+            let frame = case.record.trace.as_ref().and_then(|t| t.frames().find(|x| x.seq == f));
             let raw = frame.map(|x| crate::check::truncate(&redact(&x.raw), 200)).unwrap_or_default();
             writeln!(out, "          {dim}frame:{dim:#}    #{f} of the trace: {raw}")?;
         }
@@ -141,13 +88,12 @@ fn indent(s: &str) -> String {
 }
 
 /// Write the summary line.
-pub fn write_summary(out: &mut dyn Write, t: &Totals, elapsed: Duration, strict: bool) -> std::io::Result<()> {
-    let v = if t.failed > 0 || t.stale > 0 {
-        Verdict::Fail
-    } else if t.warned > 0 {
-        Verdict::Warn
-    } else {
-        Verdict::Pass
+pub fn write_summary(out: &mut dyn Write, summary: &RunSummary) -> std::io::Result<()> {
+    let t = &summary.totals;
+    let v = match summary.outcome() {
+        RunOutcome::Fail => Verdict::Fail,
+        RunOutcome::Pass if t.warned > 0 => Verdict::Warn,
+        RunOutcome::Pass => Verdict::Pass,
     };
     let s = style(v);
     writeln!(
@@ -164,8 +110,8 @@ pub fn write_summary(out: &mut dyn Write, t: &Totals, elapsed: Duration, strict:
         } else {
             String::new()
         },
-        if strict { " (strict)" } else { "" },
-        fmt_duration(elapsed)
+        if summary.strict { " (strict)" } else { "" },
+        fmt_duration(summary.elapsed)
     )
 }
 
@@ -181,9 +127,10 @@ pub fn write_not_passed(out: &mut dyn Write, s: &RunSummary) -> std::io::Result<
     for r in &s.reports {
         let redact = super::redactor(r);
         for c in &r.checks {
-            let v = c.final_verdict(s.strict);
+            let v = c.final_verdict();
             if matches!(v, Verdict::Fail | Verdict::Warn) {
-                rows.push((v, format!("{} [{} {}]", c.id, r.transport, r.revision), redact(&c.evidence.summary)));
+                let at = format!("{} [{} {}]", c.id, r.record.transport, r.record.revision);
+                rows.push((v, at, redact(&c.evidence.summary)));
             }
         }
     }
@@ -262,7 +209,7 @@ impl Reporter for TerminalReporter {
                     self.status_line(k.index + 1, k.total)
                 } else {
                     // A skipped check is a precondition the client lacks, not a verdict.
-                    let v = match report.worst(false) {
+                    let v = match report.worst() {
                         Verdict::Skip => Verdict::Pass,
                         v => v,
                     };
@@ -272,7 +219,7 @@ impl Reporter for TerminalReporter {
                         "[{}/{}] {st}{v}{st:#} {label} ({})",
                         k.index + 1,
                         k.total,
-                        fmt_duration(report.duration)
+                        fmt_duration(report.record.duration)
                     )
                 }
             }
@@ -282,10 +229,10 @@ impl Reporter for TerminalReporter {
                     self.progress.flush()?;
                 }
                 for report in &s.reports {
-                    write_case(&mut self.out, report, s.strict)?;
+                    write_case(&mut self.out, report)?;
                 }
                 write_not_passed(&mut self.out, s)?;
-                write_summary(&mut self.out, &s.totals, s.elapsed, s.strict)?;
+                write_summary(&mut self.out, s)?;
                 for entry in &s.unused {
                     writeln!(self.out, "note: baseline entry matched no check in this run: {entry}")?;
                 }

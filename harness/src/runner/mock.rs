@@ -1,100 +1,112 @@
-//! The HTTP mocks run as their own process (`backchannel mock --http|--sse`),
-//! supervised like a client: own process group, stderr captured, killed at the end.
+//! The mock a case talks to. Over stdio the client launches it
+//! (`backchannel mock --script FILE`, the compiled script written into the case's
+//! scratch directory); over HTTP the runner serves it itself, in this process, on
+//! an ephemeral loopback port ([`HttpMock`]).
+//!
+//! Why in-process: the HTTP mocks are library functions of the mock crate, and a
+//! process per case cost a spawn, a scenario re-compile and a `listening` line
+//! handshake (see BENCHMARKS.md); the trace is the same file either way, written
+//! as each frame is read or written.
 
 use std::path::Path;
-use std::process::Stdio;
 use std::time::Duration;
 
-use nix::sys::signal::{Signal, killpg};
-use nix::unistd::Pid;
-use tokio::io::{AsyncBufReadExt, AsyncReadExt, BufReader};
-use tokio::process::{Child, Command};
+use backchannel_mock::canary::Canary;
+use backchannel_mock::protocol::{Revision, Transport};
+use backchannel_mock::trace::TraceWriter;
+use backchannel_mock::transport::http::{self, HttpOptions};
+use backchannel_mock::transport::{DEFAULT_MAX_FRAME, sse};
+use tokio::net::TcpListener;
+use tokio::sync::watch;
 
 use crate::scenario::Compiled;
-use crate::scenario::model::{Revision, Transport};
-
-/// How long a starting mock may take to announce its URL.
-pub const START_TIMEOUT: Duration = Duration::from_secs(10);
-
-/// A running HTTP mock.
-#[derive(Debug)]
-pub struct MockProcess {
-    child: Child,
-    pgid: Option<Pid>,
-    /// The URL it listens on.
-    pub url: String,
-    stderr: tokio::task::JoinHandle<Vec<u8>>,
-}
 
 /// Why a mock could not be started.
 #[derive(Debug, thiserror::Error)]
 #[non_exhaustive]
 pub enum MockError {
-    /// The process could not be spawned.
-    #[error("failed to start the mock server")]
-    Spawn(#[source] std::io::Error),
-    /// It did not print its `listening` line in time (carries its stderr).
-    #[error("the mock server did not announce its URL: {0}")]
-    NoUrl(String),
+    /// The trace or the script file could not be written.
+    #[error("failed to write the mock's files")]
+    Files(#[source] std::io::Error),
+    /// No loopback port could be bound.
+    #[error("failed to bind a loopback port")]
+    Bind(#[source] std::io::Error),
+    /// Stdio mocks are launched by the client.
+    #[error("a stdio mock is launched by the client, not served by the runner")]
+    NotHttp,
 }
 
-impl MockProcess {
-    /// Start `backchannel mock --http|--sse 127.0.0.1:0` for a case and wait for its URL.
+/// Write the compiled script of a case (what `backchannel mock --script` reads).
+pub fn write_script(compiled: &Compiled, revision: Revision, path: &Path) -> Result<(), MockError> {
+    std::fs::write(path, compiled.script(Some(revision)).to_json()).map_err(MockError::Files)
+}
+
+/// The mock's argv for a stdio case: what the client under test launches.
+pub fn stdio_argv(exe: &Path, script: &Path, trace: &Path) -> Vec<String> {
+    vec![
+        exe.display().to_string(),
+        "mock".into(),
+        "--script".into(),
+        script.display().to_string(),
+        "--trace".into(),
+        trace.display().to_string(),
+    ]
+}
+
+/// An HTTP mock served by the runner for one case.
+#[derive(Debug)]
+pub struct HttpMock {
+    /// The URL the client is given.
+    pub url: String,
+    task: tokio::task::JoinHandle<()>,
+    ended: watch::Receiver<bool>,
+}
+
+impl HttpMock {
+    /// Serve the case's script over Streamable HTTP or HTTP+SSE on 127.0.0.1, writing
+    /// the trace to `trace`.
     pub async fn start(
-        exe: &Path,
         compiled: &Compiled,
         transport: Transport,
         revision: Revision,
         trace: &Path,
     ) -> Result<Self, MockError> {
-        let flag = match transport {
-            Transport::Http => "--http",
-            Transport::Sse => "--sse",
-            Transport::Stdio => return Err(MockError::NoUrl("stdio mocks are launched by the client".into())),
+        let path = match transport {
+            Transport::Http => http::PATH,
+            Transport::Sse => sse::PATH,
+            Transport::Stdio => return Err(MockError::NotHttp),
         };
-        let mut cmd = Command::new(exe);
-        cmd.arg("mock").arg("--scenario").arg(&compiled.path).arg("--revision").arg(revision.as_str());
-        cmd.arg("--trace").arg(trace).arg(flag).arg("127.0.0.1:0");
-        cmd.process_group(0).stdin(Stdio::null()).stdout(Stdio::piped()).stderr(Stdio::piped()).kill_on_drop(true);
-        cmd.env_remove("RUST_LOG");
-        let mut child = cmd.spawn().map_err(MockError::Spawn)?;
-        let pgid = child.id().map(|id| Pid::from_raw(id as i32));
-        let mut err = child.stderr.take().expect("piped");
-        let stderr = tokio::spawn(async move {
-            let mut buf = Vec::new();
-            let _ = (&mut err).take(1 << 20).read_to_end(&mut buf).await;
-            buf
+        let writer = TraceWriter::create(trace).map_err(MockError::Files)?;
+        let listener = TcpListener::bind("127.0.0.1:0").await.map_err(MockError::Bind)?;
+        let url = format!("http://{}{path}", listener.local_addr().map_err(MockError::Bind)?);
+        let script = compiled.script(Some(revision));
+        let options = HttpOptions { max_body: DEFAULT_MAX_FRAME, response_mode: compiled.http_response };
+        let (done, ended) = watch::channel(false);
+        let task = tokio::spawn(async move {
+            let canary = Canary::generate();
+            // A failure here leaves a trace without its `end` record: the checks say so.
+            let _ = match transport {
+                Transport::Sse => sse::serve(script, &canary, writer, listener, DEFAULT_MAX_FRAME).await,
+                _ => http::serve(script, &canary, writer, listener, options).await,
+            };
+            let _ = done.send(true);
         });
-        let mut out = BufReader::new(child.stdout.take().expect("piped"));
-        let mut line = String::new();
-        let read = tokio::time::timeout(START_TIMEOUT, out.read_line(&mut line)).await;
-        let url = serde_json::from_str::<serde_json::Value>(&line)
-            .ok()
-            .and_then(|v| v.get("url").and_then(|u| u.as_str()).map(str::to_owned));
-        let mut mock = Self { child, pgid, url: url.clone().unwrap_or_default(), stderr };
-        if read.is_err() || url.is_none() {
-            let why = mock.stop().await;
-            return Err(MockError::NoUrl(format!("printed {line:?}; stderr: {}", String::from_utf8_lossy(&why))));
-        }
-        Ok(mock)
+        Ok(Self { url, task, ended })
     }
 
-    /// Wait up to `grace` for the mock to exit on its own, then kill its group.
-    /// Returns what it wrote to stderr.
-    pub async fn finish(mut self, grace: Duration) -> Vec<u8> {
-        let _ = tokio::time::timeout(grace, self.child.wait()).await;
-        self.stop().await
+    /// Resolves once the session has ended (the trace has its `end` record).
+    pub fn ended(&self) -> impl Future<Output = ()> + Send + 'static {
+        let mut rx = self.ended.clone();
+        async move {
+            let _ = rx.wait_for(|done| *done).await;
+        }
     }
 
-    async fn stop(&mut self) -> Vec<u8> {
-        if let Some(pgid) = self.pgid {
-            let _ = killpg(pgid, Signal::SIGKILL);
-        }
-        let _ = tokio::time::timeout(Duration::from_secs(5), self.child.wait()).await;
-        tokio::time::timeout(Duration::from_secs(2), &mut self.stderr)
-            .await
-            .ok()
-            .and_then(Result::ok)
-            .unwrap_or_default()
+    /// Wait up to `grace` for the session to end on its own (the client left first),
+    /// then stop serving.
+    pub async fn finish(self, grace: Duration) {
+        let _ = tokio::time::timeout(grace, self.ended()).await;
+        self.task.abort();
+        let _ = self.task.await;
     }
 }

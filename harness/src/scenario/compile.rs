@@ -1,17 +1,19 @@
-//! A loaded scenario compiled into its three consumers: the mock's [`Script`],
-//! the client plan (how to configure the client under test), and the request
-//! table the checks read.
+//! Compiling a loaded scenario ([`Scenario`], the file model) into a [`Compiled`]
+//! one: the mock's script, the client plan and the checks' expectations.
 
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::time::Duration;
 
 use backchannel_mock::script::{self as mock, Delivery, IdSpec, Script, ServerSettings, Trigger};
 use backchannel_mock::transport::http::ResponseMode;
 
+use super::compiled::{
+    AnswerExpect, CapabilityRule, ClientPlan, CodeRule, Compiled, Expectation, MessageRule, Pointer, Requirements,
+    ResultRule, ScriptedInput, ScriptedRaw, ScriptedRequest, ScriptedRound, SessionExpect,
+};
 use super::load::{LoadError, load};
 use super::model::{
-    DeliveryKind, HttpResponseKind, IdSource, LogLevel, RequestExpect, RequestStep, Revision, RootSpec, Scenario, Step,
-    TriggerKind,
+    CodeExpect, DeliveryKind, Graded, HttpResponseKind, IdSource, RequestStep, RootSpec, Scenario, Step, TriggerKind,
 };
 
 /// The tool a `trigger: tool_call` scenario asks the client to call.
@@ -23,102 +25,6 @@ pub const DEFAULT_TIMEOUT: Duration = Duration::from_secs(15);
 pub const DEFAULT_GRACE: Duration = Duration::from_millis(300);
 /// Default time a request's answer may take.
 pub const DEFAULT_WITHIN: Duration = Duration::from_secs(5);
-
-/// A scenario ready to run.
-#[derive(Debug, Clone)]
-pub struct Compiled {
-    /// Stable id (`area/name`).
-    pub id: String,
-    /// The file it came from.
-    pub path: PathBuf,
-    /// The parsed file.
-    pub scenario: Scenario,
-    /// The scripted requests, in step order (repeats and batch members expanded).
-    pub requests: Vec<ScriptedRequest>,
-    /// The raw steps, in step order.
-    pub raws: Vec<ScriptedRaw>,
-    /// The MRTR rounds (2026-07-28), in step order.
-    pub rounds: Vec<ScriptedRound>,
-    /// The whole-session timeout.
-    pub timeout: Duration,
-    /// The mock's steps (revision-independent).
-    steps: Vec<mock::Step>,
-}
-
-/// One scripted request, as the checks see it.
-#[derive(Debug, Clone)]
-pub struct ScriptedRequest {
-    /// The step name (unique in the scenario).
-    pub name: String,
-    /// The method.
-    pub method: String,
-    /// What the answer must be.
-    pub expect: RequestExpect,
-    /// How long the answer may take.
-    pub within: Duration,
-    /// The params as written (before canary expansion).
-    pub params: Option<serde_json::Value>,
-    /// Where it travels over Streamable HTTP (the step's choice, else the scenario's).
-    pub delivery: DeliveryKind,
-    /// The id written in the scenario (`None`: the mock's counter or the trigger call's id).
-    pub id: Option<serde_json::Value>,
-    /// Whether it reuses the id of the client's in-flight trigger `tools/call`.
-    pub id_from_trigger: bool,
-    /// Whether it travels as a member of a JSON-RPC batch.
-    pub in_batch: bool,
-}
-
-/// One raw line, as the checks see it.
-#[derive(Debug, Clone)]
-pub struct ScriptedRaw {
-    /// The step name (unique in the scenario).
-    pub name: String,
-    /// The line as written (before canary expansion).
-    pub line: String,
-    /// What its answer, if any, must be.
-    pub expect: super::model::RawExpect,
-}
-
-/// One MRTR round, as the checks see it.
-#[derive(Debug, Clone)]
-pub struct ScriptedRound {
-    /// The step name (unique in the scenario).
-    pub name: String,
-    /// The asks: key, method, params as written, expectations.
-    pub inputs: Vec<super::model::InputSpec>,
-    /// The `requestState` as written (before canary expansion).
-    pub request_state: Option<String>,
-    /// What the retry must be.
-    pub expect: super::model::RoundExpect,
-    /// How long the retry may take.
-    pub within: Duration,
-}
-
-/// A root the client exposes: its URI and optional name.
-pub type PlannedRoot = (String, Option<String>);
-
-/// How the client under test should be configured.
-#[derive(Debug, Clone, Default, PartialEq)]
-pub struct ClientPlan {
-    /// Roots to expose.
-    pub roots: Vec<PlannedRoot>,
-    /// Log level.
-    pub log_level: Option<LogLevel>,
-    /// A tool to call once initialized.
-    pub call_tool: Option<String>,
-    /// Elicitation modes to support (`form`, `url`, or `empty` for a `{}` declaration),
-    /// and how long the user takes to decline.
-    pub elicitation: Option<(Vec<&'static str>, u64)>,
-    /// Change the roots after this many milliseconds, to these.
-    pub roots_change: Option<(u64, Vec<PlannedRoot>)>,
-}
-
-fn delivery_of(kind: Option<DeliveryKind>) -> Option<Delivery> {
-    kind.map(|k| match k {
-        DeliveryKind::GetStream => Delivery::GetStream,
-        DeliveryKind::RequestStream => Delivery::RequestStream,
-    })
-}
 
 /// Load and compile a scenario file.
 pub fn compile_file(path: &Path) -> Result<Compiled, LoadError> {
@@ -140,6 +46,76 @@ pub fn scenario_id(path: &Path, explicit: Option<&str>) -> String {
     }
 }
 
+fn grade(g: &Graded) -> Expectation {
+    Expectation { severity: g.severity, rule: g.spec.value.clone() }
+}
+
+fn code_rule(c: &CodeExpect) -> CodeRule {
+    CodeRule { one_of: c.one_of.clone(), grade: Expectation { severity: c.severity, rule: c.spec.value.clone() } }
+}
+
+fn result_rule(r: &super::model::ResultExpect) -> ResultRule {
+    ResultRule {
+        subset: r.subset.clone(),
+        equals: r.equals.clone(),
+        pointers: r
+            .pointers
+            .iter()
+            .map(|p| Pointer {
+                pointer: p.pointer.value.clone(),
+                equals: p.equals.clone(),
+                // Validated by the loader.
+                matches: p.matches.as_ref().and_then(|m| regex::Regex::new(&m.value).ok()),
+                exists: p.exists,
+            })
+            .collect(),
+        grade: Expectation { severity: r.severity, rule: r.spec.value.clone() },
+    }
+}
+
+fn answer_expect(e: &super::model::RequestExpect) -> AnswerExpect {
+    AnswerExpect {
+        no_answer: e.no_answer.as_ref().map(grade),
+        error: e.error.as_ref().map(grade),
+        error_code: e.error_code.as_ref().map(code_rule),
+        error_message: e.error_message.as_ref().map(|m| MessageRule {
+            contains: m.contains.clone(),
+            not_contains: m.not_contains.clone(),
+            grade: Expectation { severity: m.severity, rule: m.spec.value.clone() },
+        }),
+        result: e.result.as_ref().map(result_rule),
+    }
+}
+
+fn delivery_of(kind: DeliveryKind) -> Delivery {
+    match kind {
+        DeliveryKind::GetStream => Delivery::GetStream,
+        DeliveryKind::RequestStream => Delivery::RequestStream,
+    }
+}
+
+/// `server.delivery`, else the request stream of the trigger call, else the GET stream.
+fn default_delivery(s: &Scenario) -> DeliveryKind {
+    s.server.delivery.as_ref().map(|d| d.value).unwrap_or(match s.trigger {
+        TriggerKind::ToolCall => DeliveryKind::RequestStream,
+        TriggerKind::Initialized | TriggerKind::BeforeInitialized => DeliveryKind::GetStream,
+    })
+}
+
+fn unique_name(base: &str, taken: &mut std::collections::BTreeSet<String>) -> String {
+    let mut name = base.to_owned();
+    let mut n = 1;
+    while !taken.insert(name.clone()) {
+        n += 1;
+        name = format!("{base}#{n}");
+    }
+    name
+}
+
+fn roots(list: &[RootSpec]) -> Vec<(String, Option<String>)> {
+    list.iter().map(|RootSpec { uri, name }| (uri.clone(), name.clone())).collect()
+}
+
 /// Compile a parsed scenario.
 pub fn compile(path: &Path, scenario: Scenario) -> Compiled {
     let id = scenario_id(path, scenario.id.as_deref());
@@ -148,13 +124,14 @@ pub fn compile(path: &Path, scenario: Scenario) -> Compiled {
     let mut rounds = Vec::new();
     let mut steps = Vec::new();
     let mut taken = std::collections::BTreeSet::new();
+    let fallback_delivery = default_delivery(&scenario);
     let request = |r: &RequestStep, name: String, requests: &mut Vec<ScriptedRequest>| {
         let within = r.expect.within_ms.map_or(DEFAULT_WITHIN, Duration::from_millis);
-        let delivery = r.delivery.unwrap_or_else(|| default_delivery(&scenario));
+        let delivery = r.delivery.unwrap_or(fallback_delivery);
         requests.push(ScriptedRequest {
             name: name.clone(),
             method: r.method.clone(),
-            expect: r.expect.clone(),
+            expect: answer_expect(&r.expect),
             within,
             params: r.params.clone(),
             delivery,
@@ -173,11 +150,11 @@ pub fn compile(path: &Path, scenario: Scenario) -> Compiled {
             params: r.params.clone(),
             wait: r.wait,
             answer_within: within,
-            delivery: delivery_of(Some(delivery)),
+            delivery: Some(delivery_of(delivery)),
         }
     };
     for step in &scenario.steps {
-        match step {
+        match &step.value {
             Step::Request(r) => {
                 let base = r.name.clone().unwrap_or_else(|| r.method.clone());
                 match r.repeat {
@@ -200,7 +177,7 @@ pub fn compile(path: &Path, scenario: Scenario) -> Compiled {
                     .map(|r| {
                         let name = unique_name(r.name.as_deref().unwrap_or(&r.method), &mut taken);
                         let mut m = request(r, name, &mut requests);
-                        m.delivery = delivery_of(b.delivery).or(m.delivery);
+                        m.delivery = b.delivery.map(delivery_of).or(m.delivery);
                         if let Some(last) = requests.last_mut() {
                             last.in_batch = true;
                         }
@@ -213,12 +190,16 @@ pub fn compile(path: &Path, scenario: Scenario) -> Compiled {
                 name: n.name.clone().unwrap_or_else(|| n.method.clone()),
                 method: n.method.clone(),
                 params: n.params.clone(),
-                delivery: delivery_of(n.delivery),
+                delivery: n.delivery.map(delivery_of),
             }),
             Step::Raw(r) => {
                 let name = unique_name(r.name.as_deref().unwrap_or("raw"), &mut taken);
-                raws.push(ScriptedRaw { name: name.clone(), line: r.line.clone(), expect: r.expect.clone() });
-                steps.push(mock::Step::Raw { name, line: r.line.clone(), delivery: delivery_of(r.delivery) });
+                raws.push(ScriptedRaw {
+                    name: name.clone(),
+                    line: r.line.clone(),
+                    error_code_if_answered: r.expect.error_code_if_answered.as_ref().map(code_rule),
+                });
+                steps.push(mock::Step::Raw { name, line: r.line.clone(), delivery: r.delivery.map(delivery_of) });
             }
             Step::Sleep(d) => steps.push(mock::Step::Sleep(Duration::from_millis(d.ms))),
             Step::InputRequired(r) => {
@@ -226,9 +207,19 @@ pub fn compile(path: &Path, scenario: Scenario) -> Compiled {
                 let within = r.expect.within_ms.map_or(DEFAULT_WITHIN, Duration::from_millis);
                 rounds.push(ScriptedRound {
                     name: name.clone(),
-                    inputs: r.inputs.clone(),
+                    inputs: r
+                        .inputs
+                        .iter()
+                        .map(|i| ScriptedInput {
+                            key: i.key.clone(),
+                            method: i.method.clone(),
+                            params: i.params.clone(),
+                            result: i.expect.result.as_ref().map(result_rule),
+                            no_answer: i.expect.no_answer.as_ref().map(grade),
+                        })
+                        .collect(),
                     request_state: r.request_state.clone(),
-                    expect: r.expect.clone(),
+                    retry: r.expect.retry.as_ref().map(grade),
                     within,
                 });
                 steps.push(mock::Step::InputRequired(mock::InputRound {
@@ -241,82 +232,80 @@ pub fn compile(path: &Path, scenario: Scenario) -> Compiled {
         }
     }
     let timeout = scenario.timeout_ms.map_or(DEFAULT_TIMEOUT, Duration::from_millis);
-    Compiled { id, path: path.to_owned(), scenario, requests, raws, rounds, timeout, steps }
-}
-
-/// `server.delivery`, else the request stream of the trigger call, else the GET stream.
-fn default_delivery(s: &Scenario) -> DeliveryKind {
-    s.server.delivery.unwrap_or(match s.trigger {
-        TriggerKind::ToolCall => DeliveryKind::RequestStream,
-        TriggerKind::Initialized | TriggerKind::BeforeInitialized => DeliveryKind::GetStream,
-    })
-}
-
-fn unique_name(base: &str, taken: &mut std::collections::BTreeSet<String>) -> String {
-    let mut name = base.to_owned();
-    let mut n = 1;
-    while !taken.insert(name.clone()) {
-        n += 1;
-        name = format!("{base}#{n}");
-    }
-    name
-}
-
-impl Compiled {
-    /// The mock's script, answering `initialize` with `pin` when given (each case
-    /// pins its revision).
-    pub fn script(&self, pin: Option<Revision>) -> Script {
-        let s = &self.scenario;
-        let steps = self.steps.clone();
-        Script {
-            scenario: self.id.clone(),
-            server: ServerSettings {
-                protocol_version: pin.map(|v| v.as_str().to_owned()),
-                tools: s.server.tools.clone(),
-                ..ServerSettings::default()
-            },
-            steps,
-            timeout: self.timeout,
-            grace: s.grace_ms.map_or(DEFAULT_GRACE, Duration::from_millis),
-            trigger: match s.trigger {
-                TriggerKind::Initialized => Trigger::Initialized,
-                TriggerKind::BeforeInitialized => Trigger::BeforeInitialized,
-                TriggerKind::ToolCall => Trigger::ToolCall { tool: TRIGGER_TOOL.to_owned() },
-            },
-            delivery: delivery_of(Some(self.default_delivery())).unwrap_or_default(),
-        }
-    }
-
-    /// Where server-initiated messages go over Streamable HTTP unless a step says otherwise.
-    pub fn default_delivery(&self) -> DeliveryKind {
-        default_delivery(&self.scenario)
-    }
-
-    /// How the Streamable HTTP mock answers POSTed requests.
-    pub fn http_response(&self) -> ResponseMode {
-        match self.scenario.server.http_response {
+    let ex = &scenario.expect;
+    let capability = |l: &super::model::CapabilityList| CapabilityRule {
+        names: l.names.clone(),
+        grade: Expectation { severity: l.severity, rule: l.spec.value.clone() },
+    };
+    let expect = SessionExpect {
+        capabilities_absent: ex.capabilities.absent.as_ref().map(capability),
+        capabilities_present: ex.capabilities.present.as_ref().map(capability),
+        notifications: ex
+            .notifications
+            .iter()
+            .map(|n| (n.method.clone(), Expectation { severity: n.severity, rule: n.spec.value.clone() }))
+            .collect(),
+        warning_per_request: ex
+            .logs
+            .warning_per_request
+            .as_ref()
+            .map(|m| (m.methods.clone(), Expectation { severity: m.severity, rule: m.spec.value.clone() })),
+        no_canary_at_warning: ex.logs.no_canary_at_warning.as_ref().map(grade),
+        canary_at_debug: ex.logs.canary_at_debug.as_ref().map(grade),
+    };
+    let c = &scenario.client;
+    let client = ClientPlan {
+        roots: roots(&c.roots),
+        log_level: c.log_level,
+        call_tool: (scenario.trigger == TriggerKind::ToolCall).then(|| TRIGGER_TOOL.to_owned()),
+        elicitation: c.elicitation.as_ref().map(|e| (e.contract_modes(), e.delay_ms)),
+        roots_change: c.roots_change.as_ref().map(|rc| (rc.after_ms, roots(&rc.roots))),
+    };
+    let script = Script {
+        scenario: id.clone(),
+        server: ServerSettings {
+            protocol_version: None,
+            tools: scenario.server.tools.clone(),
+            ..ServerSettings::default()
+        },
+        steps,
+        timeout,
+        grace: scenario.grace_ms.map_or(DEFAULT_GRACE, Duration::from_millis),
+        trigger: match scenario.trigger {
+            TriggerKind::Initialized => Trigger::Initialized,
+            TriggerKind::BeforeInitialized => Trigger::BeforeInitialized,
+            TriggerKind::ToolCall => Trigger::ToolCall { tool: TRIGGER_TOOL.to_owned() },
+        },
+        delivery: delivery_of(fallback_delivery),
+    };
+    let citations = scenario.citations().into_iter().map(|(k, s)| (k.value.clone(), s)).collect();
+    let mut revisions = scenario.revisions.value.clone();
+    revisions.sort_unstable();
+    revisions.dedup();
+    Compiled {
+        id,
+        path: path.to_owned(),
+        title: scenario.title.clone(),
+        revisions,
+        transports: scenario.transports.value.clone(),
+        trigger: scenario.trigger,
+        requests,
+        raws,
+        rounds,
+        expect,
+        requires: Requirements {
+            undeclared: scenario.requires.undeclared.clone(),
+            declared: scenario.requires.declared.clone(),
+        },
+        client,
+        timeout,
+        http_response: match scenario.server.http_response {
             HttpResponseKind::Json => ResponseMode::Json,
             HttpResponseKind::Sse => ResponseMode::Sse,
-        }
-    }
-
-    /// How to configure the client under test.
-    pub fn client_plan(&self) -> ClientPlan {
-        let c = &self.scenario.client;
-        ClientPlan {
-            roots: c.roots.iter().map(|RootSpec { uri, name }| (uri.clone(), name.clone())).collect(),
-            log_level: c.log_level,
-            call_tool: (self.scenario.trigger == TriggerKind::ToolCall).then(|| TRIGGER_TOOL.to_owned()),
-            elicitation: c.elicitation.as_ref().map(|e| (e.contract_modes(), e.delay_ms)),
-            roots_change: c.roots_change.as_ref().map(|rc| {
-                (rc.after_ms, rc.roots.iter().map(|RootSpec { uri, name }| (uri.clone(), name.clone())).collect())
-            }),
-        }
-    }
-
-    /// The scripted request with this step name.
-    pub fn request(&self, name: &str) -> Option<&ScriptedRequest> {
-        self.requests.iter().find(|r| r.name == name)
+        },
+        citations,
+        specs: scenario.specs,
+        script,
     }
 }
 
@@ -341,5 +330,7 @@ mod tests {
         assert_eq!(script.scenario, "a/b");
         assert_eq!(script.steps.len(), 4);
         assert!(matches!(&script.steps[2], mock::Step::Request(r) if r.name == "ping#2" && r.wait));
+        let pinned = c.script(Some(backchannel_mock::protocol::Revision::V2025_03_26));
+        assert_eq!(pinned.server.protocol_version, Some(backchannel_mock::protocol::Revision::V2025_03_26));
     }
 }

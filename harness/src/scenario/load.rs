@@ -1,13 +1,10 @@
 //! Reading a scenario file: YAML → [`Scenario`], with every mistake reported as
 //! `file:line:col: message` plus a snippet, then semantic validation.
 
-use std::collections::BTreeSet;
 use std::path::{Path, PathBuf};
 
-use serde_saphyr::Spanned;
-
-use super::catalog::{self, SpecRef};
-use super::model::{DeliveryKind, Revision, Scenario, Severity, SpecLevel, Step, TriggerKind};
+use super::model::Scenario;
+use super::validate;
 
 /// Scenario files larger than this are refused before parsing.
 pub const MAX_FILE_BYTES: u64 = 4 * 1024 * 1024;
@@ -84,7 +81,9 @@ pub fn parse(path: &Path, text: &str) -> Result<Scenario, LoadError> {
     };
     let scenario: Scenario =
         serde_saphyr::from_str_with_options(text, options).map_err(|e| yaml_error(path, text, &e))?;
-    validate(path, text, &scenario)?;
+    if let Some(problem) = validate::first_problem(&scenario) {
+        return Err(invalid_at(path, text, problem.at.as_ref(), problem.message));
+    }
     Ok(scenario)
 }
 
@@ -124,229 +123,10 @@ fn invalid_at(path: &Path, text: &str, at: Option<&serde_saphyr::Location>, mess
     LoadError::Invalid { path: path.to_owned(), line, column, message, snippet }
 }
 
-/// Resolve a `spec:` key, as revision `rev` states the rule, against the built-in
-/// catalogue and the file's own `specs:` (which apply to every revision).
-pub fn resolve_spec(scenario: &Scenario, key: &str, rev: Revision) -> Option<SpecRef> {
-    catalog::builtin_at(key, rev).or_else(|| {
-        scenario.specs.get(key).map(|d| SpecRef {
-            key: key.to_owned(),
-            source: d.source.clone(),
-            section: d.section.clone(),
-            level: d.level,
-            text: d.text.clone(),
-        })
-    })
-}
-
-fn validate(path: &Path, text: &str, s: &Scenario) -> Result<(), LoadError> {
-    let latest = s.revisions.iter().max().copied().unwrap_or(Revision::V2025_11_25);
-    let spec = |key: &Spanned<String>, severity: Severity| -> Result<(), LoadError> {
-        if let Some(rev) = s.revisions.iter().find(|r| resolve_spec(s, &key.value, **r).is_none())
-            && let Some(since) = catalog::since(&key.value)
-        {
-            return Err(invalid_at(
-                path,
-                text,
-                Some(&key.referenced),
-                format!("`{}` exists from {since} on, but this scenario runs at {rev} (see `revisions:`)", key.value),
-            ));
-        }
-        let Some(r) = resolve_spec(s, &key.value, latest) else {
-            return Err(invalid_at(
-                path,
-                text,
-                Some(&key.referenced),
-                format!(
-                    "unknown spec key `{}` (see `backchannel list --specs`, or define it under `specs:`)",
-                    key.value
-                ),
-            ));
-        };
-        // Honesty guard: a sentence that says SHOULD cannot be graded as a MUST. (A rule
-        // that is SHOULD only in early revisions is graded SHOULD at those, per case.)
-        if r.level == SpecLevel::Should && severity == Severity::Must {
-            return Err(invalid_at(
-                path,
-                text,
-                Some(&key.referenced),
-                format!("`{}` states a SHOULD; grade it `severity: should`", key.value),
-            ));
-        }
-        Ok(())
-    };
-    if s.revisions.is_empty() {
-        return Err(invalid_at(
-            path,
-            text,
-            None,
-            "`revisions` is empty: list at least one protocol revision".to_owned(),
-        ));
-    }
-    if !s.revisions.iter().any(|r| s.transports.iter().any(|t| r.has_transport(*t))) {
-        return Err(invalid_at(path, text, None, "no listed transport exists in any listed revision".to_owned()));
-    }
-    if s.transports.is_empty() {
-        return Err(invalid_at(
-            path,
-            text,
-            None,
-            "`transports` is empty: list at least one of stdio, http, sse".to_owned(),
-        ));
-    }
-    let request_stream = |d: Option<DeliveryKind>| d == Some(DeliveryKind::RequestStream);
-    let uses_request_stream = request_stream(s.server.delivery)
-        || s.steps.iter().any(|st| match st {
-            Step::Request(r) => request_stream(r.delivery),
-            Step::Batch(b) => request_stream(b.delivery) || b.requests.iter().any(|r| request_stream(r.delivery)),
-            Step::Notification(n) => request_stream(n.delivery),
-            Step::Raw(r) => request_stream(r.delivery),
-            Step::Sleep(_) | Step::InputRequired(_) => false,
-        });
-    let modern = s.revisions.contains(&Revision::V2026_07_28);
-    let mrtr = s.steps.iter().any(|st| matches!(st, Step::InputRequired(_)));
-    if mrtr && (s.revisions != [Revision::V2026_07_28] || s.trigger != TriggerKind::ToolCall) {
-        return Err(invalid_at(
-            path,
-            text,
-            None,
-            "`input_required` steps need `revisions: [2026-07-28]` and `trigger: tool_call` (MRTR answers a tool call)"
-                .to_owned(),
-        ));
-    }
-    if modern && s.steps.iter().any(|st| matches!(st, Step::Request(_) | Step::Batch(_))) {
-        return Err(invalid_at(
-            path,
-            text,
-            None,
-            "2026-07-28 has no server-to-client requests on the wire (basic/patterns/mrtr.mdx): use `input_required` steps"
-                .to_owned(),
-        ));
-    }
-    if uses_request_stream && s.trigger != TriggerKind::ToolCall {
-        return Err(invalid_at(
-            path,
-            text,
-            None,
-            "`delivery: request_stream` needs `trigger: tool_call` (there is no in-flight request otherwise)"
-                .to_owned(),
-        ));
-    }
-    for (key, severity) in s.citations() {
-        spec(key, severity)?;
-    }
-    let check_result = |g: &super::model::ResultExpect| -> Result<(), LoadError> {
-        for p in &g.pointers {
-            if !(p.pointer.is_empty() || p.pointer.starts_with('/')) {
-                return Err(invalid_at(
-                    path,
-                    text,
-                    None,
-                    format!("pointer `{}` must be empty or start with `/`", p.pointer),
-                ));
-            }
-            if let Some(re) = &p.matches {
-                regex::Regex::new(re).map_err(|err| {
-                    invalid_at(path, text, None, format!("pointer `{}`: invalid regex: {err}", p.pointer))
-                })?;
-            }
-        }
-        Ok(())
-    };
-    let mut names = BTreeSet::new();
-    let mut check_request = |r: &super::model::RequestStep| -> Result<(), LoadError> {
-        let e = &r.expect;
-        if e.no_answer.is_some()
-            && (e.error.is_some() || e.error_code.is_some() || e.error_message.is_some() || e.result.is_some())
-        {
-            return Err(invalid_at(
-                path,
-                text,
-                None,
-                format!("`{}`: `no_answer` excludes expectations on an answer", r.method),
-            ));
-        }
-        if r.id_from.is_some() && (r.id.is_some() || s.trigger != TriggerKind::ToolCall) {
-            return Err(invalid_at(
-                path,
-                text,
-                None,
-                "`id_from: trigger_call` needs `trigger: tool_call` and no `id`".to_owned(),
-            ));
-        }
-        if r.repeat == Some(0) {
-            return Err(invalid_at(path, text, None, "`repeat` must be at least 1".to_owned()));
-        }
-        if let Some(g) = &e.result {
-            check_result(g)?;
-        }
-        if let Some(name) = &r.name
-            && !names.insert(name.clone())
-        {
-            return Err(invalid_at(path, text, None, format!("two steps are named `{name}`")));
-        }
-        Ok(())
-    };
-    for step in &s.steps {
-        match step {
-            Step::Request(r) => check_request(r)?,
-            Step::Batch(b) => {
-                if b.requests.is_empty() {
-                    return Err(invalid_at(path, text, None, "a batch needs at least one request".to_owned()));
-                }
-                for r in &b.requests {
-                    if r.wait || r.repeat.is_some() {
-                        return Err(invalid_at(
-                            path,
-                            text,
-                            None,
-                            "`wait` and `repeat` do not apply inside a batch".to_owned(),
-                        ));
-                    }
-                    check_request(r)?;
-                }
-            }
-            Step::Raw(r) if r.line.contains('\n') => {
-                return Err(invalid_at(
-                    path,
-                    text,
-                    None,
-                    "a raw line must not contain a newline (send two raw steps)".to_owned(),
-                ));
-            }
-            Step::InputRequired(round) => {
-                if round.inputs.is_empty() && round.request_state.is_none() {
-                    return Err(invalid_at(
-                        path,
-                        text,
-                        None,
-                        "an `input_required` round needs `inputs` or a `request_state` (mrtr.mdx: at least one of them)"
-                            .to_owned(),
-                    ));
-                }
-                let mut keys = BTreeSet::new();
-                for input in &round.inputs {
-                    if !keys.insert(input.key.as_str()) {
-                        return Err(invalid_at(
-                            path,
-                            text,
-                            None,
-                            format!("two inputs of one round use the key `{}`", input.key),
-                        ));
-                    }
-                    if let Some(g) = &input.expect.result {
-                        check_result(g)?;
-                    }
-                }
-            }
-            _ => {}
-        }
-    }
-    Ok(())
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::scenario::model::Step;
 
     fn err(text: &str) -> String {
         parse(Path::new("scenarios/x/y.yaml"), text).unwrap_err().to_string()
@@ -378,7 +158,7 @@ mod tests {
         let s =
             parse(Path::new("a.yaml"), "title: t\nsteps:\n  - request:\n      method: x\n      params: {answer: no}\n")
                 .unwrap();
-        let Step::Request(r) = &s.steps[0] else { panic!() };
+        let Step::Request(r) = &s.steps[0].value else { panic!() };
         assert_eq!(r.params.as_ref().unwrap()["answer"], "no");
     }
 
@@ -408,7 +188,7 @@ mod tests {
         let ids: Vec<_> = s
             .steps
             .iter()
-            .map(|s| match s {
+            .map(|s| match &s.value {
                 Step::Request(r) => r.id.clone().unwrap().0,
                 _ => unreachable!(),
             })

@@ -36,8 +36,10 @@ use super::http_common::{
 };
 use crate::canary::Canary;
 use crate::engine::{Engine, Inbound, Origin, Outgoing, Route, Sink, Tap, tap, with_tap};
-use crate::script::{LEGACY_REVISIONS, Script, Trigger};
-use crate::trace::{Direction, EndReason, HttpRef, HttpStream, TraceWriter};
+use crate::protocol::Revision;
+use crate::protocol::Transport;
+use crate::script::{Script, Trigger};
+use crate::trace::{Direction, EndReason, EventKind, HttpRef, HttpStream, TraceWriter};
 use crate::wire::{Envelope, classify};
 
 /// How the mock answers a POSTed request (other than the trigger call, which is always SSE).
@@ -79,7 +81,7 @@ enum Pending {
 struct SessionState {
     session: Option<String>,
     ended: bool,
-    negotiated: Option<String>,
+    negotiated: Option<Revision>,
     get_stream: Option<(u64, mpsc::UnboundedSender<Bytes>)>,
     queued: Vec<Outgoing>,
     exchanges: HashMap<u64, Pending>,
@@ -131,8 +133,8 @@ impl Sink for HttpSink {
     async fn send(&mut self, msg: Outgoing) -> io::Result<()> {
         let shared = &self.0;
         let mut state = shared.lock();
-        if let Some(v) = &msg.negotiated {
-            state.negotiated = Some(v.clone());
+        if let Some(v) = msg.negotiated {
+            state.negotiated = Some(v);
         }
         match msg.route {
             Route::Reply(Origin { exchange: Some(x) }) => match state.exchanges.get_mut(&x) {
@@ -157,8 +159,8 @@ impl Sink for HttpSink {
                     }
                 }
                 None => {
-                    let detail = serde_json::json!({ "exchange": x, "why": "the client closed the POST" });
-                    with_tap(&shared.tap, |t| t.event("undeliverable", Some(detail)));
+                    let why = format!("the client closed POST #{x} before its reply");
+                    with_tap(&shared.tap, |t| t.event(EventKind::Undelivered { steps: vec![msg.step.clone()], why }));
                 }
             },
             Route::InRequest(Origin { exchange: Some(x) }) => match state.exchanges.get_mut(&x) {
@@ -179,9 +181,7 @@ impl Sink for HttpSink {
                     let step = msg.step.clone();
                     state.queued.push(msg);
                     drop(state);
-                    with_tap(&shared.tap, |t| {
-                        t.event("queued_for_get_stream", Some(serde_json::json!({ "step": step })))
-                    });
+                    with_tap(&shared.tap, |t| t.event(EventKind::QueuedForGetStream { step }));
                 }
             }
         }
@@ -220,7 +220,7 @@ pub async fn serve(
         .layer(DefaultBodyLimit::max(options.max_body))
         .with_state(shared.clone());
     let server = Server::spawn(listener, router);
-    let engine = Engine::new(script, canary, "http", tap, HttpSink(shared.clone()))?;
+    let engine = Engine::new(script, canary, Transport::Http, tap, HttpSink(shared.clone()))?;
     let reason = engine.run(rx).await;
     {
         // End every stream: the client sees the session close.
@@ -230,9 +230,8 @@ pub async fn serve(
         state.exchanges.clear();
         if !state.queued.is_empty() {
             let steps: Vec<Option<String>> = state.queued.iter().map(|m| m.step.clone()).collect();
-            with_tap(&shared.tap, |t| {
-                t.event("undelivered", Some(serde_json::json!({ "steps": steps, "why": "no GET stream was open" })))
-            });
+            let why = "no GET stream was open".to_owned();
+            with_tap(&shared.tap, |t| t.event(EventKind::Undelivered { steps, why }));
         }
     }
     server.stop().await;
@@ -319,7 +318,7 @@ async fn post_handler(State(shared): State<Arc<Shared>>, uri: Uri, headers: Head
             return reject(&shared.tap, facts, status, note);
         }
         if let Some(v) = &facts.protocol_version
-            && !LEGACY_REVISIONS.contains(&v.as_str())
+            && !Revision::from_wire(v).is_some_and(Revision::is_legacy)
         {
             return reject(&shared.tap, facts, StatusCode::BAD_REQUEST, "unsupported MCP-Protocol-Version");
         }

@@ -27,8 +27,9 @@ use tokio::time::Instant;
 use super::http_common::{Server, exchange_facts, new_session_id, origin_allowed, record, reject, sse_event};
 use crate::canary::Canary;
 use crate::engine::{Engine, Inbound, Origin, Outgoing, Sink, Tap, tap, with_tap};
+use crate::protocol::Transport;
 use crate::script::Script;
-use crate::trace::{Direction, EndReason, HttpRef, HttpStream, TraceWriter};
+use crate::trace::{Direction, EndReason, EventKind, HttpRef, HttpStream, TraceWriter};
 
 /// The SSE endpoint's path (the URL a client is given).
 pub const PATH: &str = "/sse";
@@ -104,7 +105,7 @@ pub async fn serve(
         .layer(DefaultBodyLimit::max(max_body))
         .with_state(shared.clone());
     let server = Server::spawn(listener, router);
-    let engine = Engine::new(script, canary, "sse", tap, SseSink(shared.clone()))?;
+    let engine = Engine::new(script, canary, Transport::Sse, tap, SseSink(shared.clone()))?;
     let reason = engine.run(rx).await;
     {
         let mut state = shared.lock();
@@ -142,7 +143,7 @@ async fn open_stream(State(shared): State<Arc<Shared>>, uri: Uri, headers: Heade
     let mut facts = facts;
     facts.issued_session = Some(session);
     record(&shared.tap, facts, StatusCode::OK, Some("SSE stream"));
-    with_tap(&shared.tap, |t| t.event("endpoint", Some(serde_json::json!({ "uri": endpoint }))));
+    with_tap(&shared.tap, |t| t.event(EventKind::Endpoint { uri: endpoint.clone() }));
     let _ = tx.send(sse_event("endpoint", endpoint.as_bytes()));
     // When the client drops the stream the session is over: the guard, owned by the
     // body stream, tells the engine.

@@ -11,6 +11,7 @@ use tokio::time::Instant;
 use super::{ReadFrame, read_frame};
 use crate::canary::Canary;
 use crate::engine::{Engine, Inbound, Origin, Outgoing, Sink, Tap, tap, with_tap};
+use crate::protocol::Transport;
 use crate::script::Script;
 use crate::trace::{Direction, EndReason, TraceWriter};
 
@@ -70,7 +71,7 @@ where
         }
     });
     let mut sink = LineSink { writer, tap: tap.clone() };
-    let engine = Engine::new(script, canary, "stdio", tap, &mut sink)?;
+    let engine = Engine::new(script, canary, Transport::Stdio, tap, &mut sink)?;
     let reason = engine.run(rx).await;
     let _ = sink.writer.shutdown().await;
     reader_task.abort();

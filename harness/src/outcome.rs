@@ -1,0 +1,346 @@
+//! The finished run: graded checks, case reports, the run's totals and its outcome.
+//!
+//! Checks return ungraded [`Finding`]s. One grading step ([`Grader`]) turns a case's
+//! findings into [`CheckResult`]s: it resolves each rule as the case's revision states
+//! it (a MUST expectation on a rule that revision states as SHOULD is graded SHOULD),
+//! applies strictness, and marks what the client's baseline lists. Nothing after it
+//! recomputes a verdict: reporters read [`CheckResult::verdict`] and
+//! [`CheckResult::final_verdict`], and the exit code comes from
+//! [`RunSummary::outcome`] alone.
+
+use std::fmt;
+use std::time::{Duration, SystemTime};
+
+use backchannel_mock::protocol::{Revision, Transport};
+use backchannel_mock::trace::Trace;
+use serde::Serialize;
+
+use crate::baseline::Baseline;
+use crate::check::{Evidence, Finding, Outcome};
+use crate::logs::LogLine;
+use crate::scenario::model::{Severity, SpecLevel};
+use crate::scenario::{Compiled, SpecRef};
+
+/// The verdict a person reads.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, schemars::JsonSchema)]
+#[serde(rename_all = "UPPERCASE")]
+pub enum Verdict {
+    /// Holds.
+    Pass,
+    /// Not applicable.
+    Skip,
+    /// A known failure: listed in the client's baseline.
+    #[serde(rename = "XFAIL")]
+    Known,
+    /// A SHOULD is violated.
+    Warn,
+    /// A MUST is violated (or a SHOULD under `--strict`).
+    Fail,
+}
+
+impl fmt::Display for Verdict {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.pad(match self {
+            Self::Pass => "PASS",
+            Self::Skip => "SKIP",
+            Self::Known => "XFAIL",
+            Self::Warn => "WARN",
+            Self::Fail => "FAIL",
+        })
+    }
+}
+
+/// The graded result of one check in one case.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct CheckResult {
+    /// Stable id: `<scenario>:<check>`.
+    pub id: String,
+    /// The check part of the id (`sampling/createMessage.error-code`).
+    pub check: String,
+    /// How much a violation weighs at the case's revision.
+    pub severity: Severity,
+    /// The rule enforced, as the case's revision states it.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub spec: Option<SpecRef>,
+    /// What evaluation found.
+    pub outcome: Outcome,
+    /// Why.
+    pub evidence: Evidence,
+    /// The verdict with strictness applied, before the baseline.
+    pub verdict: Verdict,
+    /// The client's baseline lists this FAIL or WARN as a known failure, for this reason.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub known: Option<String>,
+}
+
+impl CheckResult {
+    /// The verdict after the client's baseline: a listed FAIL or WARN is XFAIL.
+    pub fn final_verdict(&self) -> Verdict {
+        match self.verdict {
+            Verdict::Fail | Verdict::Warn if self.known.is_some() => Verdict::Known,
+            v => v,
+        }
+    }
+}
+
+/// The outcome and severity of a check as a verdict.
+fn verdict(outcome: Outcome, severity: Severity, strict: bool) -> Verdict {
+    match (outcome, severity) {
+        (Outcome::Pass, _) => Verdict::Pass,
+        (Outcome::Skipped, _) => Verdict::Skip,
+        (Outcome::Violated, Severity::Must) => Verdict::Fail,
+        (Outcome::Violated, Severity::Should) if strict => Verdict::Fail,
+        (Outcome::Violated, Severity::Should) => Verdict::Warn,
+    }
+}
+
+/// What a case recorded, whatever its checks say.
+#[derive(Debug)]
+pub struct CaseRecord {
+    /// Scenario id.
+    pub scenario: String,
+    /// The transport it ran on.
+    pub transport: Transport,
+    /// The protocol revision the mock spoke.
+    pub revision: Revision,
+    /// Scenario title.
+    pub title: String,
+    /// Wall time of the case.
+    pub duration: Duration,
+    /// When it finished (wall clock, for reports).
+    pub finished_at: SystemTime,
+    /// How the client process ended.
+    pub client_status: String,
+    /// The last lines of the client's stderr (evidence when it crashed or hung).
+    pub stderr_tail: Vec<String>,
+    /// The trace, when the mock wrote one.
+    pub trace: Option<Trace>,
+    /// The client's parsed output.
+    pub logs: Vec<LogLine>,
+}
+
+/// A case that ran: what it recorded, and its checks' findings, before grading.
+#[derive(Debug)]
+pub struct CaseRun {
+    /// What the case recorded.
+    pub record: CaseRecord,
+    /// The checks' findings.
+    pub findings: Vec<Finding>,
+}
+
+/// One graded case.
+#[derive(Debug)]
+pub struct CaseReport {
+    /// What the case recorded.
+    pub record: CaseRecord,
+    /// Every check's graded result.
+    pub checks: Vec<CheckResult>,
+}
+
+impl CaseReport {
+    /// The worst verdict among the checks, after the baseline.
+    pub fn worst(&self) -> Verdict {
+        self.checks.iter().map(CheckResult::final_verdict).max().unwrap_or(Verdict::Pass)
+    }
+
+    /// `<scenario> [<transport> <revision>]`.
+    pub fn label(&self) -> String {
+        format!("{} [{} {}]", self.record.scenario, self.record.transport, self.record.revision)
+    }
+}
+
+/// Counts of final verdicts.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, schemars::JsonSchema)]
+pub struct Totals {
+    /// Cases run.
+    pub cases: usize,
+    /// Checks evaluated.
+    pub checks: usize,
+    /// PASS.
+    pub passed: usize,
+    /// FAIL.
+    pub failed: usize,
+    /// WARN.
+    pub warned: usize,
+    /// SKIP.
+    pub skipped: usize,
+    /// XFAIL: failures the client's baseline lists.
+    pub known: usize,
+    /// Baseline entries the client now passes.
+    pub stale: usize,
+}
+
+impl Totals {
+    /// The counts of these cases.
+    pub fn of(cases: &[CaseReport]) -> Self {
+        let mut t = Self::default();
+        for case in cases {
+            t.cases += 1;
+            for c in &case.checks {
+                t.checks += 1;
+                match c.final_verdict() {
+                    Verdict::Pass => t.passed += 1,
+                    Verdict::Fail => t.failed += 1,
+                    Verdict::Warn => t.warned += 1,
+                    Verdict::Skip => t.skipped += 1,
+                    Verdict::Known => t.known += 1,
+                }
+            }
+        }
+        t
+    }
+}
+
+/// How a run ended, and what `backchannel run` exits with.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum RunOutcome {
+    /// No FAIL and no stale baseline entry (WARN, SKIP and XFAIL allowed).
+    Pass,
+    /// At least one FAIL, or a stale baseline entry.
+    Fail,
+}
+
+impl RunOutcome {
+    /// The exit code: 0 pass, 1 fail.
+    pub fn exit_code(self) -> u8 {
+        match self {
+            Self::Pass => 0,
+            Self::Fail => 1,
+        }
+    }
+
+    /// `PASS` or `FAIL`: the word the summary line starts with.
+    pub fn word(self) -> &'static str {
+        match self {
+            Self::Pass => "PASS",
+            Self::Fail => "FAIL",
+        }
+    }
+}
+
+/// The end of a run: what every reporter writes from.
+#[derive(Debug)]
+pub struct RunSummary {
+    /// Who was under test.
+    pub client: String,
+    /// Whether SHOULD violations were graded FAIL.
+    pub strict: bool,
+    /// The graded cases, in plan order.
+    pub reports: Vec<CaseReport>,
+    /// Verdict counts.
+    pub totals: Totals,
+    /// Baseline entries the client now passes.
+    pub stale: Vec<String>,
+    /// Baseline entries that matched no check.
+    pub unused: Vec<String>,
+    /// Wall time of the run.
+    pub elapsed: Duration,
+    /// When the run started.
+    pub started_at: SystemTime,
+}
+
+impl RunSummary {
+    /// How the run ended.
+    pub fn outcome(&self) -> RunOutcome {
+        if self.totals.failed > 0 || !self.stale.is_empty() { RunOutcome::Fail } else { RunOutcome::Pass }
+    }
+}
+
+/// What applying a baseline to a whole run found.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct BaselineUse {
+    /// Entries whose checks all passed: the client no longer fails them.
+    pub stale: Vec<String>,
+    /// Entries that matched no check in this run.
+    pub unused: Vec<String>,
+}
+
+/// The one grading step: findings → graded checks, with the case's revision, the
+/// run's strictness and the client's baseline. A run grades each case as it
+/// finishes; [`Grader::finish`] then tells which baseline entries went stale.
+#[derive(Debug)]
+pub struct Grader {
+    strict: bool,
+    baseline: Baseline,
+    /// Per baseline entry: (checks matched, checks that failed).
+    hits: Vec<(usize, usize)>,
+}
+
+impl Grader {
+    /// A grader for one run.
+    pub fn new(strict: bool, baseline: Baseline) -> Self {
+        let hits = vec![(0, 0); baseline.len()];
+        Self { strict, baseline, hits }
+    }
+
+    /// Grade one case.
+    pub fn grade(&mut self, compiled: &Compiled, run: CaseRun) -> CaseReport {
+        let CaseRun { record, findings } = run;
+        let checks = findings
+            .into_iter()
+            .map(|f| {
+                let id = format!("{}:{}", record.scenario, f.check);
+                self.grade_one(compiled, &record, id, f)
+            })
+            .collect();
+        CaseReport { record, checks }
+    }
+
+    fn grade_one(&mut self, compiled: &Compiled, record: &CaseRecord, id: String, f: Finding) -> CheckResult {
+        let spec = f.rule.as_deref().and_then(|key| compiled.rule(key, record.revision));
+        // A rule the case's revision states as SHOULD is graded SHOULD there.
+        let severity = match &spec {
+            Some(s) if s.level == SpecLevel::Should => Severity::Should,
+            _ => f.severity,
+        };
+        let verdict = verdict(f.outcome, severity, self.strict);
+        let mut known = None;
+        for i in self.baseline.matching(&id, record.transport, record.revision) {
+            self.hits[i].0 += 1;
+            if matches!(verdict, Verdict::Fail | Verdict::Warn) {
+                self.hits[i].1 += 1;
+                known.get_or_insert_with(|| self.baseline.reason(i).to_owned());
+            }
+        }
+        CheckResult { id, check: f.check, severity, spec, outcome: f.outcome, evidence: f.evidence, verdict, known }
+    }
+
+    /// Which baseline entries went stale or matched nothing.
+    pub fn finish(self) -> BaselineUse {
+        let mut used = BaselineUse::default();
+        for (i, (matched, failing)) in self.hits.into_iter().enumerate() {
+            match (matched, failing) {
+                (0, _) => used.unused.push(self.baseline.pattern(i).to_owned()),
+                (_, 0) => used.stale.push(self.baseline.pattern(i).to_owned()),
+                _ => {}
+            }
+        }
+        used
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn should_fails_only_under_strict_and_the_baseline_excuses() {
+        assert_eq!(verdict(Outcome::Violated, Severity::Should, false), Verdict::Warn);
+        assert_eq!(verdict(Outcome::Violated, Severity::Should, true), Verdict::Fail);
+        assert_eq!(verdict(Outcome::Violated, Severity::Must, false), Verdict::Fail);
+        assert_eq!(verdict(Outcome::Skipped, Severity::Must, true), Verdict::Skip);
+        let mut r = CheckResult {
+            id: "a:b".into(),
+            check: "b".into(),
+            severity: Severity::Must,
+            spec: None,
+            outcome: Outcome::Violated,
+            evidence: Evidence::new("x"),
+            verdict: Verdict::Fail,
+            known: Some("reason".into()),
+        };
+        assert_eq!(r.final_verdict(), Verdict::Known);
+        r.verdict = Verdict::Pass;
+        assert_eq!(r.final_verdict(), Verdict::Pass);
+    }
+}

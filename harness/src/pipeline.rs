@@ -1,0 +1,380 @@
+//! The run pipeline, as a library: plan the cases ([`Plan`]), run them at most
+//! `jobs` at a time, grade each as it finishes ([`Grader`]: the revision's grade,
+//! strictness and the baseline, once), stream [`Event`]s to the reporters, and end
+//! with the [`RunSummary`] whose [`RunSummary::outcome`] decides the exit code.
+//!
+//! `backchannel run`, `backchannel matrix`, `backchannel bench` and the real-client
+//! tests all call [`run`]; the CLI only turns argv into a [`Selection`] and a
+//! [`RunOptions`], and the outcome into an exit code.
+
+use std::collections::BTreeMap;
+use std::sync::Arc;
+use std::time::{Instant, SystemTime};
+
+use backchannel_mock::protocol::{Revision, Transport};
+
+use crate::outcome::{CaseReport, Grader, RunSummary, Totals};
+use crate::report::event::{CaseKey, Event, Reporter};
+use crate::runner::{ClientSpec, RunConfig, RunError, run_case};
+use crate::scenario::Compiled;
+
+/// Which revisions of each scenario to run.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum RevisionFilter {
+    /// Every revision each scenario lists.
+    #[default]
+    All,
+    /// The newest each scenario lists (what a client asking for the newest protocol meets).
+    Latest,
+    /// Only this one.
+    One(Revision),
+}
+
+impl RevisionFilter {
+    /// `all`, `latest`, or a revision date.
+    pub fn parse(s: &str) -> Result<Self, String> {
+        match s {
+            "all" => Ok(Self::All),
+            "latest" => Ok(Self::Latest),
+            other => {
+                other.parse().map(Self::One).map_err(|e: backchannel_mock::protocol::UnknownRevision| e.to_string())
+            }
+        }
+    }
+
+    fn keeps(self, c: &Compiled, r: Revision) -> bool {
+        match self {
+            Self::All => true,
+            Self::Latest => c.latest_revision() == r,
+            Self::One(one) => one == r,
+        }
+    }
+}
+
+/// Which cases of the scenarios to run.
+#[derive(Debug, Clone, Default)]
+pub struct Selection {
+    /// One transport, or every transport each scenario lists.
+    pub transport: Option<Transport>,
+    /// Which revisions.
+    pub revisions: RevisionFilter,
+    /// Keep scenarios whose id matches any of these globs (none: all).
+    pub filters: Vec<String>,
+    /// Keep shard K of N (1-based) of the planned cases, dealt round-robin.
+    pub shard: Option<(usize, usize)>,
+}
+
+/// One planned case.
+#[derive(Debug, Clone)]
+pub struct PlannedCase {
+    /// The scenario.
+    pub compiled: Arc<Compiled>,
+    /// The transport.
+    pub transport: Transport,
+    /// The revision the mock speaks.
+    pub revision: Revision,
+}
+
+impl PlannedCase {
+    /// `<scenario> [<transport> <revision>]`.
+    pub fn label(&self) -> String {
+        format!("{} [{} {}]", self.compiled.id, self.transport, self.revision)
+    }
+}
+
+/// Why nothing could be planned.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("no case to run: {0}")]
+pub struct EmptyPlan(pub String);
+
+/// The cases of a run, in order.
+#[derive(Debug, Clone, Default)]
+pub struct Plan {
+    /// The cases.
+    pub cases: Vec<PlannedCase>,
+}
+
+impl Plan {
+    /// Every case of `scenarios` the selection keeps: each scenario on each transport
+    /// it lists that the client supports, at each listed revision that has the
+    /// transport. An empty plan is an error that says why nothing matched.
+    pub fn new(scenarios: &[Compiled], selection: &Selection, client: &ClientSpec) -> Result<Self, EmptyPlan> {
+        let matched: Vec<&Compiled> = scenarios
+            .iter()
+            .filter(|c| selection.filters.is_empty() || selection.filters.iter().any(|g| glob_matches(g, &c.id)))
+            .collect();
+        if matched.is_empty() {
+            return Err(EmptyPlan(if scenarios.is_empty() {
+                "no scenario was given".to_owned()
+            } else {
+                format!("--filter {} matches no scenario", selection.filters.join(", "))
+            }));
+        }
+        let mut cases = Vec::new();
+        for c in &matched {
+            let c = Arc::new((*c).clone());
+            for &t in &c.transports {
+                if selection.transport.is_some_and(|one| one != t) || !client.supports(t) {
+                    continue;
+                }
+                for &r in &c.revisions {
+                    if r.has_transport(t) && selection.revisions.keeps(&c, r) {
+                        cases.push(PlannedCase { compiled: c.clone(), transport: t, revision: r });
+                    }
+                }
+            }
+        }
+        if cases.is_empty() {
+            return Err(EmptyPlan(why_empty(&matched, selection, client)));
+        }
+        if let Some((k, n)) = selection.shard {
+            cases = cases.into_iter().enumerate().filter(|(i, _)| i % n == k - 1).map(|(_, c)| c).collect();
+            if cases.is_empty() {
+                return Err(EmptyPlan(format!("shard {k}/{n} is empty: there are fewer cases than shards")));
+            }
+        }
+        Ok(Self { cases })
+    }
+}
+
+/// Why a selection kept no case of the matched scenarios.
+fn why_empty(matched: &[&Compiled], selection: &Selection, client: &ClientSpec) -> String {
+    let transports: Vec<Transport> = match selection.transport {
+        Some(t) => vec![t],
+        None => Transport::ALL.to_vec(),
+    };
+    if let Some(t) = selection.transport {
+        if !client.supports(t) {
+            return format!("the client does not support the {t} transport");
+        }
+        if !matched.iter().any(|c| c.transports.contains(&t)) {
+            return format!("no scenario runs on the {t} transport");
+        }
+    }
+    if let RevisionFilter::One(r) = selection.revisions {
+        if !matched.iter().any(|c| c.revisions.contains(&r)) {
+            return format!("no scenario lists revision {r}");
+        }
+        if let Some(t) = selection.transport.filter(|t| !r.has_transport(*t)) {
+            return format!("revision {r} does not run over {t} in this kit");
+        }
+        let listed: Vec<String> = transports.iter().map(ToString::to_string).collect();
+        return format!("no scenario lists revision {r} on a transport of {}", listed.join(", "));
+    }
+    "no scenario runs on a transport and revision the selection and the client share".to_owned()
+}
+
+/// Whether a scenario id matches a `--filter` glob (`*` matches any run of characters).
+pub fn glob_matches(glob: &str, id: &str) -> bool {
+    let parts: Vec<&str> = glob.split('*').collect();
+    let (first, last) = (parts[0], parts[parts.len() - 1]);
+    if parts.len() == 1 {
+        return glob == id;
+    }
+    if !id.starts_with(first) || id.len() < first.len() + last.len() || !id.ends_with(last) {
+        return false;
+    }
+    let mut rest = &id[first.len()..id.len() - last.len()];
+    for mid in &parts[1..parts.len() - 1] {
+        match rest.find(mid) {
+            Some(at) => rest = &rest[at + mid.len()..],
+            None => return false,
+        }
+    }
+    true
+}
+
+/// `K/N` with 1 ≤ K ≤ N.
+pub fn parse_shard(s: &str) -> Result<(usize, usize), String> {
+    let (k, n) = s.split_once('/').ok_or("expected K/N, e.g. 1/4")?;
+    let (k, n): (usize, usize) =
+        (k.trim().parse().map_err(|_| "K is not a number")?, n.trim().parse().map_err(|_| "N is not a number")?);
+    if n == 0 || k == 0 || k > n {
+        return Err(format!("shard {k}/{n}: need 1 <= K <= N"));
+    }
+    Ok((k, n))
+}
+
+/// How to run a plan.
+#[derive(Debug, Clone)]
+pub struct RunOptions {
+    /// Cases at once.
+    pub jobs: usize,
+    /// Grade SHOULD violations as FAIL.
+    pub strict: bool,
+    /// Who is under test, as the reports name it.
+    pub label: String,
+}
+
+/// Why a run could not be carried out.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum PipelineError {
+    /// The async runtime could not start.
+    #[error("failed to start the async runtime")]
+    Runtime(#[source] std::io::Error),
+    /// A reporter failed (e.g. a report file cannot be written).
+    #[error("cannot write a report")]
+    Report(#[source] std::io::Error),
+    /// A case could not be started (the client or the mock would not start).
+    #[error("case {label}")]
+    Case {
+        /// The case.
+        label: String,
+        /// Why.
+        #[source]
+        source: RunError,
+    },
+}
+
+/// Run `plan` against `cfg.client`: every case, graded, its events streamed to
+/// `reporters` (each case's `CaseFinished` in plan order), then `RunFinished`.
+pub fn run(
+    plan: &Plan,
+    cfg: RunConfig,
+    options: &RunOptions,
+    reporters: &mut [Box<dyn Reporter>],
+) -> Result<RunSummary, PipelineError> {
+    let rt = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()
+        .map_err(PipelineError::Runtime)?;
+    let (started_at, started) = (SystemTime::now(), Instant::now());
+    let emit = |reporters: &mut [Box<dyn Reporter>], e: &Event<'_>| {
+        reporters.iter_mut().try_for_each(|r| r.on(e)).map_err(PipelineError::Report)
+    };
+    emit(reporters, &Event::RunStarted { client: &options.label, cases: plan.cases.len() })?;
+    let mut grader = Grader::new(options.strict, cfg.client.baseline());
+    let total = plan.cases.len();
+    let key = |i: usize| {
+        let c = &plan.cases[i];
+        CaseKey { index: i, total, scenario: &c.compiled.id, transport: c.transport, revision: c.revision }
+    };
+    let mut reports: Vec<CaseReport> = Vec::with_capacity(total);
+    let mut failure: Option<PipelineError> = None;
+    rt.block_on(async {
+        let cfg = Arc::new(cfg);
+        let limit = Arc::new(tokio::sync::Semaphore::new(options.jobs.max(1)));
+        let (started_tx, mut started_rx) = tokio::sync::mpsc::unbounded_channel();
+        let mut tasks = tokio::task::JoinSet::new();
+        for (i, case) in plan.cases.iter().enumerate() {
+            let (limit, cfg, started_tx, case) = (limit.clone(), cfg.clone(), started_tx.clone(), case.clone());
+            tasks.spawn(async move {
+                let _permit = limit.acquire_owned().await.expect("the semaphore stays open");
+                let _ = started_tx.send(i);
+                (i, run_case(&case.compiled, case.transport, case.revision, &cfg).await)
+            });
+        }
+        drop(started_tx);
+        // Finished cases wait here for the ones planned before them.
+        let mut done = BTreeMap::new();
+        let mut next = 0;
+        loop {
+            tokio::select! {
+                biased;
+                Some(i) = started_rx.recv() => {
+                    if let Err(e) = emit(reporters, &Event::CaseStarted(key(i))) {
+                        failure.get_or_insert(e);
+                    }
+                }
+                joined = tasks.join_next() => {
+                    let Some(joined) = joined else { break };
+                    let Ok((i, result)) = joined else { continue };
+                    done.insert(i, result);
+                    while let Some(result) = done.remove(&next) {
+                        match result {
+                            Ok(run) => {
+                                let report = grader.grade(&plan.cases[next].compiled, run);
+                                if let Err(e) = emit(reporters, &Event::CaseFinished(key(next), &report)) {
+                                    failure.get_or_insert(e);
+                                }
+                                reports.push(report);
+                            }
+                            Err(source) => {
+                                failure.get_or_insert(PipelineError::Case { label: plan.cases[next].label(), source });
+                            }
+                        }
+                        next += 1;
+                    }
+                }
+            }
+        }
+    });
+    if let Some(e) = failure {
+        return Err(e);
+    }
+    let used = grader.finish();
+    let mut totals = Totals::of(&reports);
+    totals.stale = used.stale.len();
+    let summary = RunSummary {
+        client: options.label.clone(),
+        strict: options.strict,
+        reports,
+        totals,
+        stale: used.stale,
+        unused: used.unused,
+        elapsed: started.elapsed(),
+        started_at,
+    };
+    emit(reporters, &Event::RunFinished(&summary))?;
+    Ok(summary)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn globs_match_ids() {
+        assert!(glob_matches("sampling/*", "sampling/undeclared"));
+        assert!(glob_matches("*/undeclared", "roots/undeclared"));
+        assert!(glob_matches("*", "x/y"));
+        assert!(glob_matches("ids/*-*", "ids/large-integers"));
+        assert!(glob_matches("roots/undeclared", "roots/undeclared"));
+        assert!(!glob_matches("roots/*", "sampling/undeclared"));
+        assert!(!glob_matches("a*a", "a"));
+        assert!(!glob_matches("roots/undeclared", "roots/undeclared-2"));
+    }
+
+    #[test]
+    fn shards_parse() {
+        assert_eq!(parse_shard("2/4"), Ok((2, 4)));
+        assert!(parse_shard("0/4").is_err() && parse_shard("5/4").is_err() && parse_shard("x").is_err());
+    }
+
+    fn scenario(id: &str, text: &str) -> Compiled {
+        let path = std::path::PathBuf::from(format!("scenarios/{id}.yaml"));
+        crate::scenario::compile(&path, crate::scenario::parse(&path, text).unwrap())
+    }
+
+    #[test]
+    fn plans_partition_into_shards_and_say_why_they_are_empty() {
+        let scenarios = [
+            scenario("a/one", "title: t\nsteps: []\n"),
+            scenario("a/two", "title: t\nrevisions: [2026-07-28]\ntransports: [stdio]\nsteps: []\n"),
+        ];
+        let all = Plan::new(&scenarios, &Selection::default(), &ClientSpec::Reference).unwrap();
+        // 2024-11-05: stdio, sse; the next three: stdio, http, sse; 2026-07-28: stdio.
+        assert_eq!(all.cases.len(), 2 + 3 * 3 + 1);
+        let mut seen: Vec<String> = (1..=3)
+            .flat_map(|k| {
+                let s = Selection { shard: Some((k, 3)), ..Selection::default() };
+                Plan::new(&scenarios, &s, &ClientSpec::Reference).unwrap().cases.into_iter().map(|c| c.label())
+            })
+            .collect();
+        seen.sort();
+        let mut expected: Vec<String> = all.cases.iter().map(PlannedCase::label).collect();
+        expected.sort();
+        assert_eq!(seen, expected);
+        let modern_http = Selection {
+            transport: Some(Transport::Http),
+            revisions: RevisionFilter::One(Revision::V2026_07_28),
+            ..Selection::default()
+        };
+        let why = Plan::new(&scenarios, &modern_http, &ClientSpec::Reference).unwrap_err().to_string();
+        assert!(why.contains("2026-07-28"), "{why}");
+        let nothing = Selection { filters: vec!["zzz/*".into()], ..Selection::default() };
+        assert!(Plan::new(&scenarios, &nothing, &ClientSpec::Reference).unwrap_err().0.contains("matches no scenario"));
+    }
+}

@@ -1,0 +1,278 @@
+//! A scenario compiled for each of its consumers: the mock's [`Script`], the
+//! client plan, and the expectations the checks read. Nothing here is YAML — no
+//! spans, no defaults left to resolve, regexes already built — and checks read
+//! only these types, never the file model.
+
+use std::collections::BTreeMap;
+use std::path::PathBuf;
+use std::time::Duration;
+
+use backchannel_mock::protocol::{Revision, Transport};
+use backchannel_mock::script::Script;
+use backchannel_mock::transport::http::ResponseMode;
+use serde_json::Value;
+
+use super::catalog::{self, SpecRef};
+use super::model::{DeliveryKind, LogLevel, Severity, SpecRefDef, TriggerKind};
+
+/// A scenario ready to run.
+#[derive(Debug, Clone)]
+pub struct Compiled {
+    /// Stable id (`area/name`).
+    pub id: String,
+    /// The file it came from.
+    pub path: PathBuf,
+    /// One line: what it checks.
+    pub title: String,
+    /// The revisions it runs at, oldest first.
+    pub revisions: Vec<Revision>,
+    /// The transports it runs on.
+    pub transports: Vec<Transport>,
+    /// When the steps start.
+    pub trigger: TriggerKind,
+    /// The scripted requests, in step order (repeats and batch members expanded).
+    pub requests: Vec<ScriptedRequest>,
+    /// The raw lines, in step order.
+    pub raws: Vec<ScriptedRaw>,
+    /// The MRTR rounds (2026-07-28), in step order.
+    pub rounds: Vec<ScriptedRound>,
+    /// Expectations about the whole session.
+    pub expect: SessionExpect,
+    /// Preconditions of the scenario's own expectations.
+    pub requires: Requirements,
+    /// How to configure the client under test.
+    pub client: ClientPlan,
+    /// The whole-session timeout.
+    pub timeout: Duration,
+    /// How the Streamable HTTP mock answers POSTed requests.
+    pub http_response: ResponseMode,
+    /// Every rule the file cites, with the severity it grades it at (file order).
+    pub citations: Vec<(String, Severity)>,
+    /// Rules the file defines itself (`specs:`).
+    pub(super) specs: BTreeMap<String, SpecRefDef>,
+    /// The mock's script, before a revision is pinned.
+    pub(super) script: Script,
+}
+
+impl Compiled {
+    /// The mock's script for a case, answering `initialize` with `pin` when given (each
+    /// case pins its revision).
+    pub fn script(&self, pin: Option<Revision>) -> Script {
+        let mut script = self.script.clone();
+        script.server.protocol_version = pin;
+        script
+    }
+
+    /// The rule `key` as revision `rev` states it: the built-in catalogue, else the
+    /// file's own `specs:` (which apply to every revision).
+    pub fn rule(&self, key: &str, rev: Revision) -> Option<SpecRef> {
+        catalog::builtin_at(key, rev).or_else(|| {
+            self.specs.get(key).map(|d| SpecRef {
+                key: key.to_owned(),
+                source: d.source.clone(),
+                section: d.section.clone(),
+                level: d.level,
+                text: d.text.clone(),
+            })
+        })
+    }
+
+    /// The newest revision the scenario lists.
+    pub fn latest_revision(&self) -> Revision {
+        self.revisions.iter().max().copied().unwrap_or(Revision::LATEST_LEGACY)
+    }
+
+    /// The scripted request with this step name.
+    pub fn request(&self, name: &str) -> Option<&ScriptedRequest> {
+        self.requests.iter().find(|r| r.name == name)
+    }
+}
+
+/// A graded expectation: how much a violation weighs, and the rule it enforces.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Expectation {
+    /// `must` or `should` (lowered to `should` where the case's revision states the rule so).
+    pub severity: Severity,
+    /// The rule's key (built-in catalogue or the file's `specs:`).
+    pub rule: String,
+}
+
+/// The error code must be one of these.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct CodeRule {
+    /// Acceptable codes.
+    pub one_of: Vec<i64>,
+    /// The grade.
+    pub grade: Expectation,
+}
+
+/// The error message must contain each of `contains` and none of `not_contains`
+/// (`{{client_name}}` and `{{canary}}` expand).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct MessageRule {
+    /// Substrings the message must contain.
+    pub contains: Vec<String>,
+    /// Substrings it must not contain.
+    pub not_contains: Vec<String>,
+    /// The grade.
+    pub grade: Expectation,
+}
+
+/// A success result must match these asserts.
+#[derive(Debug, Clone)]
+pub struct ResultRule {
+    /// The result contains this JSON as a subset.
+    pub subset: Option<Value>,
+    /// The result is exactly this JSON.
+    pub equals: Option<Value>,
+    /// JSON-pointer asserts.
+    pub pointers: Vec<Pointer>,
+    /// The grade.
+    pub grade: Expectation,
+}
+
+/// An assert on the value at a JSON pointer.
+#[derive(Debug, Clone)]
+pub struct Pointer {
+    /// The pointer (RFC 6901).
+    pub pointer: String,
+    /// The value equals this.
+    pub equals: Option<Value>,
+    /// The value is a string matching this.
+    pub matches: Option<regex::Regex>,
+    /// The value exists (`true`) or is absent (`false`).
+    pub exists: Option<bool>,
+}
+
+/// What the answer to a scripted request must be.
+#[derive(Debug, Clone, Default)]
+pub struct AnswerExpect {
+    /// It must NOT be answered (replaces `.answered` with `.not-answered`).
+    pub no_answer: Option<Expectation>,
+    /// It must be an error response.
+    pub error: Option<Expectation>,
+    /// The error's code.
+    pub error_code: Option<CodeRule>,
+    /// The error's message.
+    pub error_message: Option<MessageRule>,
+    /// It must be a success result matching these asserts.
+    pub result: Option<ResultRule>,
+}
+
+/// One scripted request, as the checks see it.
+#[derive(Debug, Clone)]
+pub struct ScriptedRequest {
+    /// The step name (unique in the scenario).
+    pub name: String,
+    /// The method.
+    pub method: String,
+    /// What the answer must be.
+    pub expect: AnswerExpect,
+    /// How long the answer may take.
+    pub within: Duration,
+    /// The params as written (before canary expansion).
+    pub params: Option<Value>,
+    /// Where it travels over Streamable HTTP.
+    pub delivery: DeliveryKind,
+    /// The id written in the scenario (`None`: the mock's counter or the trigger call's id).
+    pub id: Option<Value>,
+    /// Whether it reuses the id of the client's in-flight trigger `tools/call`.
+    pub id_from_trigger: bool,
+    /// Whether it travels as a member of a JSON-RPC batch.
+    pub in_batch: bool,
+}
+
+/// One raw line, as the checks see it.
+#[derive(Debug, Clone)]
+pub struct ScriptedRaw {
+    /// The step name (unique in the scenario).
+    pub name: String,
+    /// The line as written (before canary expansion).
+    pub line: String,
+    /// If the client answers it (an id-less error), the code.
+    pub error_code_if_answered: Option<CodeRule>,
+}
+
+/// One ask of an MRTR round, as the checks see it.
+#[derive(Debug, Clone)]
+pub struct ScriptedInput {
+    /// The `inputRequests` key.
+    pub key: String,
+    /// The method asked for.
+    pub method: String,
+    /// The params as written.
+    pub params: Option<Value>,
+    /// The response must match (`<round>.<key>.result`).
+    pub result: Option<ResultRule>,
+    /// No retry may answer it (`<round>.<key>.not-answered`).
+    pub no_answer: Option<Expectation>,
+}
+
+/// One MRTR round, as the checks see it.
+#[derive(Debug, Clone)]
+pub struct ScriptedRound {
+    /// The step name (unique in the scenario).
+    pub name: String,
+    /// The asks, in order.
+    pub inputs: Vec<ScriptedInput>,
+    /// The `requestState` as written (before canary expansion).
+    pub request_state: Option<String>,
+    /// The client must retry (`<round>.retried`).
+    pub retry: Option<Expectation>,
+    /// How long the retry may take.
+    pub within: Duration,
+}
+
+/// Capabilities that must (not) be declared.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct CapabilityRule {
+    /// Capability names (dotted paths reach inside).
+    pub names: Vec<String>,
+    /// The grade.
+    pub grade: Expectation,
+}
+
+/// Expectations about the whole session.
+#[derive(Debug, Clone, Default)]
+pub struct SessionExpect {
+    /// `capabilities.absent`.
+    pub capabilities_absent: Option<CapabilityRule>,
+    /// `capabilities.present`.
+    pub capabilities_present: Option<CapabilityRule>,
+    /// `notifications.<method>`: notifications the client must send.
+    pub notifications: Vec<(String, Expectation)>,
+    /// `logs.warning-per-request`: the methods, and the grade.
+    pub warning_per_request: Option<(Vec<String>, Expectation)>,
+    /// `logs.no-canary-at-warning`.
+    pub no_canary_at_warning: Option<Expectation>,
+    /// `logs.canary-at-debug`.
+    pub canary_at_debug: Option<Expectation>,
+}
+
+/// Preconditions of a scenario's own expectations.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Requirements {
+    /// Capabilities that must NOT be declared.
+    pub undeclared: Vec<String>,
+    /// Capabilities that must be declared.
+    pub declared: Vec<String>,
+}
+
+/// A root the client exposes: its URI and optional name.
+pub type PlannedRoot = (String, Option<String>);
+
+/// How the client under test should be configured.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct ClientPlan {
+    /// Roots to expose.
+    pub roots: Vec<PlannedRoot>,
+    /// Log level.
+    pub log_level: Option<LogLevel>,
+    /// A tool to call once initialized.
+    pub call_tool: Option<String>,
+    /// Elicitation modes to support (`form`, `url`, or `empty` for a `{}` declaration),
+    /// and how long the user takes to decline.
+    pub elicitation: Option<(Vec<&'static str>, u64)>,
+    /// Change the roots after this many milliseconds, to these.
+    pub roots_change: Option<(u64, Vec<PlannedRoot>)>,
+}

@@ -1,0 +1,213 @@
+//! The protocol vocabulary, typed once: MCP revisions, the transports between a
+//! client and a server, and the facts of what each revision has and what the mock
+//! serves on which transport. Every crate of the kit compares these enums; nobody
+//! compares revision dates or transport names as strings.
+//!
+//! Sources for the facts are cited on each method (`D/<rev>/…` is the spec page of
+//! that revision).
+
+use std::fmt;
+use std::str::FromStr;
+
+use serde::{Deserialize, Serialize};
+
+/// An MCP protocol revision.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize, schemars::JsonSchema)]
+pub enum Revision {
+    /// 2024-11-05
+    #[serde(rename = "2024-11-05")]
+    V2024_11_05,
+    /// 2025-03-26
+    #[serde(rename = "2025-03-26")]
+    V2025_03_26,
+    /// 2025-06-18
+    #[serde(rename = "2025-06-18")]
+    V2025_06_18,
+    /// 2025-11-25
+    #[serde(rename = "2025-11-25")]
+    V2025_11_25,
+    /// 2026-07-28: no `initialize`; server-to-client requests travel inside tool results (MRTR).
+    #[serde(rename = "2026-07-28")]
+    V2026_07_28,
+}
+
+impl Revision {
+    /// Every revision, oldest first.
+    pub const ALL: [Self; 5] =
+        [Self::V2024_11_05, Self::V2025_03_26, Self::V2025_06_18, Self::V2025_11_25, Self::V2026_07_28];
+
+    /// The revisions with the `initialize` handshake (and server-to-client JSON-RPC requests).
+    pub const LEGACY: [Self; 4] = [Self::V2024_11_05, Self::V2025_03_26, Self::V2025_06_18, Self::V2025_11_25];
+
+    /// The newest revision with the `initialize` handshake: what a legacy server offers
+    /// a client that asks for a revision it does not speak.
+    pub const LATEST_LEGACY: Self = Self::V2025_11_25;
+
+    /// The revision without `initialize` (`server/discover`, per-request `_meta`, MRTR).
+    pub const MODERN: Self = Self::V2026_07_28;
+
+    /// The revision's date string.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::V2024_11_05 => "2024-11-05",
+            Self::V2025_03_26 => "2025-03-26",
+            Self::V2025_06_18 => "2025-06-18",
+            Self::V2025_11_25 => "2025-11-25",
+            Self::V2026_07_28 => "2026-07-28",
+        }
+    }
+
+    /// Read a revision date as it travels on the wire (`None` for one the kit does not know).
+    pub fn from_wire(s: &str) -> Option<Self> {
+        Self::ALL.into_iter().find(|r| r.as_str() == s)
+    }
+
+    /// Whether this revision uses the `initialize` handshake (every revision before
+    /// 2026-07-28; `D/2026-07-28/changelog.mdx`: "no handshake").
+    pub fn is_legacy(self) -> bool {
+        self != Self::MODERN
+    }
+
+    /// Whether JSON-RPC batches exist: 2025-03-26 only ("MUST support receiving JSON-RPC
+    /// batches", `D/2025-03-26/basic/index.mdx:94-97`; removed in 2025-06-18,
+    /// `D/2025-06-18/changelog.mdx:12`).
+    pub fn has_batches(self) -> bool {
+        self == Self::V2025_03_26
+    }
+
+    /// Whether `elicitation/create` exists (from 2025-06-18, `D/2025-06-18/client/elicitation.mdx`).
+    pub fn has_elicitation(self) -> bool {
+        self >= Self::V2025_06_18
+    }
+
+    /// Whether elicitation has modes (form and URL) and sampling has tools (2025-11-25 on).
+    pub fn has_elicitation_modes(self) -> bool {
+        self >= Self::V2025_11_25
+    }
+
+    /// Whether audio content blocks exist (from 2025-03-26, `S/2025-03-26` `AudioContent`).
+    pub fn has_audio(self) -> bool {
+        self >= Self::V2025_03_26
+    }
+
+    /// Whether Streamable HTTP requests after `initialize` carry `MCP-Protocol-Version`
+    /// (MUST from 2025-06-18, `D/2025-06-18/basic/transports.mdx:242-243`).
+    pub fn has_protocol_version_header(self) -> bool {
+        self >= Self::V2025_06_18 && self.is_legacy()
+    }
+
+    /// Whether the kit runs this revision over a transport: Streamable HTTP from
+    /// 2025-03-26, HTTP+SSE (deprecated, still served) in every legacy revision, stdio
+    /// always. 2026-07-28 has no HTTP+SSE, and its sessionless Streamable HTTP binding
+    /// (`Mcp-Method` headers, no GET stream) is not in the mock yet: stdio only.
+    pub fn has_transport(self, t: Transport) -> bool {
+        match t {
+            Transport::Stdio => true,
+            Transport::Http => self >= Self::V2025_03_26 && self.is_legacy(),
+            Transport::Sse => self.is_legacy(),
+        }
+    }
+}
+
+impl fmt::Display for Revision {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.pad(self.as_str())
+    }
+}
+
+/// A revision date the kit does not know.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("unknown revision `{0}`; one of 2024-11-05, 2025-03-26, 2025-06-18, 2025-11-25, 2026-07-28")]
+pub struct UnknownRevision(pub String);
+
+impl FromStr for Revision {
+    type Err = UnknownRevision;
+
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        Self::from_wire(s).ok_or_else(|| UnknownRevision(s.to_owned()))
+    }
+}
+
+/// A transport between the client under test and the mock.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize, schemars::JsonSchema)]
+#[serde(rename_all = "lowercase")]
+pub enum Transport {
+    /// The client launches the mock and speaks over its stdin/stdout.
+    Stdio,
+    /// Streamable HTTP (2025-03-26+).
+    Http,
+    /// The legacy HTTP+SSE transport (2024-11-05).
+    Sse,
+}
+
+impl Transport {
+    /// Every transport, in a stable order.
+    pub const ALL: [Self; 3] = [Self::Stdio, Self::Http, Self::Sse];
+
+    /// `stdio`, `http`, `sse`.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Stdio => "stdio",
+            Self::Http => "http",
+            Self::Sse => "sse",
+        }
+    }
+
+    /// Whether frames travel over HTTP (Streamable HTTP or HTTP+SSE).
+    pub fn is_http(self) -> bool {
+        self != Self::Stdio
+    }
+}
+
+impl fmt::Display for Transport {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.pad(self.as_str())
+    }
+}
+
+/// A transport name the kit does not know.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("unknown transport `{0}`; one of stdio, http, sse")]
+pub struct UnknownTransport(pub String);
+
+impl FromStr for Transport {
+    type Err = UnknownTransport;
+
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        Self::ALL.into_iter().find(|t| t.as_str() == s).ok_or_else(|| UnknownTransport(s.to_owned()))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn revisions_round_trip_and_order() {
+        for r in Revision::ALL {
+            assert_eq!(r.as_str().parse::<Revision>(), Ok(r));
+            assert_eq!(serde_json::to_value(r).unwrap(), serde_json::json!(r.as_str()));
+        }
+        assert!("2025-13-01".parse::<Revision>().is_err());
+        assert!(Revision::V2024_11_05 < Revision::V2026_07_28);
+        assert_eq!(format!("{:<12}|", Revision::V2025_06_18), "2025-06-18  |");
+    }
+
+    #[test]
+    fn facts_per_revision() {
+        use Revision::*;
+        assert!(V2025_03_26.has_batches() && !V2025_06_18.has_batches() && !V2024_11_05.has_batches());
+        assert!(!V2025_03_26.has_elicitation() && V2025_06_18.has_elicitation());
+        assert!(V2025_11_25.has_protocol_version_header() && !V2026_07_28.has_protocol_version_header());
+        assert!(!V2024_11_05.has_transport(Transport::Http) && V2024_11_05.has_transport(Transport::Sse));
+        assert!(!V2026_07_28.has_transport(Transport::Sse));
+        assert!(!V2024_11_05.has_audio() && V2025_03_26.has_audio());
+    }
+
+    #[test]
+    fn transports_parse() {
+        assert_eq!("sse".parse::<Transport>(), Ok(Transport::Sse));
+        assert!("ws".parse::<Transport>().is_err());
+        assert!(Transport::Http.is_http() && !Transport::Stdio.is_http());
+    }
+}
