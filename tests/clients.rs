@@ -34,7 +34,7 @@ fn run(profile: LoadedProfile) -> Result<(), Failed> {
     let selection = Selection { revisions: RevisionFilter::Latest, ..Selection::default() };
     let mut plan = Plan::new(&scenarios, &selection, &client)?;
     plan.cases.retain(|c| transports.contains(&c.transport));
-    let options = RunOptions { jobs: 2, strict: false, label: client.describe() };
+    let options = RunOptions { jobs: 2, strict: false, label: client.describe(), handle_signals: false };
     let cfg = RunConfig { client, ..RunConfig::reference(PathBuf::from(env!("CARGO_BIN_EXE_backchannel"))) };
     let summary = pipeline::run(&plan, cfg, &options, &mut [])?;
     let mut errors = Vec::new();

@@ -18,16 +18,19 @@ fn run(compiled: Arc<Compiled>, transport: Transport, revision: Revision) -> Res
     let cfg = RunConfig::reference(PathBuf::from(env!("CARGO_BIN_EXE_backchannel")));
     let id = compiled.id.clone();
     let plan = Plan { cases: vec![PlannedCase { compiled, transport, revision }] };
-    let options = RunOptions { jobs: 1, strict: true, label: "the reference client".into() };
+    let options = RunOptions { jobs: 1, strict: true, label: "the reference client".into(), handle_signals: false };
     let summary = pipeline::run(&plan, cfg, &options, &mut [])
         .map_err(|e| format!("{e}: {:?}", std::error::Error::source(&e)))?;
+    if let Some(u) = summary.unjudged.first() {
+        return Err(format!("{id} [{transport} {revision}] was not judged: {}", u.why).into());
+    }
     let report = summary.reports.first().ok_or("the case was not reported")?;
     let mut problems = Vec::new();
     for c in &report.checks {
         match c.final_verdict() {
             Verdict::Pass => {}
-            // Against the reference client every precondition holds: a SKIP here
-            // would mean the scenario silently tests nothing.
+            // Against the reference client every precondition holds and every knob is
+            // honoured: a SKIP or N/A here would mean the scenario silently tests nothing.
             v => problems.push(format!("{v} {}: {}", c.id, c.evidence.summary)),
         }
     }

@@ -10,6 +10,11 @@
 //!   (default 10 000): whether all were answered with their ids, the wall time, and
 //!   the peak resident memory of the processes of the case.
 //!
+//! - **repeat**: the built-in suite run N times against the reference client while
+//!   every core is kept busy by a CPU hog the bench starts and stops itself, at the
+//!   default `--jobs` and at 4× it: every check whose verdict differed between runs
+//!   (a verdict must never depend on how busy the machine is).
+//!
 //! Round trips are measured where the wire is tapped: from the mock writing a
 //! request to the mock reading its answer (the trace's microsecond timestamps).
 
@@ -186,6 +191,71 @@ pub fn outstanding(report: &CaseReport) -> Result<Outstanding, BenchError> {
     })
 }
 
+/// A CPU hog: one busy thread per core until dropped.
+#[derive(Debug)]
+pub struct CpuHog {
+    stop: std::sync::Arc<std::sync::atomic::AtomicBool>,
+    threads: Vec<std::thread::JoinHandle<u64>>,
+}
+
+impl CpuHog {
+    /// Start `threads` busy threads.
+    pub fn start(threads: usize) -> Self {
+        let stop = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(false));
+        let threads = (0..threads)
+            .map(|_| {
+                let stop = stop.clone();
+                std::thread::spawn(move || {
+                    let mut x: u64 = 0;
+                    while !stop.load(std::sync::atomic::Ordering::Relaxed) {
+                        for _ in 0..10_000 {
+                            x = std::hint::black_box(x.wrapping_mul(6364136223846793005).wrapping_add(1));
+                        }
+                    }
+                    x
+                })
+            })
+            .collect();
+        Self { stop, threads }
+    }
+}
+
+impl Drop for CpuHog {
+    fn drop(&mut self) {
+        self.stop.store(true, std::sync::atomic::Ordering::Relaxed);
+        for t in self.threads.drain(..) {
+            let _ = t.join();
+        }
+    }
+}
+
+/// Every check's final verdict in a run, by `<case label> <check id>`.
+pub fn verdicts(summary: &crate::outcome::RunSummary) -> std::collections::BTreeMap<String, Verdict> {
+    let mut out = std::collections::BTreeMap::new();
+    for r in &summary.reports {
+        for c in &r.checks {
+            out.insert(format!("{} {}", r.label(), c.check), c.final_verdict());
+        }
+    }
+    for u in &summary.unjudged {
+        out.insert(format!("{} (case)", u.case), Verdict::Inconclusive);
+    }
+    out
+}
+
+/// The checks whose verdict differs between runs: `(key, verdict per run)`
+/// (`None`: the check did not occur in that run).
+pub fn flips(runs: &[std::collections::BTreeMap<String, Verdict>]) -> Vec<(String, Vec<Option<Verdict>>)> {
+    let keys: std::collections::BTreeSet<&String> = runs.iter().flat_map(|r| r.keys()).collect();
+    keys.into_iter()
+        .filter_map(|k| {
+            let per_run: Vec<Option<Verdict>> = runs.iter().map(|r| r.get(k).copied()).collect();
+            let first = per_run.first().copied().flatten();
+            per_run.iter().any(|v| *v != first).then(|| (k.clone(), per_run))
+        })
+        .collect()
+}
+
 /// Peak resident set size of this process's reaped descendants, in KiB (Linux: the
 /// largest single process among them).
 pub fn children_peak_rss_kib() -> Option<i64> {
@@ -203,6 +273,16 @@ mod tests {
         assert!((r.median_us - 50.0).abs() <= 1.0, "{r}");
         assert!((r.p99_us - 99.0).abs() <= 1.0, "{r}");
         assert!((r.per_second - 50.0).abs() < 1e-9);
+    }
+
+    #[test]
+    fn flips_are_the_checks_that_differ() {
+        let run = |v: Verdict| [("a x".to_owned(), Verdict::Pass), ("b y".to_owned(), v)].into_iter().collect();
+        assert!(flips(&[run(Verdict::Pass), run(Verdict::Pass)]).is_empty());
+        let f = flips(&[run(Verdict::Pass), run(Verdict::Fail), run(Verdict::Pass)]);
+        assert_eq!(f, [("b y".to_owned(), vec![Some(Verdict::Pass), Some(Verdict::Fail), Some(Verdict::Pass)])]);
+        let missing = [("a x".to_owned(), Verdict::Pass)].into_iter().collect();
+        assert_eq!(flips(&[run(Verdict::Pass), missing]).len(), 1);
     }
 
     #[test]

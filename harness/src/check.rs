@@ -35,10 +35,10 @@ use serde_json::Value;
 pub use model::{Evidence, Finding, Outcome};
 pub use session::Session;
 
-use crate::logs::LogLine;
-use crate::scenario::Compiled;
-use crate::scenario::compiled::Expectation;
+use crate::logs::{Level, LogLine};
+use crate::scenario::compiled::{ClientPlan, Expectation, Knob, Knobs};
 use crate::scenario::model::Severity;
+use crate::scenario::{Compiled, TRIGGER_TOOL};
 
 /// Everything a case produced, for the checks.
 #[derive(Debug, Clone, Copy)]
@@ -55,6 +55,8 @@ pub struct CaseInput<'a> {
     pub client: &'a ClientEnd,
     /// The protocol revision of the case.
     pub revision: Revision,
+    /// The knobs the client claims to honour (all of them for the reference client).
+    pub claims: &'a Knobs,
 }
 
 /// How the client process ended.
@@ -64,33 +66,71 @@ pub struct ClientEnd {
     pub timed_out: bool,
     /// Its exit status, described.
     pub status: String,
-    /// How long it was allowed to take after the session ended.
+    /// How long it may sit idle (no CPU time) after the session ended before it
+    /// counts as hanging.
     pub after_end: std::time::Duration,
+    /// Its output hit the capture cap: the logs are cut.
+    pub output_truncated: bool,
 }
 
 /// Evaluate every check of a case. The findings are ungraded: the rule each cites
 /// is a key, resolved (and the severity lowered where the case's revision states the
 /// rule as a SHOULD) by the grading step that follows.
 pub fn evaluate(input: &CaseInput<'_>) -> Vec<Finding> {
+    // The self-tests prove a panicking check loses nothing: the run is incomplete,
+    // never PASS. Only in builds with the test fixtures.
+    #[cfg(feature = "fixtures")]
+    if std::env::var("BACKCHANNEL_FIXTURE_PANIC_IN_CHECKS").is_ok_and(|id| id == input.compiled.id) {
+        panic!("a panic injected into the checks of {} (BACKCHANNEL_FIXTURE_PANIC_IN_CHECKS)", input.compiled.id);
+    }
     let empty = Trace::default();
     let trace = input.trace.unwrap_or(&empty);
     let session = Session::from_trace(trace);
     let mut out = Emitter { input: *input, out: Vec::new() };
+    let plan = &input.compiled.client;
+    let knobs = plan.knobs(input.revision);
+    let took_up = |k: Knob| knob_taken_up(k, &session, input.logs);
+    let unclaimed_and_untaken = |k: Knob| knobs.contains(&k) && !took_up(k) && !input.claims.contains(&k);
 
-    // 2026-07-28 has no handshake: the session starts with the client's first modern request.
+    // 2026-07-28 has no handshake: the session starts with the client's first modern
+    // request. A client that never asked for that revision does not speak it: N/A.
     let modern = !input.revision.is_legacy();
-    let started = if modern {
-        mrtr::session_checks(&mut out, &session, input.trace.is_some())
-    } else {
-        protocol::session_checks(&mut out, &session, input.trace.is_some())
+    let modern_na = (modern && unclaimed_and_untaken(Knob::Modern)).then(|| {
+        format!("N/A: the client does not speak {} (it never asked for it nor probed server/discover)", input.revision)
+    });
+    let started = match (&modern_na, modern) {
+        (Some(why), _) => {
+            for check in ["session.modern", "mrtr.request-meta"] {
+                out.not_applicable(check, why);
+            }
+            false
+        }
+        (None, true) => mrtr::session_checks(&mut out, &session, input.trace.is_some()),
+        (None, false) => protocol::session_checks(&mut out, &session, input.trace.is_some()),
     };
-    let not_applicable = if !started {
-        Some("the client never initialized the session".to_owned())
+    // What the client was configured to do is judged in a session that started.
+    match (&modern_na, started) {
+        (_, true) => configured(&mut out, &knobs, input.claims, &took_up),
+        (Some(why), false) if knobs.iter().any(|k| input.claims.contains(k)) => {
+            out.not_applicable("client.configured", why);
+        }
+        (None, false) if knobs.iter().any(|k| input.claims.contains(k)) => {
+            out.skip("client.configured", "the client never started the session");
+        }
+        _ => {}
+    }
+    let scenario_na = if !started {
+        modern_na.clone().or_else(|| Some("the client never initialized the session".to_owned()))
+    } else if unclaimed_and_untaken(Knob::CallTool) {
+        Some(format!(
+            "N/A: the client never called the scenario's tool (it does not take up {})",
+            Knob::CallTool.source()
+        ))
     } else {
         unmet_requirement(input.compiled, &session)
     };
     if started {
-        protocol::wire_checks(&mut out, &session);
+        protocol::wire_checks(&mut out, &session, input.revision);
         http::checks(&mut out, trace, &session);
         if modern {
             mrtr::honesty(&mut out, &session);
@@ -99,10 +139,22 @@ pub fn evaluate(input: &CaseInput<'_>) -> Vec<Finding> {
         }
     } else {
         for check in ["wire.json-rpc", "wire.id-echo", "wire.one-answer"] {
-            out.skip(check, "the client never initialized the session");
+            match &modern_na {
+                Some(why) => out.not_applicable(check, why),
+                None => out.skip(check, "the client never initialized the session"),
+            }
         }
     }
-    let ctx = ScenarioCtx { session: &session, trace, skip: not_applicable, started };
+    let ctx = ScenarioCtx {
+        session: &session,
+        trace,
+        na: scenario_na,
+        never_started: !started && modern_na.is_none(),
+        started,
+        plan,
+        claims: input.claims,
+        revision: input.revision,
+    };
     capabilities::declared(&mut out, &ctx);
     requests::per_request(&mut out, &ctx);
     requests::per_raw(&mut out, &ctx);
@@ -113,14 +165,62 @@ pub fn evaluate(input: &CaseInput<'_>) -> Vec<Finding> {
     out.out
 }
 
+/// Whether the client took up a knob: declared what it configures, logged at DEBUG,
+/// called the tool, spoke 2026-07-28.
+fn knob_taken_up(knob: Knob, session: &Session, logs: &[LogLine]) -> bool {
+    match knob {
+        Knob::Roots => session.declares("roots"),
+        Knob::RootsChange => session.declares("roots.listChanged"),
+        Knob::Elicitation => session.declares("elicitation"),
+        Knob::LogLevel => logs.iter().any(|l| l.level.is_some_and(|lv| lv <= Level::Debug)),
+        Knob::CallTool => session.requests.iter().any(|r| {
+            r.method == "tools/call"
+                && r.params.as_ref().and_then(|p| p.get("name")).and_then(Value::as_str) == Some(TRIGGER_TOOL)
+        }),
+        Knob::Modern => session.asked_for_modern(),
+    }
+}
+
+/// `client.configured`: every knob the scenario turns that the client claims to
+/// honour is taken up. Emitted only when the client claims one of them.
+fn configured(out: &mut Emitter<'_>, knobs: &Knobs, claims: &Knobs, took_up: &dyn Fn(Knob) -> bool) {
+    let claimed: Vec<Knob> = knobs.iter().copied().filter(|k| claims.contains(k)).collect();
+    if claimed.is_empty() {
+        return;
+    }
+    let rule = "policy/client-honours-knobs";
+    let ignored: Vec<Knob> = claimed.iter().copied().filter(|k| !took_up(*k)).collect();
+    if ignored.is_empty() {
+        let names: Vec<&str> = claimed.iter().map(|k| k.as_str()).collect();
+        out.pass("client.configured", Severity::Must, rule, Evidence::new(format!("took up {}", names.join(", "))));
+    } else {
+        let names: Vec<String> = ignored.iter().map(|k| format!("{} ({})", k.as_str(), k.source())).collect();
+        out.violated(
+            "client.configured",
+            Severity::Must,
+            rule,
+            Evidence::new(format!("the client claims to honour, yet did not take up: {}", names.join(", "))),
+        );
+    }
+}
+
 /// Shared state for the scenario checks.
 pub(crate) struct ScenarioCtx<'a> {
     pub(crate) session: &'a Session,
     pub(crate) trace: &'a Trace,
-    /// When set, every scenario check is skipped with this reason.
-    pub(crate) skip: Option<String>,
+    /// When set, every scenario check is not applicable (or, when the session never
+    /// started, skipped) for this reason.
+    pub(crate) na: Option<String>,
+    /// The session never started (nothing to judge: SKIP, not N/A).
+    pub(crate) never_started: bool,
     /// Whether the session started (protocol rules judged per step need only that).
     pub(crate) started: bool,
+    /// How the scenario configures the client.
+    pub(crate) plan: &'a ClientPlan,
+    /// The knobs the client claims to honour.
+    pub(crate) claims: &'a Knobs,
+    /// The case's revision.
+    pub(crate) revision: Revision,
 }
 
 impl ScenarioCtx<'_> {
@@ -145,15 +245,51 @@ impl ScenarioCtx<'_> {
             other => other.clone(),
         }
     }
+
+    /// Why a check that needs capability `path` (dotted) is not applicable: the
+    /// scenario configures it, the client does not declare it, and does not claim the
+    /// knob. `None`: judge it.
+    pub(crate) fn needs(&self, path: &str) -> Option<String> {
+        let knob = self.plan.configures(path)?;
+        if self.session.declares(path) || self.claims.contains(&knob) {
+            return None;
+        }
+        Some(format!("N/A: the client does not declare `{path}` (it does not take up {})", knob.source()))
+    }
+
+    /// Why advice on the DEBUG log does not apply: the scenario asks for DEBUG, the
+    /// client logged no DEBUG line at all, and does not claim the knob.
+    pub(crate) fn log_level_not_taken(&self, logs: &[LogLine]) -> Option<String> {
+        let asked = self.plan.knobs(self.revision).contains(&Knob::LogLevel);
+        let took = knob_taken_up(Knob::LogLevel, self.session, logs);
+        (asked && !took && !self.claims.contains(&Knob::LogLevel))
+            .then(|| format!("N/A: the client logs nothing at DEBUG (it does not take up {})", Knob::LogLevel.source()))
+    }
+
+    /// The capability path a server→client method needs at this case's revision
+    /// (`elicitation.<mode>` where elicitation has modes).
+    pub(crate) fn path_for(&self, method: &str, params: Option<&Value>) -> Option<String> {
+        match method {
+            "roots/list" => Some("roots".to_owned()),
+            "sampling/createMessage" => Some("sampling".to_owned()),
+            "elicitation/create" if !self.revision.has_elicitation() => None,
+            "elicitation/create" if self.revision.has_elicitation_modes() => {
+                let mode = params.and_then(|p| p.get("mode")).and_then(Value::as_str).unwrap_or("form");
+                Some(format!("elicitation.{mode}"))
+            }
+            "elicitation/create" => Some("elicitation".to_owned()),
+            _ => None,
+        }
+    }
 }
 
 fn unmet_requirement(compiled: &Compiled, session: &Session) -> Option<String> {
     let req = &compiled.requires;
     if let Some(cap) = req.undeclared.iter().find(|c| session.declares(c)) {
-        return Some(format!("the client declares `{cap}`; this scenario is about clients that do not"));
+        return Some(format!("N/A: the client declares `{cap}`; this scenario is about clients that do not"));
     }
     if let Some(cap) = req.declared.iter().find(|c| !session.declares(c)) {
-        return Some(format!("the client does not declare `{cap}`; this scenario is about clients that do"));
+        return Some(format!("N/A: the client does not declare `{cap}`; this scenario is about clients that do"));
     }
     None
 }
@@ -177,18 +313,27 @@ impl<'a> Emitter<'a> {
         self.push(check, severity, rule, Outcome::Violated, evidence);
     }
 
-    /// A protocol check that does not apply.
+    /// A protocol check with nothing to judge.
     pub(crate) fn skip(&mut self, check: &str, why: &str) {
+        self.unruled(check, Outcome::Skipped, why);
+    }
+
+    /// A protocol check that does not apply to this client.
+    pub(crate) fn not_applicable(&mut self, check: &str, why: &str) {
+        self.unruled(check, Outcome::NotApplicable, why);
+    }
+
+    fn unruled(&mut self, check: &str, outcome: Outcome, why: &str) {
         self.out.push(Finding {
             check: check.to_owned(),
             severity: Severity::Must,
             rule: None,
-            outcome: Outcome::Skipped,
+            outcome,
             evidence: Evidence::new(why),
         });
     }
 
-    /// A graded check: pass/violated per `result`, or skipped per `ctx.skip`.
+    /// A graded check: per `result`, unless the whole scenario does not apply (`ctx.na`).
     pub(crate) fn graded(
         &mut self,
         ctx: &ScenarioCtx<'_>,
@@ -197,11 +342,14 @@ impl<'a> Emitter<'a> {
         rule: &str,
         result: Judged,
     ) {
-        let (outcome, evidence) = match (&ctx.skip, result) {
-            (Some(why), _) => (Outcome::Skipped, Evidence::new(why.clone())),
+        let (outcome, evidence) = match (&ctx.na, result) {
+            (Some(why), _) if ctx.never_started => (Outcome::Skipped, Evidence::new(why.clone())),
+            (Some(why), _) => (Outcome::NotApplicable, Evidence::new(why.clone())),
             (None, Judged::Pass(e)) => (Outcome::Pass, e),
             (None, Judged::Violated(e)) => (Outcome::Violated, e),
             (None, Judged::Skip(e)) => (Outcome::Skipped, e),
+            (None, Judged::NotApplicable(e)) => (Outcome::NotApplicable, e),
+            (None, Judged::Inconclusive(e)) => (Outcome::Inconclusive, e),
         };
         self.push(check, severity, rule, outcome, evidence);
     }
@@ -221,6 +369,18 @@ pub(crate) enum Judged {
     Pass(Evidence),
     Violated(Evidence),
     Skip(Evidence),
+    NotApplicable(Evidence),
+    Inconclusive(Evidence),
+}
+
+impl Judged {
+    /// Not applicable for this reason, when there is one; `self` otherwise.
+    pub(crate) fn unless(self, na: Option<String>) -> Self {
+        match na {
+            Some(why) => Self::NotApplicable(Evidence::new(why)),
+            None => self,
+        }
+    }
 }
 
 /// Whether `actual` contains `expected`: objects member-wise (recursively), arrays

@@ -1,8 +1,8 @@
 //! The `backchannel` command line. Only this module knows about argv, stdout and
 //! exit codes.
 //!
-//! Exit codes: 0 = no FAIL; 1 = at least one FAIL; 2 = usage or setup error
-//! (bad arguments, an invalid scenario file, a client that cannot be started).
+//! Exit codes: 0 = no FAIL; 1 = at least one FAIL; 2 = usage or setup error, or an
+//! incomplete run; 130/143 = interrupted (see [`crate::outcome::RunOutcome`]).
 
 mod bench_cmd;
 mod check_cmd;
@@ -25,10 +25,13 @@ pub const EXIT_USAGE: u8 = 2;
 
 const EXIT_CODES_HELP: &str = "\
 Exit codes:
-  0  every check passed (WARN and SKIP allowed; WARN fails under --strict)
-  1  at least one check FAILed, or a baseline entry is stale
-  2  usage or setup error: bad arguments, an invalid scenario file, a client that cannot be
-     started, a report that cannot be written";
+  0    no FAIL (WARN, NOTE, N/A, SKIP and XFAIL allowed; WARN fails under --strict)
+  1    at least one check FAILed, or a baseline entry is stale
+  2    usage or setup error (bad arguments, an invalid scenario file, a selection that plans
+       no case, a report that cannot be written), or an incomplete run: a planned case was not
+       judged (its client could not start, it panicked, it was never reported) or a check was
+       INCONCLUSIVE
+  130  interrupted by SIGINT (143: SIGTERM): cases in flight killed, reports written";
 
 /// Conformance suite and mock-server kit for the server→client direction of MCP.
 #[derive(Debug, Parser)]
@@ -105,13 +108,7 @@ pub(crate) fn usage(message: impl std::fmt::Display) -> u8 {
 
 /// An error and its causes, `outer: inner: innermost`.
 pub(crate) fn chain(e: &dyn std::error::Error) -> String {
-    let mut out = e.to_string();
-    let mut next = e.source();
-    while let Some(cause) = next {
-        out.push_str(&format!(": {cause}"));
-        next = cause.source();
-    }
-    out
+    crate::error_chain(e)
 }
 
 /// Expand scenario paths: directories are searched for `*.yaml`; no paths means `./scenarios`.

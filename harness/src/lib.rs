@@ -36,3 +36,14 @@ pub mod profile;
 pub mod report;
 pub mod runner;
 pub mod scenario;
+
+/// An error and its causes, `outer: inner: innermost`.
+pub fn error_chain(e: &dyn std::error::Error) -> String {
+    let mut out = e.to_string();
+    let mut next = e.source();
+    while let Some(cause) = next {
+        out.push_str(&format!(": {cause}"));
+        next = cause.source();
+    }
+    out
+}

@@ -21,32 +21,56 @@ use crate::logs::LogLine;
 use crate::scenario::model::{Severity, SpecLevel};
 use crate::scenario::{Compiled, SpecRef};
 
-/// The verdict a person reads.
+/// The verdict a person reads, least to most severe.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, schemars::JsonSchema)]
-#[serde(rename_all = "UPPERCASE")]
 pub enum Verdict {
     /// Holds.
+    #[serde(rename = "PASS")]
     Pass,
-    /// Not applicable.
+    /// Not applicable: the scenario exercises something the client may legitimately
+    /// not implement, and it does not take it up. Never fails a run.
+    #[serde(rename = "N/A")]
+    NotApplicable,
+    /// Nothing to judge.
+    #[serde(rename = "SKIP")]
     Skip,
+    /// Advice not followed: shown, never a failure (also under `--strict`).
+    #[serde(rename = "NOTE")]
+    Note,
     /// A known failure: listed in the client's baseline.
     #[serde(rename = "XFAIL")]
     Known,
     /// A SHOULD is violated.
+    #[serde(rename = "WARN")]
     Warn,
+    /// The evidence cannot decide it (e.g. output past the capture cap): the run is
+    /// incomplete.
+    #[serde(rename = "INCONCLUSIVE")]
+    Inconclusive,
     /// A MUST is violated (or a SHOULD under `--strict`).
+    #[serde(rename = "FAIL")]
     Fail,
+}
+
+impl Verdict {
+    /// The word reports print.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Pass => "PASS",
+            Self::NotApplicable => "N/A",
+            Self::Skip => "SKIP",
+            Self::Note => "NOTE",
+            Self::Known => "XFAIL",
+            Self::Warn => "WARN",
+            Self::Inconclusive => "INCONCLUSIVE",
+            Self::Fail => "FAIL",
+        }
+    }
 }
 
 impl fmt::Display for Verdict {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.pad(match self {
-            Self::Pass => "PASS",
-            Self::Skip => "SKIP",
-            Self::Known => "XFAIL",
-            Self::Warn => "WARN",
-            Self::Fail => "FAIL",
-        })
+        f.pad(self.as_str())
     }
 }
 
@@ -88,6 +112,9 @@ fn verdict(outcome: Outcome, severity: Severity, strict: bool) -> Verdict {
     match (outcome, severity) {
         (Outcome::Pass, _) => Verdict::Pass,
         (Outcome::Skipped, _) => Verdict::Skip,
+        (Outcome::NotApplicable, _) => Verdict::NotApplicable,
+        (Outcome::Inconclusive, _) => Verdict::Inconclusive,
+        (Outcome::Violated, Severity::Advice) => Verdict::Note,
         (Outcome::Violated, Severity::Must) => Verdict::Fail,
         (Outcome::Violated, Severity::Should) if strict => Verdict::Fail,
         (Outcome::Violated, Severity::Should) => Verdict::Warn,
@@ -117,6 +144,8 @@ pub struct CaseRecord {
     pub trace: Option<Trace>,
     /// The client's parsed output.
     pub logs: Vec<LogLine>,
+    /// The client's output hit its capture cap (the logs are cut).
+    pub output_truncated: bool,
 }
 
 /// A case that ran: what it recorded, and its checks' findings, before grading.
@@ -164,6 +193,15 @@ pub struct Totals {
     pub warned: usize,
     /// SKIP.
     pub skipped: usize,
+    /// N/A: what the client legitimately does not implement.
+    #[serde(default)]
+    pub not_applicable: usize,
+    /// NOTE: advice not followed.
+    #[serde(default)]
+    pub notes: usize,
+    /// INCONCLUSIVE: checks the evidence cannot decide.
+    #[serde(default)]
+    pub inconclusive: usize,
     /// XFAIL: failures the client's baseline lists.
     pub known: usize,
     /// Baseline entries the client now passes.
@@ -183,6 +221,9 @@ impl Totals {
                     Verdict::Fail => t.failed += 1,
                     Verdict::Warn => t.warned += 1,
                     Verdict::Skip => t.skipped += 1,
+                    Verdict::NotApplicable => t.not_applicable += 1,
+                    Verdict::Note => t.notes += 1,
+                    Verdict::Inconclusive => t.inconclusive += 1,
                     Verdict::Known => t.known += 1,
                 }
             }
@@ -194,28 +235,46 @@ impl Totals {
 /// How a run ended, and what `backchannel run` exits with.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum RunOutcome {
-    /// No FAIL and no stale baseline entry (WARN, SKIP and XFAIL allowed).
+    /// No FAIL and no stale baseline entry (WARN, SKIP, N/A, NOTE and XFAIL allowed).
     Pass,
     /// At least one FAIL, or a stale baseline entry.
     Fail,
+    /// A planned case was not judged: it could not start, its task panicked, it was
+    /// never reported, or a check could not be decided. Never PASS.
+    Incomplete,
+    /// The run was stopped by this signal (SIGINT 2, SIGTERM 15).
+    Interrupted(i32),
 }
 
 impl RunOutcome {
-    /// The exit code: 0 pass, 1 fail.
+    /// The exit code: 0 pass, 1 fail, 2 incomplete, 128 + the signal when interrupted.
     pub fn exit_code(self) -> u8 {
         match self {
             Self::Pass => 0,
             Self::Fail => 1,
+            Self::Incomplete => 2,
+            Self::Interrupted(signal) => u8::try_from(128 + signal).unwrap_or(u8::MAX),
         }
     }
 
-    /// `PASS` or `FAIL`: the word the summary line starts with.
+    /// The word the summary line starts with.
     pub fn word(self) -> &'static str {
         match self {
             Self::Pass => "PASS",
             Self::Fail => "FAIL",
+            Self::Incomplete => "INCOMPLETE",
+            Self::Interrupted(_) => "INTERRUPTED",
         }
     }
+}
+
+/// A planned case that was not judged.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, schemars::JsonSchema)]
+pub struct Unjudged {
+    /// `<scenario> [<transport> <revision>]`.
+    pub case: String,
+    /// Why.
+    pub why: String,
 }
 
 /// The end of a run: what every reporter writes from.
@@ -225,6 +284,8 @@ pub struct RunSummary {
     pub client: String,
     /// Whether SHOULD violations were graded FAIL.
     pub strict: bool,
+    /// How many cases were planned.
+    pub planned: usize,
     /// The graded cases, in plan order.
     pub reports: Vec<CaseReport>,
     /// Verdict counts.
@@ -237,12 +298,24 @@ pub struct RunSummary {
     pub elapsed: Duration,
     /// When the run started.
     pub started_at: SystemTime,
+    /// Planned cases that were not judged (could not start, panicked, never reported).
+    pub unjudged: Vec<Unjudged>,
+    /// The signal that stopped the run early, if one did.
+    pub interrupted: Option<i32>,
 }
 
 impl RunSummary {
-    /// How the run ended.
+    /// How the run ended: interrupted, then incomplete, then fail, then pass.
     pub fn outcome(&self) -> RunOutcome {
-        if self.totals.failed > 0 || !self.stale.is_empty() { RunOutcome::Fail } else { RunOutcome::Pass }
+        if let Some(signal) = self.interrupted {
+            RunOutcome::Interrupted(signal)
+        } else if !self.unjudged.is_empty() || self.totals.inconclusive > 0 {
+            RunOutcome::Incomplete
+        } else if self.totals.failed > 0 || !self.stale.is_empty() {
+            RunOutcome::Fail
+        } else {
+            RunOutcome::Pass
+        }
     }
 }
 
@@ -288,9 +361,10 @@ impl Grader {
 
     fn grade_one(&mut self, compiled: &Compiled, record: &CaseRecord, id: String, f: Finding) -> CheckResult {
         let spec = f.rule.as_deref().and_then(|key| compiled.rule(key, record.revision));
-        // A rule the case's revision states as SHOULD is graded SHOULD there.
-        let severity = match &spec {
-            Some(s) if s.level == SpecLevel::Should => Severity::Should,
+        // A rule the case's revision states as SHOULD is graded SHOULD there (advice stays advice).
+        let severity = match (&spec, f.severity) {
+            (_, Severity::Advice) => Severity::Advice,
+            (Some(s), _) if s.level == SpecLevel::Should => Severity::Should,
             _ => f.severity,
         };
         let verdict = verdict(f.outcome, severity, self.strict);
@@ -322,6 +396,88 @@ impl Grader {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn advice_never_fails_and_not_applicable_is_its_own_verdict() {
+        assert_eq!(verdict(Outcome::Violated, Severity::Advice, true), Verdict::Note);
+        assert_eq!(verdict(Outcome::NotApplicable, Severity::Must, true), Verdict::NotApplicable);
+        assert_eq!(verdict(Outcome::Inconclusive, Severity::Should, false), Verdict::Inconclusive);
+        assert!(Verdict::Inconclusive < Verdict::Fail && Verdict::Warn < Verdict::Inconclusive);
+        assert_eq!(RunOutcome::Interrupted(15).exit_code(), 143);
+        assert_eq!(RunOutcome::Interrupted(2).exit_code(), 130);
+        assert_eq!(RunOutcome::Incomplete.exit_code(), 2);
+    }
+
+    fn run_at(revision: Revision, findings: Vec<Finding>) -> CaseRun {
+        CaseRun {
+            record: CaseRecord {
+                scenario: "t/case".into(),
+                transport: Transport::Stdio,
+                revision,
+                title: "t".into(),
+                duration: Duration::ZERO,
+                finished_at: SystemTime::UNIX_EPOCH,
+                client_status: "exited 0".into(),
+                stderr_tail: Vec::new(),
+                trace: None,
+                logs: Vec::new(),
+                output_truncated: false,
+            },
+            findings,
+        }
+    }
+
+    fn violated(check: &str, severity: Severity, rule: &str) -> Finding {
+        Finding {
+            check: check.into(),
+            severity,
+            rule: Some(rule.into()),
+            outcome: Outcome::Violated,
+            evidence: Evidence::new("x"),
+        }
+    }
+
+    #[test]
+    fn a_rule_is_graded_as_the_case_revision_states_it() {
+        let path = std::path::Path::new("scenarios/t/case.yaml");
+        let c = crate::scenario::compile(path, crate::scenario::parse(path, "title: t\nsteps: []\n").unwrap());
+        let honest = || vec![violated("capabilities.honest", Severity::Must, "lifecycle/negotiated-capabilities")];
+        let mut g = Grader::new(false, Baseline::default());
+        let old = g.grade(&c, run_at(Revision::V2024_11_05, honest()));
+        assert_eq!((old.checks[0].severity, old.checks[0].verdict), (Severity::Should, Verdict::Warn));
+        let new = g.grade(&c, run_at(Revision::V2025_11_25, honest()));
+        assert_eq!((new.checks[0].severity, new.checks[0].verdict), (Severity::Must, Verdict::Fail));
+        assert_eq!(new.checks[0].id, "t/case:capabilities.honest");
+        assert_eq!(new.checks[0].spec.as_ref().map(|s| s.source.as_str()), Some("MCP 2025-11-25"));
+        // Strictness once, in the grader; advice stays advice.
+        let mut strict = Grader::new(true, Baseline::default());
+        let advice = vec![violated("logs.canary-at-debug", Severity::Advice, "policy/params-at-debug")];
+        assert_eq!(strict.grade(&c, run_at(Revision::V2024_11_05, honest())).checks[0].verdict, Verdict::Fail);
+        assert_eq!(strict.grade(&c, run_at(Revision::V2025_11_25, advice)).checks[0].verdict, Verdict::Note);
+    }
+
+    #[test]
+    fn the_baseline_marks_failures_and_finds_stale_and_unused_entries() {
+        let path = std::path::Path::new("scenarios/t/case.yaml");
+        let c = crate::scenario::compile(path, crate::scenario::parse(path, "title: t\nsteps: []\n").unwrap());
+        let baseline = Baseline::new(vec![
+            crate::baseline::Entry { check: "t/case:a".into(), reason: "known".into() },
+            crate::baseline::Entry { check: "t/case:b".into(), reason: "fixed now".into() },
+            crate::baseline::Entry { check: "t/other:*".into(), reason: "nothing".into() },
+        ])
+        .unwrap();
+        let mut g = Grader::new(false, baseline);
+        let pass = Finding { outcome: Outcome::Pass, ..violated("b", Severity::Must, "jsonrpc/response-required") };
+        let r = g.grade(
+            &c,
+            run_at(Revision::V2025_11_25, vec![violated("a", Severity::Must, "jsonrpc/response-required"), pass]),
+        );
+        assert_eq!(r.checks[0].final_verdict(), Verdict::Known);
+        assert_eq!(r.checks[0].known.as_deref(), Some("known"));
+        let used = g.finish();
+        assert_eq!(used.stale, ["t/case:b"]);
+        assert_eq!(used.unused, ["t/other:*"]);
+    }
 
     #[test]
     fn should_fails_only_under_strict_and_the_baseline_excuses() {

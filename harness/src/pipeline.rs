@@ -7,15 +7,16 @@
 //! tests all call [`run`]; the CLI only turns argv into a [`Selection`] and a
 //! [`RunOptions`], and the outcome into an exit code.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, HashMap};
 use std::sync::Arc;
+use std::sync::atomic::{AtomicI32, Ordering};
 use std::time::{Instant, SystemTime};
 
 use backchannel_mock::protocol::{Revision, Transport};
 
-use crate::outcome::{CaseReport, Grader, RunSummary, Totals};
+use crate::outcome::{CaseReport, Grader, RunSummary, Totals, Unjudged};
 use crate::report::event::{CaseKey, Event, Reporter};
-use crate::runner::{ClientSpec, RunConfig, RunError, run_case};
+use crate::runner::{ClientSpec, RunConfig, RunError, Stop, run_case};
 use crate::scenario::Compiled;
 
 /// Which revisions of each scenario to run.
@@ -204,6 +205,9 @@ pub struct RunOptions {
     pub strict: bool,
     /// Who is under test, as the reports name it.
     pub label: String,
+    /// Stop on SIGINT/SIGTERM (what `backchannel run` wants; a library caller may
+    /// handle signals itself).
+    pub handle_signals: bool,
 }
 
 /// Why a run could not be carried out.
@@ -216,22 +220,20 @@ pub enum PipelineError {
     /// A reporter failed (e.g. a report file cannot be written).
     #[error("cannot write a report")]
     Report(#[source] std::io::Error),
-    /// A case could not be started (the client or the mock would not start).
-    #[error("case {label}")]
-    Case {
-        /// The case.
-        label: String,
-        /// Why.
-        #[source]
-        source: RunError,
-    },
 }
 
 /// Run `plan` against `cfg.client`: every case, graded, its events streamed to
 /// `reporters` (each case's `CaseFinished` in plan order), then `RunFinished`.
+///
+/// Nothing is lost silently: a case that cannot start, whose task panics, or that is
+/// planned and never reported is listed in [`RunSummary::unjudged`] (the run is
+/// incomplete). With [`RunOptions::handle_signals`], SIGINT or SIGTERM stops the run:
+/// no case starts any more, the cases in flight are killed with their process groups
+/// and reaped, and the summary (marked interrupted) goes to the reporters; a second
+/// signal kills every process group and exits at once.
 pub fn run(
     plan: &Plan,
-    cfg: RunConfig,
+    mut cfg: RunConfig,
     options: &RunOptions,
     reporters: &mut [Box<dyn Reporter>],
 ) -> Result<RunSummary, PipelineError> {
@@ -241,10 +243,16 @@ pub fn run(
         .build()
         .map_err(PipelineError::Runtime)?;
     let (started_at, started) = (SystemTime::now(), Instant::now());
-    let emit = |reporters: &mut [Box<dyn Reporter>], e: &Event<'_>| {
-        reporters.iter_mut().try_for_each(|r| r.on(e)).map_err(PipelineError::Report)
-    };
-    emit(reporters, &Event::RunStarted { client: &options.label, cases: plan.cases.len() })?;
+    let emit = |reporters: &mut [Box<dyn Reporter>], e: &Event<'_>| reporters.iter_mut().try_for_each(|r| r.on(e));
+    emit(reporters, &Event::RunStarted { client: &options.label, cases: plan.cases.len() })
+        .map_err(PipelineError::Report)?;
+    let (stop_tx, stop) = Stop::channel();
+    cfg.stop = stop;
+    let signal = Arc::new(AtomicI32::new(0));
+    if options.handle_signals {
+        let (signal, stop_tx) = (signal.clone(), stop_tx);
+        rt.spawn(async move { watch_signals(stop_tx, &signal).await });
+    }
     let mut grader = Grader::new(options.strict, cfg.client.baseline());
     let total = plan.cases.len();
     let key = |i: usize| {
@@ -252,57 +260,93 @@ pub fn run(
         CaseKey { index: i, total, scenario: &c.compiled.id, transport: c.transport, revision: c.revision }
     };
     let mut reports: Vec<CaseReport> = Vec::with_capacity(total);
-    let mut failure: Option<PipelineError> = None;
+    let mut unjudged: Vec<Unjudged> = Vec::new();
+    let mut report_error: Option<std::io::Error> = None;
     rt.block_on(async {
         let cfg = Arc::new(cfg);
         let limit = Arc::new(tokio::sync::Semaphore::new(options.jobs.max(1)));
         let (started_tx, mut started_rx) = tokio::sync::mpsc::unbounded_channel();
         let mut tasks = tokio::task::JoinSet::new();
+        let mut index_of = HashMap::new();
         for (i, case) in plan.cases.iter().enumerate() {
             let (limit, cfg, started_tx, case) = (limit.clone(), cfg.clone(), started_tx.clone(), case.clone());
-            tasks.spawn(async move {
+            let handle = tasks.spawn(async move {
                 let _permit = limit.acquire_owned().await.expect("the semaphore stays open");
+                if cfg.stop.is_set() {
+                    return (i, Err(RunError::Stopped));
+                }
                 let _ = started_tx.send(i);
                 (i, run_case(&case.compiled, case.transport, case.revision, &cfg).await)
             });
+            index_of.insert(handle.id(), i);
         }
         drop(started_tx);
         // Finished cases wait here for the ones planned before them.
-        let mut done = BTreeMap::new();
+        let mut done: BTreeMap<usize, Finished> = BTreeMap::new();
         let mut next = 0;
         loop {
             tokio::select! {
                 biased;
                 Some(i) = started_rx.recv() => {
                     if let Err(e) = emit(reporters, &Event::CaseStarted(key(i))) {
-                        failure.get_or_insert(e);
+                        report_error.get_or_insert(e);
                     }
                 }
-                joined = tasks.join_next() => {
+                joined = tasks.join_next_with_id() => {
                     let Some(joined) = joined else { break };
-                    let Ok((i, result)) = joined else { continue };
-                    done.insert(i, result);
-                    while let Some(result) = done.remove(&next) {
-                        match result {
-                            Ok(run) => {
+                    match joined {
+                        Ok((_, (i, Ok(run)))) => done.insert(i, Finished::Ran(run)),
+                        Ok((_, (i, Err(RunError::Stopped)))) => done.insert(i, Finished::Stopped),
+                        Ok((_, (i, Err(e)))) => done.insert(i, Finished::Unjudged(crate::error_chain(&e))),
+                        Err(e) => {
+                            let Some(&i) = index_of.get(&e.id()) else { continue };
+                            let why = if e.is_panic() {
+                                format!("the case panicked: {}", panic_message(e.into_panic()))
+                            } else {
+                                "the case's task was cancelled".to_owned()
+                            };
+                            done.insert(i, Finished::Unjudged(why))
+                        }
+                    };
+                    while let Some(finished) = done.remove(&next) {
+                        match finished {
+                            Finished::Ran(run) => {
                                 let report = grader.grade(&plan.cases[next].compiled, run);
                                 if let Err(e) = emit(reporters, &Event::CaseFinished(key(next), &report)) {
-                                    failure.get_or_insert(e);
+                                    report_error.get_or_insert(e);
                                 }
                                 reports.push(report);
                             }
-                            Err(source) => {
-                                failure.get_or_insert(PipelineError::Case { label: plan.cases[next].label(), source });
+                            Finished::Unjudged(why) => {
+                                unjudged.push(Unjudged { case: plan.cases[next].label(), why });
                             }
+                            Finished::Stopped => {}
                         }
                         next += 1;
                     }
                 }
             }
         }
+        // Whatever never came back is lost: name it.
+        for (i, finished) in std::mem::take(&mut done) {
+            if let Finished::Unjudged(why) = finished {
+                unjudged.push(Unjudged { case: plan.cases[i].label(), why });
+            }
+        }
     });
-    if let Some(e) = failure {
-        return Err(e);
+    rt.shutdown_timeout(std::time::Duration::from_secs(1));
+    if let Some(e) = report_error {
+        return Err(PipelineError::Report(e));
+    }
+    let interrupted = Some(signal.load(Ordering::SeqCst)).filter(|s| *s != 0);
+    if interrupted.is_none() {
+        let reported: std::collections::BTreeSet<String> =
+            reports.iter().map(CaseReport::label).chain(unjudged.iter().map(|u| u.case.clone())).collect();
+        for case in &plan.cases {
+            if !reported.contains(&case.label()) {
+                unjudged.push(Unjudged { case: case.label(), why: "planned, and never reported".to_owned() });
+            }
+        }
     }
     let used = grader.finish();
     let mut totals = Totals::of(&reports);
@@ -310,15 +354,57 @@ pub fn run(
     let summary = RunSummary {
         client: options.label.clone(),
         strict: options.strict,
+        planned: plan.cases.len(),
         reports,
         totals,
         stale: used.stale,
         unused: used.unused,
         elapsed: started.elapsed(),
         started_at,
+        unjudged,
+        interrupted,
     };
-    emit(reporters, &Event::RunFinished(&summary))?;
+    emit(reporters, &Event::RunFinished(&summary)).map_err(PipelineError::Report)?;
     Ok(summary)
+}
+
+/// How one planned case came back.
+enum Finished {
+    Ran(crate::outcome::CaseRun),
+    Unjudged(String),
+    Stopped,
+}
+
+/// The text of a panic payload.
+fn panic_message(payload: Box<dyn std::any::Any + Send>) -> String {
+    payload
+        .downcast_ref::<&str>()
+        .map(|s| (*s).to_owned())
+        .or_else(|| payload.downcast_ref::<String>().cloned())
+        .unwrap_or_else(|| "(no message)".to_owned())
+}
+
+/// The first SIGINT or SIGTERM stops the run; the second kills every case's process
+/// group and exits with 128 + the signal.
+async fn watch_signals(stop: tokio::sync::watch::Sender<bool>, signal: &AtomicI32) {
+    use tokio::signal::unix::{SignalKind, signal as on};
+    let (Ok(mut int), Ok(mut term)) = (on(SignalKind::interrupt()), on(SignalKind::terminate())) else { return };
+    let next = async |int: &mut tokio::signal::unix::Signal, term: &mut tokio::signal::unix::Signal| {
+        tokio::select! {
+            _ = int.recv() => 2,
+            _ = term.recv() => 15,
+        }
+    };
+    let first = next(&mut int, &mut term).await;
+    signal.store(first, Ordering::SeqCst);
+    let _ = stop.send(true);
+    eprintln!(
+        "\nbackchannel: {} received: stopping — no new case starts, running ones are killed (again to end at once)",
+        if first == 2 { "SIGINT" } else { "SIGTERM" }
+    );
+    let second = next(&mut int, &mut term).await;
+    crate::runner::process::kill_all_groups();
+    std::process::exit(128 + second);
 }
 
 #[cfg(test)]

@@ -22,6 +22,7 @@ use serde::Deserialize;
 
 use crate::baseline::{Baseline, Entry};
 use crate::logs::{AutoFormat, LevelParser, RegexFormat};
+use crate::scenario::compiled::Knob;
 use backchannel_mock::protocol::Transport;
 
 /// A client profile.
@@ -60,6 +61,12 @@ pub struct Profile {
     /// A command (shell quoting, placeholders expand) printing the client's version.
     #[serde(default)]
     pub version: Option<String>,
+    /// The client contract's knobs this client honours (`roots`, `roots-change`,
+    /// `elicitation`, `log-level`, `call-tool`, `2026-07-28`). A check that depends on a
+    /// knob the client does not take up is N/A — unless the knob is listed here: then
+    /// it is judged, and `client.configured` fails.
+    #[serde(default)]
+    pub honours: Vec<Knob>,
     /// Known failures.
     #[serde(default)]
     pub baseline: Vec<Entry>,

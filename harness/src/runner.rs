@@ -22,7 +22,8 @@ use crate::logs::{self, AutoFormat, LevelParser, Stream};
 use crate::outcome::{CaseRecord, CaseRun};
 use crate::profile::{LoadedProfile, Target};
 use crate::scenario::Compiled;
-pub use process::{Supervised, describe_status, supervise};
+use crate::scenario::compiled::{Knob, Knobs};
+pub use process::{Stop, Supervised, describe_status, supervise};
 
 /// Extra time a client gets beyond the scenario's own timeout (start-up, shutdown).
 pub const CASE_SLACK: Duration = Duration::from_secs(10);
@@ -37,7 +38,13 @@ pub enum ClientSpec {
     Reference,
     /// Any command. The mock's argv (stdio) or URL (HTTP) is appended — the client
     /// contract — and the scenario's client plan is passed as `BACKCHANNEL_CLIENT_*`.
-    Command(Vec<String>),
+    Command {
+        /// The command line.
+        argv: Vec<String>,
+        /// The knobs it claims to honour (`--honours`): checks that depend on one it
+        /// does not take up then fail instead of being N/A.
+        honours: Knobs,
+    },
     /// A client profile (`clients/<name>.yaml`): the same contract, with placeholders,
     /// environment, log format and server names of its own.
     Profile(Arc<LoadedProfile>),
@@ -45,9 +52,9 @@ pub enum ClientSpec {
 
 impl ClientSpec {
     /// A client given as one command line (shell quoting).
-    pub fn command_line(line: &str) -> Result<Self, String> {
+    pub fn command_line(line: &str, honours: Knobs) -> Result<Self, String> {
         match shlex::split(line) {
-            Some(argv) if !argv.is_empty() => Ok(Self::Command(argv)),
+            Some(argv) if !argv.is_empty() => Ok(Self::Command { argv, honours }),
             _ => Err(format!("cannot split `{line}` into a command line")),
         }
     }
@@ -77,7 +84,7 @@ impl ClientSpec {
     pub fn describe(&self) -> String {
         match self {
             Self::Reference => "the reference client".to_owned(),
-            Self::Command(argv) => format!("`{}`", argv.join(" ")),
+            Self::Command { argv, .. } => format!("`{}`", argv.join(" ")),
             Self::Profile(p) => match p.version() {
                 Some(v) => format!("{} {v}", p.name),
                 None => p.name.clone(),
@@ -95,6 +102,16 @@ impl ClientSpec {
         match self {
             Self::Reference => (cores * 8).min(64),
             _ => cores,
+        }
+    }
+
+    /// The knobs the client claims to honour: every one for the reference client,
+    /// the profile's `honours:`, or `--honours`.
+    pub fn claims(&self) -> Knobs {
+        match self {
+            Self::Reference => Knob::ALL.into_iter().collect(),
+            Self::Command { honours, .. } => honours.clone(),
+            Self::Profile(p) => p.profile.honours.iter().copied().collect(),
         }
     }
 
@@ -118,12 +135,14 @@ pub struct RunConfig {
     pub keep: Option<PathBuf>,
     /// How long a client may take to exit after the mock ended the session.
     pub after_end: Duration,
+    /// Stops the run: cases not started do not start, cases in flight are killed.
+    pub stop: Stop,
 }
 
 impl RunConfig {
     /// Run the reference client with the given `backchannel` executable.
     pub fn reference(exe: PathBuf) -> Self {
-        Self { exe, client: ClientSpec::Reference, keep: None, after_end: AFTER_END }
+        Self { exe, client: ClientSpec::Reference, keep: None, after_end: AFTER_END, stop: Stop::default() }
     }
 }
 
@@ -137,6 +156,9 @@ pub enum RunError {
     /// The mock could not be prepared or started.
     #[error("failed to start the mock server")]
     Mock(#[from] mock::MockError),
+    /// The run was stopped before or while the case ran.
+    #[error("the run was stopped")]
+    Stopped,
     /// The client could not be started.
     #[error("failed to start the client `{program}`")]
     Spawn {
@@ -206,7 +228,7 @@ pub fn client_command(
             };
             cmd
         }
-        ClientSpec::Command(argv) => {
+        ClientSpec::Command { argv, .. } => {
             let mut cmd = Command::new(&argv[0]);
             cmd.args(&argv[1..]);
             match endpoint {
@@ -288,6 +310,9 @@ pub async fn run_case(
     cfg: &RunConfig,
 ) -> Result<CaseRun, RunError> {
     let started = Instant::now();
+    if cfg.stop.is_set() {
+        return Err(RunError::Stopped);
+    }
     let scratch = tempfile::Builder::new().prefix("backchannel-case-").tempdir().map_err(RunError::Scratch)?;
     let trace_path = scratch.path().join("trace.jsonl");
     let (endpoint, http) = match transport {
@@ -313,14 +338,17 @@ pub async fn run_case(
     let program = cmd.as_std().get_program().to_string_lossy().into_owned();
     let limit = compiled.timeout + CASE_SLACK;
     let run = match &http {
-        Some(m) => supervise(cmd, limit, m.ended(), cfg.after_end).await,
-        None => supervise(cmd, limit, trace_ended(trace_path.clone()), cfg.after_end).await,
+        Some(m) => supervise(cmd, limit, m.ended(), cfg.after_end, &cfg.stop).await,
+        None => supervise(cmd, limit, trace_ended(trace_path.clone()), cfg.after_end, &cfg.stop).await,
     };
     if let Some(m) = http {
         // The client is done: the mock gets a moment to end its session.
         m.finish(process::LINGER).await;
     }
     let run = run.map_err(|source| RunError::Spawn { program, source })?;
+    if run.stopped {
+        return Err(RunError::Stopped);
+    }
     let trace = Trace::read(&trace_path).ok();
     let parser: Box<dyn LevelParser> = match &cfg.client {
         ClientSpec::Profile(p) => p.level_parser(),
@@ -329,7 +357,13 @@ pub async fn run_case(
     let mut lines = logs::parse(Stream::Stderr, &run.stderr, parser.as_ref());
     lines.extend(logs::parse(Stream::Stdout, &run.stdout, parser.as_ref()));
     let client_status = describe_status(run.status, run.timed_out);
-    let client = ClientEnd { timed_out: run.timed_out, status: client_status.clone(), after_end: cfg.after_end };
+    let client = ClientEnd {
+        timed_out: run.timed_out,
+        status: client_status.clone(),
+        after_end: cfg.after_end,
+        output_truncated: run.truncated,
+    };
+    let claims = cfg.client.claims();
     let findings = check::evaluate(&CaseInput {
         compiled,
         trace: trace.as_ref(),
@@ -337,6 +371,7 @@ pub async fn run_case(
         server_names: &server_names,
         client: &client,
         revision,
+        claims: &claims,
     });
     if let Some(dir) = &cfg.keep {
         keep_artifacts(dir, &format!("{}@{transport}@{revision}", compiled.id), scratch.path(), &run);
@@ -361,6 +396,7 @@ pub async fn run_case(
         stderr_tail,
         trace,
         logs: lines,
+        output_truncated: run.truncated,
     };
     Ok(CaseRun { record, findings })
 }

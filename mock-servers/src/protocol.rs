@@ -75,6 +75,13 @@ impl Revision {
         self == Self::V2025_03_26
     }
 
+    /// Whether a client's JSON-RPC batch breaks the revision's framing: from 2025-06-18
+    /// every message is a single request, notification or response
+    /// (`D/2025-06-18/basic/transports.mdx:27,90`). Before, JSON-RPC 2.0 batches are legal.
+    pub fn forbids_batches(self) -> bool {
+        self >= Self::V2025_06_18
+    }
+
     /// Whether `elicitation/create` exists (from 2025-06-18, `D/2025-06-18/client/elicitation.mdx`).
     pub fn has_elicitation(self) -> bool {
         self >= Self::V2025_06_18

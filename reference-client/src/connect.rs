@@ -41,12 +41,17 @@ pub struct SessionOptions {
     pub wait: Option<Duration>,
     /// Call this tool once initialized (the result is logged at INFO, its content at DEBUG).
     pub call_tool: Option<String>,
-    /// Ping the server this often and end the session when a ping fails: how an HTTP
-    /// client notices that the server is gone (`basic/utilities/ping.mdx`: timeouts
-    /// SHOULD be treated as connection failures). `None`: never ping.
+    /// Ping the server this often and end the session when a ping *fails* (the
+    /// transport refuses it: connection refused, 404 for an ended session): how an HTTP
+    /// client notices that the server is gone. A ping that is merely slow is waited
+    /// for — never a deadline, so a busy client or machine never hangs up on a live
+    /// server. `None`: never ping.
     pub ping_interval: Option<Duration>,
     /// How the session starts.
     pub lifecycle: Lifecycle,
+    /// The server's TCP address, when it has one (HTTP): with a ping interval, the
+    /// session also ends once nothing listens there.
+    pub address: Option<std::net::SocketAddr>,
 }
 
 /// How a session starts.
@@ -120,6 +125,9 @@ impl rmcp::transport::common::client_side_sse::SseRetryPolicy for FewRetries {
 /// HTTP+SSE transport (2025-11-25 `basic/transports.mdx:282-309`).
 pub async fn run_url(config: Config, url: &str, options: &SessionOptions) -> Result<SessionEnd, ClientError> {
     let client = InterceptingClient::new(config);
+    let mut options = options.clone();
+    options.address = socket_address(url).await;
+    let options = &options;
     let server = loggable(client.config().server.as_str()).into_owned();
     let http = reqwest::Client::new();
     let mut transport_config = StreamableHttpClientTransportConfig::with_uri(url);
@@ -134,6 +142,14 @@ pub async fn run_url(config: Config, url: &str, options: &SessionOptions) -> Res
         }
         other => other,
     }
+}
+
+/// The first socket address of a URL's host and port.
+async fn socket_address(url: &str) -> Option<std::net::SocketAddr> {
+    let parsed = reqwest::Url::parse(url).ok()?;
+    let host = parsed.host_str()?.trim_start_matches('[').trim_end_matches(']').to_owned();
+    let port = parsed.port_or_known_default()?;
+    tokio::net::lookup_host((host, port)).await.ok()?.next()
 }
 
 /// Call `tool`, fulfilling 2026-07-28 input rounds (each ask goes to the handler:
@@ -156,6 +172,21 @@ async fn call_tool<S: rmcp::Service<rmcp::RoleClient>>(
             tracing::info!(server = %server, tool = %loggable(tool), "tool call abandoned: the server asked for input this client does not give");
         }
         Err(e) => tracing::warn!(server = %server, tool = %loggable(tool), error = %e, "tool call failed"),
+    }
+}
+
+/// Resolves once nothing accepts TCP connections at `address` any more (checked
+/// every `every`; never, without an address). Connection refused is the kernel's
+/// answer, whatever the load: a live listener accepts even when its process is slow.
+async fn nothing_listens(address: Option<std::net::SocketAddr>, every: Duration) {
+    let Some(address) = address else { return std::future::pending().await };
+    loop {
+        tokio::time::sleep(every).await;
+        if let Err(e) = tokio::net::TcpStream::connect(address).await
+            && e.kind() == std::io::ErrorKind::ConnectionRefused
+        {
+            return;
+        }
     }
 }
 
@@ -241,20 +272,25 @@ where
         let peer = running.peer().clone();
         let token = running.cancellation_token();
         let server = server.clone();
+        let address = options.address;
         tokio::spawn(async move {
             let mut tick = tokio::time::interval(every);
+            tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
             tick.tick().await;
             loop {
                 tick.tick().await;
+                // The transport says when the session ended: the ping fails (404, refused)
+                // or nothing listens any more. A slow answer is only slow — a busy client
+                // (its own loop decoding a large message) or a busy machine must not end a
+                // live session — so there is no deadline on the ping itself.
                 let ping = peer.send_request(rmcp::model::ClientRequest::PingRequest(Default::default()));
-                match tokio::time::timeout(every.max(Duration::from_secs(1)), ping).await {
-                    Ok(Ok(_)) => {}
-                    Ok(Err(e)) => {
+                tokio::select! {
+                    answer = ping => if let Err(e) = answer {
                         tracing::info!(server = %server, error = %e, "ping failed; the server is gone");
                         break;
-                    }
-                    Err(_) => {
-                        tracing::info!(server = %server, "ping timed out; treating the connection as failed");
+                    },
+                    () = nothing_listens(address, every) => {
+                        tracing::info!(server = %server, "the server no longer accepts connections; it is gone");
                         break;
                     }
                 }

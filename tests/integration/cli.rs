@@ -97,7 +97,8 @@ fn help_documents_exit_codes() {
         .assert()
         .code(0)
         .stdout(predicate::str::contains("Exit codes:"))
-        .stdout(predicate::str::contains("1  at least one check FAILed"));
+        .stdout(predicate::str::contains("1    at least one check FAILed"))
+        .stdout(predicate::str::contains("130  interrupted by SIGINT"));
 }
 
 #[test]

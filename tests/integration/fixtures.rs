@@ -24,6 +24,8 @@ use backchannel_harness::baseline::Baseline;
 use backchannel_harness::outcome::{Grader, Verdict};
 use backchannel_harness::runner::{ClientSpec, RunConfig, run_case};
 use backchannel_harness::scenario::compile_file;
+use backchannel_harness::scenario::compiled::{Knob, Knobs};
+use backchannel_harness::scenario::model::Revision;
 use backchannel_harness::scenario::model::Transport;
 use mode::Mode;
 use rules::{Expect, Found, expected};
@@ -43,6 +45,7 @@ fn plan() -> Vec<(Mode, Vec<Transport>, Vec<PathBuf>)> {
                 | Mode::HugeLine
                 | Mode::StdoutNoise
                 | Mode::UnknownId
+                | Mode::LogFlood
                 | Mode::SlowReader
                 | Mode::DropGet
                 | Mode::NoVersion
@@ -54,7 +57,15 @@ fn plan() -> Vec<(Mode, Vec<Transport>, Vec<PathBuf>)> {
     let mut plan: Vec<_> = every.map(|m| (m, vec![Stdio], builtin.clone())).collect();
     // Over HTTP: the HTTP bugs, the control, and answer/wire bugs that must not
     // depend on the transport.
-    for m in [Mode::Good, Mode::Garbage, Mode::WrongId, Mode::Minus32600, Mode::LateInit] {
+    for m in [
+        Mode::Good,
+        Mode::Unconfigurable,
+        Mode::Garbage,
+        Mode::WrongId,
+        Mode::Minus32600,
+        Mode::LateInit,
+        Mode::BatchAnswers,
+    ] {
         plan.push((m, vec![Http, Sse], builtin.clone()));
     }
     plan.push((Mode::DropGet, vec![Http], builtin.clone()));
@@ -76,19 +87,29 @@ fn each_broken_client_fails_exactly_the_right_checks() {
         for (mode, transports, scenarios) in plan() {
             for path in scenarios {
                 let compiled = Arc::new(compile_file(&path).unwrap());
-                // The broken clients are graded at the latest revision each scenario lists; the
-                // revision matrix itself is the scenario tests' business.
-                let r = compiled.latest_revision();
-                for t in transports.iter().copied().filter(|t| compiled.transports.contains(t) && r.has_transport(*t)) {
+                // Every revision the scenario lists, on every transport it lists that the
+                // mode runs on.
+                let cases: Vec<(Transport, Revision)> = transports
+                    .iter()
+                    .copied()
+                    .filter(|t| compiled.transports.contains(t))
+                    .flat_map(|t| compiled.revisions.iter().map(move |r| (t, *r)))
+                    .filter(|(t, r)| r.has_transport(*t))
+                    .collect();
+                for (t, r) in cases {
                     let limit = limit.clone();
                     let compiled = compiled.clone();
                     let cfg = RunConfig {
-                        client: ClientSpec::Command(vec![
-                            fixture.into(),
-                            "--mode".into(),
-                            mode.name().into(),
-                            "--".into(),
-                        ]),
+                        // It reads every BACKCHANNEL_CLIENT_* knob, so it claims them all — but
+                        // for the mode that reads none, which claims none.
+                        client: ClientSpec::Command {
+                            argv: vec![fixture.into(), "--mode".into(), mode.name().into(), "--".into()],
+                            honours: if mode == Mode::Unconfigurable {
+                                Knobs::new()
+                            } else {
+                                Knob::ALL.into_iter().collect()
+                            },
+                        },
                         after_end: Duration::from_secs(1),
                         ..RunConfig::reference(exe())
                     };
@@ -100,11 +121,13 @@ fn each_broken_client_fails_exactly_the_right_checks() {
                             .checks
                             .iter()
                             .filter_map(|c| match c.verdict {
-                                v @ (Verdict::Fail | Verdict::Warn) => Some((c.id.clone(), v)),
+                                v @ (Verdict::Fail | Verdict::Warn | Verdict::Note | Verdict::Inconclusive) => {
+                                    Some((c.id.clone(), v))
+                                }
                                 _ => None,
                             })
                             .collect();
-                        (mode, t, compiled, found)
+                        (mode, t, r, compiled, found)
                     });
                 }
             }
@@ -117,15 +140,14 @@ fn each_broken_client_fails_exactly_the_right_checks() {
     });
     let mut errors = Vec::new();
     let mut cases = 0;
-    for (mode, t, compiled, found) in results {
+    for (mode, t, rev, compiled, found) in results {
         cases += 1;
-        let rev = compiled.latest_revision();
         let Expect { required, allowed } = expected(mode, &compiled, t, rev);
         let missing: Vec<_> = required.difference(&found).collect();
         let unrelated: Vec<_> = found.iter().filter(|f| !required.contains(f) && !allowed.contains(f)).collect();
         if !missing.is_empty() || !unrelated.is_empty() {
             errors.push(format!(
-                "mode `{}` on {} [{t}]:\n  not caught: {missing:?}\n  unrelated:  {unrelated:?}",
+                "mode `{}` on {} [{t} {rev}]:\n  not caught: {missing:?}\n  unrelated:  {unrelated:?}",
                 mode.name(),
                 compiled.id
             ));
@@ -141,6 +163,8 @@ fn every_check_kind_is_required_to_fail_somewhere() {
     let kinds = [
         "session.initialize",
         "session.initialized",
+        "client.configured",
+        "wire.no-batch",
         "wire.json-rpc",
         "wire.id-echo",
         "wire.one-answer",
@@ -172,9 +196,10 @@ fn every_check_kind_is_required_to_fail_somewhere() {
     for (mode, transports, scenarios) in plan() {
         for path in scenarios {
             let c = compile_file(&path).unwrap();
-            let rev = c.latest_revision();
-            for t in &transports {
-                required.extend(expected(mode, &c, *t, rev).required.into_iter().map(|(id, _)| id));
+            for rev in c.revisions.clone() {
+                for t in transports.iter().filter(|t| rev.has_transport(**t)) {
+                    required.extend(expected(mode, &c, *t, rev).required.into_iter().map(|(id, _)| id));
+                }
             }
         }
     }

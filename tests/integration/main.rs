@@ -11,3 +11,4 @@ mod security;
 mod snapshots;
 mod supervision;
 mod support;
+mod verdicts;

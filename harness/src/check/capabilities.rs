@@ -103,14 +103,28 @@ pub(crate) fn declared(out: &mut Emitter<'_>, ctx: &ScenarioCtx<'_>) {
             )
         };
         evidence.frame = frame;
-        let judged = if wrong.is_empty() { Judged::Pass(evidence) } else { Judged::Violated(evidence) };
+        // A missing capability the scenario configured and the client does not claim
+        // to take: N/A when every missing one is such.
+        let na: Vec<String> =
+            if want_declared { wrong.iter().filter_map(|n| ctx.needs(n)).collect() } else { Vec::new() };
+        let judged = match () {
+            () if wrong.is_empty() => Judged::Pass(evidence),
+            () if na.len() == wrong.len() => Judged::NotApplicable(Evidence::new(na.join("; "))),
+            () => Judged::Violated(evidence),
+        };
         out.expected(ctx, check, &list.grade, judged);
     }
 }
 
 #[cfg(test)]
 mod tests {
+    use backchannel_mock::protocol::{Revision, Transport};
+    use serde_json::json;
+
+    use super::super::tests::{Case, one_request, outcome};
     use super::gate;
+    use crate::check::Outcome;
+    use crate::scenario::compiled::Knob;
 
     #[test]
     fn elicitation_is_gated_only_in_revisions_that_have_it() {
@@ -120,5 +134,40 @@ mod tests {
         assert_eq!(gate("elicitation/create", None), Some("elicitation"));
         assert_eq!(gate("sampling/createMessage", Some(V2024_11_05)), Some("sampling"));
         assert_eq!(gate("ping", None), None);
+    }
+
+    fn sampling(caps: serde_json::Value, answer: serde_json::Value) -> Vec<crate::check::Finding> {
+        Case::new(&one_request("sampling/createMessage"), Transport::Stdio, Revision::V2025_11_25)
+            .handshake(caps)
+            .s2c(json!({"jsonrpc":"2.0","id":1,"method":"sampling/createMessage"}), Some("sampling/createMessage"))
+            .c2s(answer)
+            .eval()
+    }
+
+    #[test]
+    fn honesty_fails_a_result_without_the_capability_and_method_not_found_with_it() {
+        let result = json!({"jsonrpc":"2.0","id":1,"result":{"role":"assistant","model":"m","content":{"type":"text","text":"x"}}});
+        let refusal = json!({"jsonrpc":"2.0","id":1,"error":{"code":-32601,"message":"no"}});
+        assert_eq!(outcome(&sampling(json!({}), result.clone()), "capabilities.honest"), Outcome::Violated);
+        assert_eq!(outcome(&sampling(json!({}), refusal.clone()), "capabilities.honest"), Outcome::Pass);
+        assert_eq!(outcome(&sampling(json!({"sampling":{}}), refusal), "capabilities.honest"), Outcome::Violated);
+        assert_eq!(outcome(&sampling(json!({"sampling":{}}), result), "capabilities.honest"), Outcome::Pass);
+    }
+
+    const ROOTS: &str = "title: t\nclient:\n  roots: [{uri: 'file:///w'}]\nexpect:\n  capabilities:\n    present: {names: [roots], spec: roots/declare}\n    absent: {names: [sampling], severity: should, spec: policy/declare-only-handled}\nsteps: []\n";
+
+    #[test]
+    fn present_is_not_applicable_for_a_knob_the_client_does_not_take_or_claim() {
+        let case = |claims: &[Knob], caps| {
+            Case::new(ROOTS, Transport::Stdio, Revision::V2025_11_25).claims(claims).handshake(caps).end().eval()
+        };
+        assert_eq!(outcome(&case(&[], json!({})), "capabilities.present"), Outcome::NotApplicable);
+        assert_eq!(outcome(&case(&[Knob::Roots], json!({})), "capabilities.present"), Outcome::Violated);
+        assert_eq!(outcome(&case(&[], json!({"roots":{}})), "capabilities.present"), Outcome::Pass);
+        assert_eq!(outcome(&case(&[], json!({"sampling":{}})), "capabilities.absent"), Outcome::Violated);
+        // client.configured: only for a client that claims the knob.
+        let f = case(&[Knob::Roots], json!({}));
+        assert_eq!(outcome(&f, "client.configured"), Outcome::Violated);
+        assert!(case(&[], json!({})).iter().all(|f| f.check != "client.configured"));
     }
 }

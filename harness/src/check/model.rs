@@ -7,14 +7,21 @@ use crate::scenario::model::Severity;
 
 /// What evaluation found.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
-#[serde(rename_all = "lowercase")]
+#[serde(rename_all = "snake_case")]
 pub enum Outcome {
     /// The expectation holds.
     Pass,
     /// The expectation is violated.
     Violated,
-    /// The expectation does not apply (precondition unmet, nothing to judge).
+    /// Nothing to judge (the request was never sent, no answer came to judge).
     Skipped,
+    /// The scenario exercises something the client may legitimately not implement,
+    /// and it does not take it up (it does not declare roots, never calls the tool,
+    /// does not speak 2026-07-28, declares what the scenario is not about).
+    NotApplicable,
+    /// The evidence cannot decide it (e.g. the client's output hit its capture cap
+    /// before anything was found): the case cannot be judged, and the run is incomplete.
+    Inconclusive,
 }
 
 /// Why a verdict is what it is.
@@ -70,4 +77,18 @@ pub struct Finding {
     pub outcome: Outcome,
     /// Why.
     pub evidence: Evidence,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn evidence_carries_its_frame_and_diff() {
+        let e = Evidence::new("s").at_frame(3).diff("a", "b");
+        assert_eq!((e.frame, e.expected.as_deref(), e.actual.as_deref()), (Some(3), Some("a"), Some("b")));
+        let v = serde_json::to_value(&e).unwrap();
+        assert!(v.get("log_line").is_none(), "absent evidence is not serialized");
+        assert_eq!(serde_json::to_value(Outcome::NotApplicable).unwrap(), "not_applicable");
+    }
 }

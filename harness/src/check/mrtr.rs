@@ -172,8 +172,12 @@ pub(crate) fn rounds(out: &mut Emitter<'_>, ctx: &ScenarioCtx<'_>) {
     let wide = ScenarioCtx {
         session: ctx.session,
         trace: ctx.trace,
-        skip: (!ctx.started).then(|| "the client never started a 2026-07-28 session".to_owned()),
+        na: ctx.na.clone().filter(|_| !ctx.started),
+        never_started: ctx.never_started,
         started: ctx.started,
+        plan: ctx.plan,
+        claims: ctx.claims,
+        revision: ctx.revision,
     };
     for scripted in &compiled.rounds {
         let sent = ctx.session.rounds.iter().find(|r| r.step == scripted.name);
@@ -306,7 +310,107 @@ fn expectations(out: &mut Emitter<'_>, ctx: &ScenarioCtx<'_>, scripted: &Scripte
                     ),
                 },
             };
-            out.expected(ctx, &format!("{name}.{}.result", input.key), &g.grade, judged);
+            let needs = ctx.path_for(&input.method, input.params.as_ref()).and_then(|p| ctx.needs(&p));
+            out.expected(ctx, &format!("{name}.{}.result", input.key), &g.grade, judged.unless(needs));
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use backchannel_mock::protocol::{Revision, Transport};
+    use serde_json::{Value, json};
+
+    use super::super::tests::{Case, outcome};
+    use crate::check::Outcome;
+    use crate::scenario::compiled::Knob;
+
+    const ROUND: &str = "title: t\nrevisions: [2026-07-28]\ntransports: [stdio]\ntrigger: tool_call\nclient:\n  roots: [{uri: 'file:///w'}]\nsteps:\n  - input_required:\n      name: r\n      request_state: st\n      inputs:\n        - key: k\n          method: roots/list\n          expect:\n            result: {pointers: [{pointer: /roots/0/uri, equals: 'file:///w'}], spec: roots/file-uri}\n      expect:\n        retry: {spec: policy/mrtr-retry}\n";
+
+    fn meta() -> Value {
+        json!({"io.modelcontextprotocol/protocolVersion":"2026-07-28",
+               "io.modelcontextprotocol/clientCapabilities":{"roots":{}},
+               "io.modelcontextprotocol/clientInfo":{"name":"c","version":"1"}})
+    }
+
+    fn call(id: &str, extra: Value) -> Value {
+        let mut params = json!({"name":"backchannel_run_scenario","_meta":meta()});
+        if let (Value::Object(p), Value::Object(e)) = (&mut params, extra) {
+            p.extend(e);
+        }
+        json!({"jsonrpc":"2.0","id":id,"method":"tools/call","params":params})
+    }
+
+    fn round(retry: Option<Value>) -> Vec<crate::check::Finding> {
+        let mut c = Case::new(ROUND, Transport::Stdio, Revision::V2026_07_28)
+            .c2s(json!({"jsonrpc":"2.0","id":"d","method":"server/discover","params":{"_meta":meta()}}))
+            .s2c(json!({"jsonrpc":"2.0","id":"d","result":{"supportedVersions":["2026-07-28"]}}), None)
+            .c2s(call("c1", json!({})))
+            .s2c(
+                json!({"jsonrpc":"2.0","id":"c1","result":{"resultType":"input_required","requestState":"st",
+                       "inputRequests":{"k":{"method":"roots/list"}}}}),
+                Some("r"),
+            );
+        if let Some(r) = retry {
+            c = c.c2s(r);
+        }
+        c.end().eval()
+    }
+
+    #[test]
+    fn a_good_retry_passes_every_rule() {
+        let f = round(Some(call(
+            "c2",
+            json!({"requestState":"st","inputResponses":{"k":{"roots":[{"uri":"file:///w"}]}}}),
+        )));
+        for check in [
+            "session.modern",
+            "mrtr.request-meta",
+            "r.new-id",
+            "r.request-state",
+            "r.retry-inputs",
+            "r.retried",
+            "r.k.result",
+        ] {
+            assert_eq!(outcome(&f, check), Outcome::Pass, "{check}");
+        }
+    }
+
+    #[test]
+    fn each_retry_rule_can_fail() {
+        let f = round(Some(call("c1", json!({"requestState":"st","inputResponses":{"k":{"roots":[]}}}))));
+        assert_eq!(outcome(&f, "r.new-id"), Outcome::Violated);
+        assert_eq!(outcome(&f, "r.k.result"), Outcome::Violated);
+        let f = round(Some(call("c2", json!({"requestState":"sT","inputResponses":{"k":{"roots":[]}}}))));
+        assert_eq!(outcome(&f, "r.request-state"), Outcome::Violated, "one byte differs");
+        let f = round(Some(call("c2", json!({"requestState":"st"}))));
+        assert_eq!(outcome(&f, "r.retry-inputs"), Outcome::Violated);
+        let f = round(None);
+        assert_eq!(outcome(&f, "r.retried"), Outcome::Violated);
+    }
+
+    #[test]
+    fn a_client_that_never_asked_for_the_revision_is_not_applicable() {
+        let init = json!({"jsonrpc":"2.0","id":0,"method":"initialize","params":{"protocolVersion":"2025-11-25"}});
+        let f = Case::new(ROUND, Transport::Stdio, Revision::V2026_07_28).claims(&[]).c2s(init.clone()).end().eval();
+        assert_eq!(outcome(&f, "session.modern"), Outcome::NotApplicable);
+        assert_eq!(outcome(&f, "r.retried"), Outcome::NotApplicable);
+        // Claiming the revision makes it a FAIL.
+        let f =
+            Case::new(ROUND, Transport::Stdio, Revision::V2026_07_28).claims(&[Knob::Modern]).c2s(init).end().eval();
+        assert_eq!(outcome(&f, "session.modern"), Outcome::Violated);
+        // Asking for it in initialize, and then not following it, is a FAIL whatever the claims.
+        let asks = json!({"jsonrpc":"2.0","id":0,"method":"initialize","params":{"protocolVersion":"2026-07-28"}});
+        let f = Case::new(ROUND, Transport::Stdio, Revision::V2026_07_28).claims(&[]).c2s(asks).end().eval();
+        assert_eq!(outcome(&f, "session.modern"), Outcome::Violated);
+    }
+
+    #[test]
+    fn requests_without_meta_fail_request_meta() {
+        let f = Case::new(ROUND, Transport::Stdio, Revision::V2026_07_28)
+            .c2s(json!({"jsonrpc":"2.0","id":"d","method":"server/discover","params":{}}))
+            .end()
+            .eval();
+        assert_eq!(outcome(&f, "mrtr.request-meta"), Outcome::Violated);
     }
 }

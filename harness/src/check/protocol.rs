@@ -1,5 +1,6 @@
 //! Protocol checks that run in every case: the handshake and the JSON-RPC wire.
 
+use backchannel_mock::protocol::Revision;
 use backchannel_mock::wire::{Envelope, render_id};
 
 use super::session::Session;
@@ -76,8 +77,8 @@ pub(crate) fn session_checks(out: &mut Emitter<'_>, s: &Session, has_trace: bool
     true
 }
 
-/// `wire.json-rpc`, `wire.id-echo`, `wire.one-answer`.
-pub(crate) fn wire_checks(out: &mut Emitter<'_>, s: &Session) {
+/// `wire.json-rpc`, `wire.no-batch`, `wire.id-echo`, `wire.one-answer`.
+pub(crate) fn wire_checks(out: &mut Emitter<'_>, s: &Session, revision: Revision) {
     let n = s.client_frames.len();
     let bad = s.client_frames.iter().find_map(|(seq, c, parse_error)| match (c, parse_error) {
         (None, e) => Some((*seq, format!("not JSON: {}", e.as_deref().unwrap_or("unparsable")))),
@@ -103,6 +104,8 @@ pub(crate) fn wire_checks(out: &mut Emitter<'_>, s: &Session) {
             Evidence::new(format!("{n} client frames, all well-formed JSON-RPC")),
         ),
     }
+
+    no_batch(out, s, revision);
 
     // A null/absent id is how an error says "I could not read your id"; such
     // answers are not judged here (an unanswered request is, by `.answered`).
@@ -148,6 +151,44 @@ pub(crate) fn wire_checks(out: &mut Emitter<'_>, s: &Session) {
     }
 }
 
+/// `wire.no-batch`: from 2025-06-18 on every client message is a single JSON-RPC
+/// message — "Messages are individual JSON-RPC requests, notifications, or
+/// responses" (stdio), "The body of the POST request MUST be a single JSON-RPC
+/// request, notification, or response" (Streamable HTTP). Before, JSON-RPC 2.0
+/// batches are legal, and their members are judged as answers like any other.
+fn no_batch(out: &mut Emitter<'_>, s: &Session, revision: Revision) {
+    let batches: Vec<(u64, usize)> = s
+        .client_frames
+        .iter()
+        .filter_map(|(seq, c, _)| match c.as_ref().map(|c| &c.envelope) {
+            Some(Envelope::Batch(parts)) => Some((*seq, parts.len())),
+            _ => None,
+        })
+        .collect();
+    let rule = "mcp/no-batches";
+    match batches.first() {
+        _ if !revision.forbids_batches() => out.pass(
+            "wire.no-batch",
+            Must,
+            rule,
+            Evidence::new(format!("{} batch(es); JSON-RPC batches are legal at {revision}", batches.len())),
+        ),
+        None => {
+            out.pass("wire.no-batch", Must, rule, Evidence::new("every client message is a single JSON-RPC message"))
+        }
+        Some((seq, n)) => out.violated(
+            "wire.no-batch",
+            Must,
+            rule,
+            Evidence::new(format!(
+                "frame {seq} is a JSON-RPC batch of {n} message(s) ({} batch(es) in all); {revision} has no batches",
+                batches.len()
+            ))
+            .at_frame(*seq),
+        ),
+    }
+}
+
 /// `client.exits`: once the server ends the session the client must not hang.
 pub(crate) fn client_exit(out: &mut Emitter<'_>, end: &super::ClientEnd) {
     if end.timed_out {
@@ -155,9 +196,96 @@ pub(crate) fn client_exit(out: &mut Emitter<'_>, end: &super::ClientEnd) {
             "client.exits",
             Must,
             "policy/client-ends-with-session",
-            Evidence::new(format!("the client was still running {} ms after the server ended the session (or at the case timeout); killed", end.after_end.as_millis())),
+            Evidence::new(format!(
+                "the client was still running, idle for {} ms, after the server ended the session (or at the case timeout); killed",
+                end.after_end.as_millis()
+            )),
         );
     } else {
         out.pass("client.exits", Must, "policy/client-ends-with-session", Evidence::new(end.status.clone()));
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use backchannel_mock::protocol::{Revision, Transport};
+    use serde_json::json;
+
+    use super::super::tests::{Case, finding, one_request, outcome};
+    use crate::check::Outcome;
+
+    fn ping_case(rev: Revision) -> Case {
+        Case::new(&one_request("ping"), Transport::Stdio, rev)
+            .handshake(json!({}))
+            .s2c(json!({"jsonrpc":"2.0","id":1,"method":"ping"}), Some("ping"))
+    }
+
+    #[test]
+    fn a_well_behaved_session_passes_the_protocol_checks() {
+        let f = ping_case(Revision::V2025_11_25).c2s(json!({"jsonrpc":"2.0","id":1,"result":{}})).end().eval();
+        for check in ["session.initialize", "session.initialized", "wire.json-rpc", "wire.no-batch", "wire.id-echo"] {
+            assert_eq!(outcome(&f, check), Outcome::Pass, "{check}: {:?}", finding(&f, check).evidence);
+        }
+        assert_eq!(outcome(&f, "wire.one-answer"), Outcome::Pass);
+        assert_eq!(outcome(&f, "client.exits"), Outcome::Pass);
+    }
+
+    #[test]
+    fn initialize_must_come_first_and_initialized_must_follow() {
+        let c = Case::new(&one_request("ping"), Transport::Stdio, Revision::V2025_06_18)
+            .c2s(json!({"jsonrpc":"2.0","id":"x","method":"ping"}))
+            .handshake(json!({}));
+        assert_eq!(outcome(&c.eval(), "session.initialize"), Outcome::Violated);
+        let c = Case::new(&one_request("ping"), Transport::Stdio, Revision::V2025_06_18)
+            .c2s(json!({"jsonrpc":"2.0","id":0,"method":"initialize","params":{"protocolVersion":"2025-06-18"}}));
+        let f = c.eval();
+        assert_eq!(outcome(&f, "session.initialize"), Outcome::Pass);
+        assert_eq!(outcome(&f, "session.initialized"), Outcome::Violated);
+        // A dual-era probe before initialize is allowed.
+        let c = Case::new(&one_request("ping"), Transport::Stdio, Revision::V2025_06_18)
+            .c2s(json!({"jsonrpc":"2.0","id":"p","method":"server/discover","params":{}}))
+            .handshake(json!({}));
+        assert_eq!(outcome(&c.eval(), "session.initialize"), Outcome::Pass);
+    }
+
+    #[test]
+    fn garbage_from_the_client_fails_the_wire() {
+        let f = ping_case(Revision::V2025_11_25).c2s_raw("hello {").eval();
+        assert_eq!(outcome(&f, "wire.json-rpc"), Outcome::Violated);
+        let f = ping_case(Revision::V2025_11_25).c2s(json!({"id":1,"result":{}})).eval();
+        assert_eq!(outcome(&f, "wire.json-rpc"), Outcome::Violated, "no jsonrpc member");
+    }
+
+    #[test]
+    fn a_batch_fails_where_batches_do_not_exist() {
+        let batch = json!([{"jsonrpc":"2.0","id":1,"result":{}}]);
+        let f = ping_case(Revision::V2025_11_25).c2s(batch.clone()).eval();
+        assert_eq!(outcome(&f, "wire.no-batch"), Outcome::Violated);
+        assert_eq!(outcome(&f, "ping.answered"), Outcome::Pass, "its members are still answers");
+        let f = ping_case(Revision::V2025_06_18).c2s(batch.clone()).eval();
+        assert_eq!(outcome(&f, "wire.no-batch"), Outcome::Violated);
+        let f = ping_case(Revision::V2025_03_26).c2s(batch).eval();
+        assert_eq!(outcome(&f, "wire.no-batch"), Outcome::Pass, "2025-03-26 has batches");
+    }
+
+    #[test]
+    fn ids_are_echoed_exactly_and_answered_once() {
+        let f = ping_case(Revision::V2025_11_25).c2s(json!({"jsonrpc":"2.0","id":"1","result":{}})).eval();
+        assert_eq!(outcome(&f, "wire.id-echo"), Outcome::Violated);
+        assert_eq!(outcome(&f, "ping.answered"), Outcome::Pass, "a loose echo is attributed");
+        let f = ping_case(Revision::V2025_11_25)
+            .c2s(json!({"jsonrpc":"2.0","id":1,"result":{}}))
+            .c2s(json!({"jsonrpc":"2.0","id":1,"result":{}}))
+            .eval();
+        assert_eq!(outcome(&f, "wire.one-answer"), Outcome::Violated);
+        let f = ping_case(Revision::V2025_11_25).c2s(json!({"jsonrpc":"2.0","id":99,"result":{}})).eval();
+        assert_eq!(outcome(&f, "wire.id-echo"), Outcome::Violated, "an id never issued");
+    }
+
+    #[test]
+    fn a_client_that_hangs_fails_client_exits() {
+        let mut c = ping_case(Revision::V2025_11_25).c2s(json!({"jsonrpc":"2.0","id":1,"result":{}}));
+        c.client.timed_out = true;
+        assert_eq!(outcome(&c.eval(), "client.exits"), Outcome::Violated);
     }
 }

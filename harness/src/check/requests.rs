@@ -99,6 +99,9 @@ fn one(out: &mut Emitter<'_>, ctx: &ScenarioCtx<'_>, req: &ScriptedRequest) {
     out.graded(ctx, &format!("{name}.answered"), Severity::Must, "jsonrpc/response-required", answered);
 
     let e = &req.expect;
+    // What the answer must be depends on the capability the scenario configured: a
+    // client that does not take it up is not judged on it (N/A).
+    let needs = ctx.path_for(&req.method, req.params.as_ref()).and_then(|p| ctx.needs(&p));
     let no_answer = || Judged::Skip(Evidence::new("no answer to judge"));
     if let Some(g) = &e.error {
         let judged = match usable {
@@ -110,7 +113,7 @@ fn one(out: &mut Emitter<'_>, ctx: &ScenarioCtx<'_>, req: &ScriptedRequest) {
                 Judged::Violated(Evidence::new(format!("expected an error, got {}", describe(a))).at_frame(a.seq))
             }
         };
-        out.expected(ctx, &format!("{name}.error"), g, judged);
+        out.expected(ctx, &format!("{name}.error"), g, judged.unless(needs.clone()));
     }
     if let Some(g) = &e.error_code {
         let wanted = g.one_of.iter().map(|c| ErrorCode(*c).to_string()).collect::<Vec<_>>().join(" or ");
@@ -131,7 +134,7 @@ fn one(out: &mut Emitter<'_>, ctx: &ScenarioCtx<'_>, req: &ScriptedRequest) {
                 AnswerKind::Result(_) => Judged::Skip(Evidence::new("not an error answer")),
             },
         };
-        out.expected(ctx, &format!("{name}.error-code"), &g.grade, judged);
+        out.expected(ctx, &format!("{name}.error-code"), &g.grade, judged.unless(needs.clone()));
     }
     if let Some(g) = &e.error_message {
         let judged = match usable {
@@ -179,7 +182,7 @@ fn one(out: &mut Emitter<'_>, ctx: &ScenarioCtx<'_>, req: &ScriptedRequest) {
                 AnswerKind::Result(_) => Judged::Skip(Evidence::new("not an error answer")),
             },
         };
-        out.expected(ctx, &format!("{name}.error-message"), &g.grade, judged);
+        out.expected(ctx, &format!("{name}.error-message"), &g.grade, judged.unless(needs.clone()));
     }
     if let Some(g) = &e.result {
         let judged = match usable {
@@ -196,7 +199,7 @@ fn one(out: &mut Emitter<'_>, ctx: &ScenarioCtx<'_>, req: &ScriptedRequest) {
                 }
             },
         };
-        out.expected(ctx, &format!("{name}.result"), &g.grade, judged);
+        out.expected(ctx, &format!("{name}.result"), &g.grade, judged.unless(needs.clone()));
     }
 }
 
@@ -312,6 +315,99 @@ pub(crate) fn notifications(out: &mut Emitter<'_>, ctx: &ScenarioCtx<'_>) {
             Some((seq, _)) => Judged::Pass(Evidence::new(format!("sent {method}")).at_frame(*seq)),
             None => Judged::Violated(Evidence::new(format!("the client never sent {method}"))),
         };
-        out.expected(ctx, &format!("notifications.{method}"), g, judged);
+        // A roots change is announced by a client that declared `roots.listChanged`.
+        let needs = (method == "notifications/roots/list_changed").then(|| ctx.needs("roots.listChanged")).flatten();
+        out.expected(ctx, &format!("notifications.{method}"), g, judged.unless(needs));
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use backchannel_mock::protocol::{Revision, Transport};
+    use backchannel_mock::trace::EventKind;
+    use serde_json::json;
+
+    use super::super::tests::{Case, finding, outcome};
+    use crate::check::Outcome;
+    use crate::scenario::compiled::Knob;
+
+    const REFUSED: &str = "title: t\nsteps:\n  - request:\n      method: sampling/createMessage\n      expect:\n        within_ms: 100\n        error: {spec: jsonrpc/response-required}\n        error_code: {one_of: [-32601], severity: should, spec: jsonrpc/method-not-found}\n        error_message: {contains: ['{{client_name}}', sampling/createMessage], severity: should, spec: policy/refusal-names-peer-and-method}\n";
+
+    fn refused(answer: Option<serde_json::Value>, after_ms: u64) -> Vec<crate::check::Finding> {
+        let mut c = Case::new(REFUSED, Transport::Stdio, Revision::V2025_11_25)
+            .handshake(json!({}))
+            .s2c(json!({"jsonrpc":"2.0","id":1,"method":"sampling/createMessage"}), Some("sampling/createMessage"))
+            .wait_ms(after_ms);
+        if let Some(a) = answer {
+            c = c.c2s(a);
+        }
+        c.end().eval()
+    }
+
+    #[test]
+    fn an_answer_is_judged_on_time_code_and_message() {
+        let good = json!({"jsonrpc":"2.0","id":1,"error":{"code":-32601,"message":"c does not support sampling/createMessage"}});
+        let f = refused(Some(good.clone()), 0);
+        for check in ["answered", "error", "error-code", "error-message"] {
+            let check = format!("sampling/createMessage.{check}");
+            assert_eq!(outcome(&f, &check), Outcome::Pass, "{check}: {:?}", finding(&f, &check).evidence);
+        }
+        assert_eq!(outcome(&refused(Some(good), 500), "sampling/createMessage.answered"), Outcome::Violated);
+        assert_eq!(outcome(&refused(None, 0), "sampling/createMessage.answered"), Outcome::Violated);
+        let wrong = json!({"jsonrpc":"2.0","id":1,"error":{"code":-32600,"message":"Invalid Request"}});
+        let f = refused(Some(wrong), 0);
+        assert_eq!(outcome(&f, "sampling/createMessage.error-code"), Outcome::Violated);
+        assert_eq!(outcome(&f, "sampling/createMessage.error-message"), Outcome::Violated);
+        let result = json!({"jsonrpc":"2.0","id":1,"result":{}});
+        assert_eq!(outcome(&refused(Some(result), 0), "sampling/createMessage.error"), Outcome::Violated);
+    }
+
+    #[test]
+    fn a_request_that_never_reached_the_client_says_why() {
+        let f = Case::new(REFUSED, Transport::Http, Revision::V2025_11_25)
+            .handshake(json!({}))
+            .event(EventKind::Undelivered { steps: vec![Some("sampling/createMessage".into())], why: "x".into() })
+            .end()
+            .eval();
+        let e = &finding(&f, "sampling/createMessage.answered").evidence.summary;
+        assert!(e.contains("GET stream"), "{e}");
+    }
+
+    const ROOTS: &str = "title: t\nclient:\n  roots: [{uri: 'file:///w'}]\nsteps:\n  - request:\n      method: roots/list\n      expect:\n        result:\n          pointers: [{pointer: /roots/0/uri, equals: 'file:///w'}]\n          spec: roots/file-uri\n";
+
+    #[test]
+    fn a_result_for_a_capability_the_client_does_not_take_is_not_applicable() {
+        let case = |claims: &[Knob], caps, answer| {
+            Case::new(ROOTS, Transport::Stdio, Revision::V2025_11_25)
+                .claims(claims)
+                .handshake(caps)
+                .s2c(json!({"jsonrpc":"2.0","id":1,"method":"roots/list"}), Some("roots/list"))
+                .c2s(answer)
+                .end()
+                .eval()
+        };
+        let refusal = json!({"jsonrpc":"2.0","id":1,"error":{"code":-32601,"message":"no roots"}});
+        let f = case(&[], json!({}), refusal.clone());
+        assert_eq!(outcome(&f, "roots/list.result"), Outcome::NotApplicable);
+        assert_eq!(outcome(&f, "roots/list.answered"), Outcome::Pass, "answering stays a MUST");
+        assert_eq!(outcome(&case(&[Knob::Roots], json!({}), refusal), "roots/list.result"), Outcome::Violated);
+        let bad = json!({"jsonrpc":"2.0","id":1,"result":{"roots":[{"uri":"/w"}]}});
+        assert_eq!(outcome(&case(&[], json!({"roots":{}}), bad), "roots/list.result"), Outcome::Violated);
+    }
+
+    #[test]
+    fn raw_lines_and_notifications() {
+        let yaml = "title: t\nexpect:\n  notifications: [{method: notifications/roots/list_changed, spec: roots/list-changed}]\nclient:\n  roots: [{uri: 'file:///a'}]\n  roots_change: {after_ms: 1, roots: [{uri: 'file:///b'}]}\nsteps:\n  - raw:\n      line: 'nope {'\n      expect:\n        error_code_if_answered: {one_of: [-32700], severity: should, spec: jsonrpc/parse-error}\n";
+        let base = || {
+            Case::new(yaml, Transport::Stdio, Revision::V2025_11_25)
+                .handshake(json!({"roots":{"listChanged":true}}))
+                .s2c(json!("nope {"), Some("raw"))
+        };
+        let f = base().c2s(json!({"jsonrpc":"2.0","id":null,"error":{"code":-32603,"message":"?"}})).end().eval();
+        assert_eq!(outcome(&f, "raw.error-code-if-answered"), Outcome::Violated);
+        assert_eq!(outcome(&f, "notifications.notifications/roots/list_changed"), Outcome::Violated);
+        let f = base().c2s(json!({"jsonrpc":"2.0","method":"notifications/roots/list_changed"})).end().eval();
+        assert_eq!(outcome(&f, "raw.error-code-if-answered"), Outcome::Pass, "answering is optional");
+        assert_eq!(outcome(&f, "notifications.notifications/roots/list_changed"), Outcome::Pass);
     }
 }

@@ -310,6 +310,18 @@ impl Session {
         }
     }
 
+    /// Whether the client asked for 2026-07-28: probed with `server/discover`, asked
+    /// for it in `initialize`, or sent a request whose `_meta` names it.
+    pub fn asked_for_modern(&self) -> bool {
+        let modern =
+            |v: Option<&Value>| v.and_then(Value::as_str).and_then(Revision::from_wire) == Some(Revision::MODERN);
+        self.requests.iter().any(|r| {
+            r.method == "server/discover"
+                || (r.method == "initialize" && modern(r.params.as_ref().and_then(|p| p.get("protocolVersion"))))
+                || modern(r.meta().and_then(|m| m.get(META_VERSION)))
+        })
+    }
+
     /// Index of the sent request recorded with this step name.
     pub fn sent_by_step(&self, step: &str) -> Option<usize> {
         self.sent.iter().position(|s| s.step.as_deref() == Some(step))
@@ -374,5 +386,24 @@ mod tests {
         let a: Vec<_> = s.answers.iter().map(|a| (a.answers, a.exact)).collect();
         assert_eq!(a, [(Some(0), false), (Some(1), true), (Some(1), true), (None, false)]);
         assert_eq!(s.sent_by_step("b"), Some(1));
+        assert!(!s.asked_for_modern());
+    }
+
+    #[test]
+    fn asking_for_2026_07_28_is_seen_in_a_probe_initialize_or_meta() {
+        use serde_json::json;
+        let c2s = Direction::ClientToServer;
+        let one = |j| Session::from_trace(&Trace { records: vec![frame(1, 0, c2s, j, None)], unreadable_lines: 0 });
+        assert!(one(json!({"jsonrpc":"2.0","id":1,"method":"server/discover"})).asked_for_modern());
+        assert!(
+            one(json!({"jsonrpc":"2.0","id":1,"method":"initialize","params":{"protocolVersion":"2026-07-28"}}))
+                .asked_for_modern()
+        );
+        assert!(
+            !one(json!({"jsonrpc":"2.0","id":1,"method":"initialize","params":{"protocolVersion":"2025-11-25"}}))
+                .asked_for_modern()
+        );
+        let meta = json!({"io.modelcontextprotocol/protocolVersion":"2026-07-28"});
+        assert!(one(json!({"jsonrpc":"2.0","id":1,"method":"tools/list","params":{"_meta":meta}})).asked_for_modern());
     }
 }

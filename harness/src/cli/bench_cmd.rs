@@ -16,9 +16,19 @@ use crate::runner::{ClientSpec, RunConfig};
 
 #[derive(Debug, Args)]
 pub(crate) struct BenchArgs {
-    /// Which benchmarks: `suite`, `ping`, `outstanding` (repeatable; default: all three).
-    #[arg(long = "only", value_name = "NAME", value_parser = ["suite", "ping", "outstanding"])]
+    /// Which benchmarks: `suite`, `ping`, `outstanding`, `repeat` (repeatable; default:
+    /// the first three — `repeat` runs the suite many times and is asked for by name).
+    #[arg(long = "only", value_name = "NAME", value_parser = ["suite", "ping", "outstanding", "repeat"])]
     only: Vec<String>,
+    /// `repeat`: how many runs at each --jobs setting.
+    #[arg(long, value_name = "N", default_value_t = 5)]
+    runs: usize,
+    /// `repeat`: the --jobs settings, as multiples of the default (8 per core).
+    #[arg(long, value_name = "K,K…", value_delimiter = ',', default_value = "1,4")]
+    jobs_times: Vec<usize>,
+    /// `repeat`: busy threads of the CPU hog (default: one per core).
+    #[arg(long, value_name = "N")]
+    hog: Option<usize>,
     /// `--jobs` values to time the built-in suite at.
     #[arg(long, value_name = "N,N…", value_delimiter = ',', default_value = "1,2")]
     jobs: Vec<usize>,
@@ -49,7 +59,7 @@ fn suite(exe: &std::path::Path, jobs: &[usize]) -> Result<bool, String> {
     let mut first = None;
     for &j in jobs {
         let start = Instant::now();
-        let options = RunOptions { jobs: j, strict: true, label: "the reference client".into() };
+        let options = RunOptions { jobs: j, strict: true, label: "the reference client".into(), handle_signals: true };
         let summary = pipeline::run(&plan, RunConfig::reference(exe.to_owned()), &options, &mut [])
             .map_err(|e| super::chain(&e))?;
         let wall = start.elapsed().as_secs_f64();
@@ -117,6 +127,52 @@ fn many(exe: &std::path::Path, n: usize) -> Result<bool, BenchError> {
     Ok(ok)
 }
 
+/// The suite `runs` times at each jobs setting under a CPU hog: every verdict that
+/// differed between runs.
+fn repeat(exe: &std::path::Path, runs: usize, times: &[usize], hog: Option<usize>) -> Result<bool, String> {
+    let Some(cases) = load_cases(&[]) else { return Err("the built-in scenarios do not load".into()) };
+    let plan = Plan::new(&cases, &Selection::default(), &ClientSpec::Reference).map_err(|e| e.to_string())?;
+    let cores = std::thread::available_parallelism().map_or(2, std::num::NonZero::get);
+    let hog_threads = hog.unwrap_or(cores);
+    println!(
+        "repeat: the built-in suite ({} cases) {runs}× at each --jobs setting, against the reference client, with {hog_threads} busy thread(s) on {cores} core(s)",
+        plan.cases.len()
+    );
+    let default = ClientSpec::Reference.default_jobs();
+    let mut ok = true;
+    for &k in times {
+        let jobs = default * k.max(1);
+        let _hog = crate::bench::CpuHog::start(hog_threads);
+        let mut all = Vec::new();
+        for i in 0..runs {
+            let start = Instant::now();
+            let options = RunOptions { jobs, strict: true, label: "the reference client".into(), handle_signals: true };
+            let summary = pipeline::run(&plan, RunConfig::reference(exe.to_owned()), &options, &mut [])
+                .map_err(|e| super::chain(&e))?;
+            println!(
+                "  --jobs {jobs} run {}: {} in {:.1} s ({} checks: {} passed, {} failed, {} not judged)",
+                i + 1,
+                summary.outcome().word(),
+                start.elapsed().as_secs_f64(),
+                summary.totals.checks,
+                summary.totals.passed,
+                summary.totals.failed,
+                summary.unjudged.len()
+            );
+            ok &= summary.outcome() == crate::outcome::RunOutcome::Pass;
+            all.push(crate::bench::verdicts(&summary));
+        }
+        let flips = crate::bench::flips(&all);
+        println!("  --jobs {jobs}: {} check(s) flipped in {runs} runs", flips.len());
+        for (key, per_run) in &flips {
+            let shown: Vec<String> = per_run.iter().map(|v| v.map_or("-".to_owned(), |v| v.to_string())).collect();
+            println!("    {key}: {}", shown.join(" "));
+        }
+        ok &= flips.is_empty();
+    }
+    Ok(ok)
+}
+
 pub(crate) fn run(args: BenchArgs) -> u8 {
     let exe = match std::env::current_exe() {
         Ok(p) => p,
@@ -125,7 +181,7 @@ pub(crate) fn run(args: BenchArgs) -> u8 {
             return EXIT_USAGE;
         }
     };
-    let wants = |name: &str| args.only.is_empty() || args.only.iter().any(|o| o == name);
+    let wants = |name: &str| (args.only.is_empty() && name != "repeat") || args.only.iter().any(|o| o == name);
     println!(
         "backchannel {} bench ({} build)\n",
         env!("CARGO_PKG_VERSION"),
@@ -150,6 +206,9 @@ pub(crate) fn run(args: BenchArgs) -> u8 {
     }
     if wants("suite") {
         step("suite", suite(&exe, &args.jobs));
+    }
+    if wants("repeat") {
+        step("repeat", repeat(&exe, args.runs, &args.jobs_times, args.hog));
     }
     if ok { EXIT_OK } else { EXIT_FAIL }
 }

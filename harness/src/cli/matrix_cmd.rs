@@ -73,7 +73,7 @@ pub(crate) fn run(args: MatrixArgs) -> u8 {
     };
     let mut specs = vec![ClientSpec::Reference];
     for name in &names {
-        match client_spec(Some(name), None) {
+        match client_spec(Some(name), None, None) {
             Ok(spec) => specs.push(spec),
             Err(e) => return usage(e),
         }
@@ -94,7 +94,12 @@ pub(crate) fn run(args: MatrixArgs) -> u8 {
             Err(e) => return usage(e),
         };
         // Verdicts before baselines: the table shows what each client does.
-        let options = RunOptions { jobs: args.jobs.unwrap_or_else(|| spec.default_jobs()), strict: false, label };
+        let options = RunOptions {
+            jobs: args.jobs.unwrap_or_else(|| spec.default_jobs()),
+            strict: false,
+            label,
+            handle_signals: true,
+        };
         let cfg = RunConfig { client: spec, ..RunConfig::reference(exe.clone()) };
         // Progress only: the table is the output.
         let progress = TerminalReporter::new(Box::new(std::io::sink()), Box::new(anstream::stderr()), false);

@@ -12,6 +12,7 @@ use crate::report::ReportFile;
 use crate::report::event::Reporter;
 use crate::report::terminal::TerminalReporter;
 use crate::runner::{ClientSpec, RunConfig};
+use crate::scenario::compiled::{Knob, Knobs};
 
 #[derive(Debug, Args)]
 pub(crate) struct RunArgs {
@@ -31,6 +32,12 @@ pub(crate) struct RunArgs {
     /// Test a profiled client: `clients/<NAME>.yaml`, or a path to a profile.
     #[arg(long, value_name = "NAME")]
     client: Option<String>,
+    /// With --client-cmd: the knobs of the client contract the client honours
+    /// (`roots`, `roots-change`, `elicitation`, `log-level`, `call-tool`, `2026-07-28`,
+    /// comma-separated, or `all`). A check that depends on a knob the client does not
+    /// take up is N/A — unless the knob is listed here: then it is judged.
+    #[arg(long, value_name = "KNOBS", requires = "client_cmd", value_parser = parse_knobs)]
+    honours: Option<Knobs>,
     /// Which transports to run each scenario on (those it lists; default: all).
     #[arg(long, value_name = "T", default_value = "all", value_parser = ["stdio", "http", "sse", "all"])]
     transport: String,
@@ -57,12 +64,26 @@ pub(crate) struct RunArgs {
 }
 
 /// `--client` / `--client-cmd`, or the reference client.
-pub(crate) fn client_spec(client: Option<&str>, client_cmd: Option<&str>) -> Result<ClientSpec, String> {
+pub(crate) fn client_spec(
+    client: Option<&str>,
+    client_cmd: Option<&str>,
+    honours: Option<Knobs>,
+) -> Result<ClientSpec, String> {
     match (client, client_cmd) {
-        (_, Some(line)) => ClientSpec::command_line(line).map_err(|e| format!("--client-cmd: {e}")),
+        (_, Some(line)) => {
+            ClientSpec::command_line(line, honours.unwrap_or_default()).map_err(|e| format!("--client-cmd: {e}"))
+        }
         (Some(name), None) => ClientSpec::profile(name),
         (None, None) => Ok(ClientSpec::Reference),
     }
+}
+
+/// `--honours`: comma-separated knobs, or `all`.
+pub(crate) fn parse_knobs(s: &str) -> Result<Knobs, String> {
+    if s == "all" {
+        return Ok(Knob::ALL.into_iter().collect());
+    }
+    s.split(',').map(|k| k.trim().parse()).collect()
 }
 
 /// `--transport`: `all` or one transport.
@@ -80,7 +101,7 @@ pub(crate) fn run(args: RunArgs) -> u8 {
         Ok(p) => p,
         Err(e) => return super::usage(format!("cannot locate the backchannel executable: {e}")),
     };
-    let client = match client_spec(args.client.as_deref(), args.client_cmd.as_deref()) {
+    let client = match client_spec(args.client.as_deref(), args.client_cmd.as_deref(), args.honours.clone()) {
         Ok(c) => c,
         Err(e) => return super::usage(e),
     };
@@ -99,6 +120,7 @@ pub(crate) fn run(args: RunArgs) -> u8 {
         jobs: args.jobs.unwrap_or_else(|| client.default_jobs()),
         strict: args.strict,
         label: client.describe(),
+        handle_signals: true,
     };
     let cfg = RunConfig { keep: args.keep, client, ..RunConfig::reference(exe) };
     let mut reporters: Vec<Box<dyn Reporter>> = vec![Box::new(TerminalReporter::stdio())];

@@ -38,7 +38,7 @@ th, td { border-bottom: 1px solid var(--line); padding: 4px 8px; text-align: lef
 th { background: var(--bg2); }
 .v { font-weight: 700; font-family: ui-monospace, monospace; }
 .v-FAIL { color: var(--fail); } .v-WARN { color: var(--warn); } .v-PASS { color: var(--pass); }
-.v-SKIP, .v-XFAIL { color: var(--skip); }
+.v-SKIP, .v-XFAIL, .v-NA { color: var(--skip); } .v-NOTE { color: #0969da; } .v-INCONCLUSIVE { color: var(--warn); }
 details.case { border: 1px solid var(--line); border-radius: 6px; margin: 6px 0; }
 details.case > summary { padding: 6px 10px; cursor: pointer; background: var(--bg2); border-radius: 6px; }
 details.case[open] > summary { border-bottom: 1px solid var(--line); border-radius: 6px 6px 0 0; }
@@ -93,8 +93,16 @@ fn shown(s: &str, redact: &dyn Fn(&str) -> String) -> String {
     escape(&redact(s)).replace("{{canary}}", "<mark>{{canary}}</mark>")
 }
 
+/// The CSS class of a verdict (`N/A` is `NA`).
+fn class(v: Verdict) -> &'static str {
+    match v {
+        Verdict::NotApplicable => "NA",
+        other => other.as_str(),
+    }
+}
+
 fn verdict_span(v: Verdict) -> String {
-    format!("<span class=\"v v-{v}\">{v}</span>")
+    format!("<span class=\"v v-{}\">{v}</span>", class(v))
 }
 
 /// A frame's arrow label: `#seq method (id)`, `#seq result (id)`, `#seq error code (id)`.
@@ -170,10 +178,11 @@ fn case_html(out: &mut String, case: &CaseReport, case_id: &str) {
     let redact = super::redactor(case);
     let worst = case.worst();
     let r = &case.record;
-    let open = if matches!(worst, Verdict::Fail | Verdict::Warn) { " open" } else { "" };
+    let open = if matches!(worst, Verdict::Fail | Verdict::Warn | Verdict::Inconclusive) { " open" } else { "" };
     let _ = write!(
         out,
-        "<details class=\"case c-{worst}\" id=\"{case_id}\"{open}><summary>{} <b>{}</b> [{} {}] <span class=muted>({})</span> {}</summary><div class=case-body>",
+        "<details class=\"case c-{}\" id=\"{case_id}\"{open}><summary>{} <b>{}</b> [{} {}] <span class=muted>({})</span> {}</summary><div class=case-body>",
+        class(worst),
         verdict_span(worst),
         escape(&r.scenario),
         r.transport,
@@ -195,7 +204,7 @@ fn case_html(out: &mut String, case: &CaseReport, case_id: &str) {
             escape(&c.check),
             shown(&c.evidence.summary, &redact)
         );
-        if matches!(v, Verdict::Fail | Verdict::Warn | Verdict::Known) {
+        if matches!(v, Verdict::Fail | Verdict::Warn | Verdict::Known | Verdict::Inconclusive | Verdict::Note) {
             out.push_str(&evidence(c, v, &redact, case_id));
             cited.extend(c.evidence.frame);
             offending.extend(c.evidence.log_line.clone());
@@ -259,21 +268,25 @@ pub fn render(runs: &[RunSummary]) -> String {
         env!("CARGO_PKG_VERSION"),
         runs.first().map(|r| super::json::rfc3339(r.started_at)).unwrap_or_default()
     );
-    out.push_str("<table><tr><th>client</th><th>cases</th><th>checks</th><th>passed</th><th>failed</th><th>warned</th><th>skipped</th><th>xfail</th><th>stale baseline</th><th>time</th></tr>");
+    out.push_str("<table><tr><th>client</th><th>outcome</th><th>cases</th><th>checks</th><th>passed</th><th>failed</th><th>warned</th><th>skipped</th><th>n/a</th><th>notes</th><th>xfail</th><th>stale baseline</th><th>not judged</th><th>time</th></tr>");
     for run in runs {
         let t = &run.totals;
         let _ = write!(
             out,
-            "<tr><td>{}</td><td>{}</td><td>{}</td><td class=v-PASS>{}</td><td class=v-FAIL>{}</td><td class=v-WARN>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td></tr>",
+            "<tr><td>{}</td><td><b>{}</b></td><td>{}</td><td>{}</td><td class=v-PASS>{}</td><td class=v-FAIL>{}</td><td class=v-WARN>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td></tr>",
             escape(&run.client),
+            run.outcome().word(),
             t.cases,
             t.checks,
             t.passed,
             t.failed,
             t.warned,
             t.skipped,
+            t.not_applicable,
+            t.notes,
             t.known,
             run.stale.len(),
+            run.unjudged.len(),
             super::terminal::fmt_duration(run.elapsed)
         );
     }
@@ -300,6 +313,17 @@ pub fn render(runs: &[RunSummary]) -> String {
     }
     for (i, run) in runs.iter().enumerate() {
         let _ = write!(out, "<h2>{}</h2>", escape(&run.client));
+        if let Some(signal) = run.interrupted {
+            let _ = write!(
+                out,
+                "<p class=v-FAIL>INTERRUPTED by signal {signal}: {} of {} planned cases ran.</p>",
+                run.reports.len(),
+                run.planned
+            );
+        }
+        for u in &run.unjudged {
+            let _ = write!(out, "<p class=v-FAIL>NOT JUDGED <code>{}</code>: {}</p>", escape(&u.case), escape(&u.why));
+        }
         for s in &run.stale {
             let _ = write!(
                 out,

@@ -18,8 +18,10 @@
 //!   baseline), `severity`, `spec` (the rule with its sentence), `evidence`, and
 //!   `known` (the baseline's reason).
 //!
-//! `status` maps the final verdict: PASS → SUCCESS, FAIL → FAILURE, WARN →
-//! WARNING, SKIP → SKIPPED, XFAIL (a known failure) → INFO. The run's canary is
+//! `status` maps the final verdict: PASS → SUCCESS, FAIL and INCONCLUSIVE →
+//! FAILURE, WARN → WARNING, SKIP and N/A → SKIPPED, XFAIL (a known failure) and NOTE
+//! → INFO. `runs[].outcome` is what the exit code says (PASS, FAIL, INCOMPLETE,
+//! INTERRUPTED); `runs[].unjudged` names every planned case that was not judged. The run's canary is
 //! written as `{{canary}}` in evidence and logs, as in the terminal report.
 
 use std::path::Path;
@@ -30,7 +32,7 @@ use schemars::JsonSchema;
 use serde::Serialize;
 use serde_json::Value;
 
-use crate::outcome::{CaseReport, CheckResult, RunSummary, Totals, Verdict};
+use crate::outcome::{CaseReport, CheckResult, RunSummary, Totals, Unjudged, Verdict};
 use crate::scenario::SpecRef;
 
 /// `format` of every version.
@@ -77,6 +79,16 @@ pub struct JsonRun {
     pub totals: Totals,
     /// Baseline entries the client now passes (each fails the run).
     pub stale_baseline: Vec<String>,
+    /// How the run ended: `PASS`, `FAIL`, `INCOMPLETE` (a planned case was not judged)
+    /// or `INTERRUPTED` (SIGINT/SIGTERM; the cases that finished are below).
+    pub outcome: String,
+    /// How many cases were planned.
+    pub planned: usize,
+    /// Planned cases that were not judged, and why.
+    pub unjudged: Vec<Unjudged>,
+    /// The signal that interrupted the run (2 SIGINT, 15 SIGTERM), if one did.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub interrupted: Option<i32>,
     /// The cases, in plan order.
     pub cases: Vec<JsonCase>,
 }
@@ -128,8 +140,10 @@ impl From<Verdict> for Status {
             Verdict::Pass => Self::Success,
             Verdict::Fail => Self::Failure,
             Verdict::Warn => Self::Warning,
-            Verdict::Skip => Self::Skipped,
-            Verdict::Known => Self::Info,
+            Verdict::Skip | Verdict::NotApplicable => Self::Skipped,
+            Verdict::Known | Verdict::Note => Self::Info,
+            // Not a pass: a consumer of the official fields must not read it as one.
+            Verdict::Inconclusive => Self::Failure,
         }
     }
 }
@@ -259,6 +273,10 @@ pub fn build(runs: &[RunSummary]) -> JsonReport {
                 duration_ms: millis(s.elapsed),
                 totals: s.totals,
                 stale_baseline: s.stale.clone(),
+                outcome: s.outcome().word().to_owned(),
+                planned: s.planned,
+                unjudged: s.unjudged.clone(),
+                interrupted: s.interrupted,
                 cases: s.reports.iter().map(case).collect(),
             })
             .collect(),

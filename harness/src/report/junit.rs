@@ -7,6 +7,11 @@
 //! - `<testcase classname="<scenario>" name="<check> [<transport> <revision>]">`:
 //!   one per (scenario, transport, revision, check).
 //!
+//! N/A is `<skipped>` (its message says why); NOTE is a passing testcase whose
+//! `<system-out>` starts with `NOTE:`; INCONCLUSIVE is a `<failure type="INCONCLUSIVE">`;
+//! each planned case that was not judged, and an interrupted run, is an `<error>` in
+//! a suite `not judged`.
+//!
 //! FAIL is a `<failure>` whose message is the evidence summary and whose text is
 //! the whole evidence (expected, actual, frame, log line, rule and sentence, check
 //! id). SKIP is `<skipped>`; XFAIL (a failure the baseline lists) is `<skipped
@@ -43,15 +48,15 @@ fn evidence_text(c: &CheckResult, redact: &dyn Fn(&str) -> String) -> String {
 fn testcase(case: &CaseReport, c: &CheckResult, redact: &dyn Fn(&str) -> String) -> TestCase {
     let verdict = c.final_verdict();
     let status = match verdict {
-        Verdict::Pass | Verdict::Warn => TestCaseStatus::success(),
-        Verdict::Fail => {
+        Verdict::Pass | Verdict::Warn | Verdict::Note => TestCaseStatus::success(),
+        Verdict::Fail | Verdict::Inconclusive => {
             let mut s = TestCaseStatus::non_success(NonSuccessKind::Failure);
             s.set_message(redact(&c.evidence.summary))
-                .set_type(c.severity.as_str())
+                .set_type(if verdict == Verdict::Inconclusive { "INCONCLUSIVE" } else { c.severity.as_str() })
                 .set_description(evidence_text(c, redact));
             s
         }
-        Verdict::Skip => {
+        Verdict::Skip | Verdict::NotApplicable => {
             let mut s = TestCaseStatus::skipped();
             s.set_message(redact(&c.evidence.summary));
             s
@@ -67,8 +72,8 @@ fn testcase(case: &CaseReport, c: &CheckResult, redact: &dyn Fn(&str) -> String)
     let r = &case.record;
     let mut t = TestCase::new(format!("{} [{} {}]", c.check, r.transport, r.revision), status);
     t.set_classname(r.scenario.clone());
-    if verdict == Verdict::Warn {
-        t.set_system_out(format!("WARN: {}", evidence_text(c, redact)));
+    if matches!(verdict, Verdict::Warn | Verdict::Note) {
+        t.set_system_out(format!("{verdict}: {}", evidence_text(c, redact)));
     }
     if let Some(spec) = &c.spec {
         t.add_property(Property::new("spec", spec.short()));
@@ -101,6 +106,29 @@ pub fn build(runs: &[RunSummary]) -> Report {
             suite.set_time(suite.time.unwrap_or_default() + case.record.duration);
         }
         report.add_test_suites(suites.into_values());
+        // Cases that were not judged are errors of their own: a CI reader must see them.
+        if !run.unjudged.is_empty() || run.interrupted.is_some() {
+            let name = if runs.len() > 1 { format!("{}: not judged", run.client) } else { "not judged".to_owned() };
+            let mut suite = TestSuite::new(name);
+            for u in &run.unjudged {
+                let mut status = TestCaseStatus::non_success(NonSuccessKind::Error);
+                status.set_message(u.why.clone()).set_type("unjudged");
+                let mut t = TestCase::new(u.case.clone(), status);
+                t.set_classname("backchannel");
+                suite.add_test_case(t);
+            }
+            if let Some(signal) = run.interrupted {
+                let mut status = TestCaseStatus::non_success(NonSuccessKind::Error);
+                status
+                    .set_message(format!("the run was interrupted by signal {signal}"))
+                    .set_type("interrupted")
+                    .set_description(format!("{} of {} planned cases ran", run.reports.len(), run.planned));
+                let mut t = TestCase::new("run interrupted", status);
+                t.set_classname("backchannel");
+                suite.add_test_case(t);
+            }
+            report.add_test_suite(suite);
+        }
     }
     report
 }

@@ -13,7 +13,8 @@ use crate::outcome::{CaseReport, Verdict};
 pub struct Table {
     /// Column headers: each client's label.
     pub clients: Vec<String>,
-    /// `(check id, one cell per client)`, for the checks some client FAILs or WARNs somewhere.
+    /// `(check id, one cell per client)`, for the checks some client FAILs, WARNs or gets
+    /// a NOTE on somewhere.
     pub rows: Vec<(String, Vec<String>)>,
     /// Per client: `N pass · N warn · N fail · N skip`.
     pub totals: Vec<String>,
@@ -53,7 +54,9 @@ pub fn table(runs: &[(&str, &[CaseReport])]) -> Table {
     for (id, row) in by_check {
         // A row is a check some client FAILs or WARNs somewhere (a SKIP is a client
         // that lacks the precondition, not a finding).
-        if !row.iter().any(|m| m.values().any(|v| matches!(v, Verdict::Fail | Verdict::Warn))) {
+        if !row.iter().any(|m| {
+            m.values().any(|v| matches!(v, Verdict::Fail | Verdict::Warn | Verdict::Inconclusive | Verdict::Note))
+        }) {
             all_pass += 1;
             continue;
         }
@@ -68,10 +71,11 @@ pub fn table(runs: &[(&str, &[CaseReport])]) -> Table {
             }
             let get = |v| n.get(&v).copied().unwrap_or(0);
             format!(
-                "{} pass · {} warn · {} fail · {} skip",
+                "{} pass · {} warn · {} fail · {} n/a · {} skip",
                 get(Verdict::Pass),
                 get(Verdict::Warn),
                 get(Verdict::Fail),
+                get(Verdict::NotApplicable),
                 get(Verdict::Skip)
             )
         })
@@ -88,7 +92,7 @@ pub fn markdown(t: &Table) -> String {
     }
     out.push_str(&format!("| **all checks, all transports** | {} |\n", t.totals.join(" | ")));
     out.push_str(&format!(
-        "\n{} other checks neither FAIL nor WARN on any client (they PASS, or SKIP where a client lacks the precondition). A cell lists the transports where a verdict differs; — means the client does not run that scenario (rmcp has no HTTP+SSE client).\n",
+        "\n{} other checks neither FAIL, WARN nor get a NOTE on any client (they PASS; N/A where a client does not implement what the scenario exercises; SKIP where there is nothing to judge). A cell lists the transports where a verdict differs; — means the client does not run that scenario (rmcp has no HTTP+SSE client).\n",
         t.all_pass
     ));
     out

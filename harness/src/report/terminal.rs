@@ -16,8 +16,9 @@ fn style(v: Verdict) -> Style {
     match v {
         Verdict::Pass => AnsiColor::Green.on_default(),
         Verdict::Fail => AnsiColor::Red.on_default().bold(),
-        Verdict::Warn => AnsiColor::Yellow.on_default().bold(),
-        Verdict::Skip | Verdict::Known => AnsiColor::BrightBlack.on_default(),
+        Verdict::Warn | Verdict::Inconclusive => AnsiColor::Yellow.on_default().bold(),
+        Verdict::Note => AnsiColor::Cyan.on_default(),
+        Verdict::Skip | Verdict::Known | Verdict::NotApplicable => AnsiColor::BrightBlack.on_default(),
     }
 }
 
@@ -56,7 +57,7 @@ fn write_check(
     if let (Verdict::Known, Some(reason)) = (v, &c.known) {
         writeln!(out, "          known:    {reason}")?;
     }
-    if matches!(v, Verdict::Fail | Verdict::Warn) {
+    if matches!(v, Verdict::Fail | Verdict::Warn | Verdict::Inconclusive) {
         let dim = Style::new().dimmed();
         if let Some(e) = &c.evidence.expected {
             writeln!(out, "          {dim}expected:{dim:#} {}", indent(&redact(e)))?;
@@ -87,32 +88,65 @@ fn indent(s: &str) -> String {
     s.replace('\n', "\n                    ")
 }
 
-/// Write the summary line.
+/// Write the summary line (and why the run is incomplete or interrupted, when it is).
 pub fn write_summary(out: &mut dyn Write, summary: &RunSummary) -> std::io::Result<()> {
     let t = &summary.totals;
-    let v = match summary.outcome() {
+    let outcome = summary.outcome();
+    let v = match outcome {
         RunOutcome::Fail => Verdict::Fail,
+        RunOutcome::Incomplete | RunOutcome::Interrupted(_) => Verdict::Inconclusive,
         RunOutcome::Pass if t.warned > 0 => Verdict::Warn,
         RunOutcome::Pass => Verdict::Pass,
     };
     let s = style(v);
+    let word = match outcome {
+        RunOutcome::Pass => v.as_str(),
+        other => other.word(),
+    };
+    let mut extra = String::new();
+    for (n, what) in [
+        (t.not_applicable, "not applicable"),
+        (t.notes, "notes"),
+        (t.inconclusive, "inconclusive"),
+        (t.known, "known failures (baseline)"),
+        (t.stale, "stale baseline entries"),
+        (summary.unjudged.len(), "cases not judged"),
+    ] {
+        if n > 0 {
+            extra += &format!(", {n} {what}");
+        }
+    }
+    let cases = if summary.interrupted.is_some() {
+        format!("{} of {} cases", t.cases, summary.planned)
+    } else {
+        format!("{} cases", t.cases)
+    };
     writeln!(
         out,
-        "\n{s}{v}{s:#}: {} cases, {} checks: {} passed, {} failed, {} warned, {} skipped{}{} in {}",
-        t.cases,
+        "\n{s}{word}{s:#}: {cases}, {} checks: {} passed, {} failed, {} warned, {} skipped{extra}{} in {}",
         t.checks,
         t.passed,
         t.failed,
         t.warned,
         t.skipped,
-        if t.known + t.stale > 0 {
-            format!(", {} known failures (baseline), {} stale baseline entries", t.known, t.stale)
-        } else {
-            String::new()
-        },
         if summary.strict { " (strict)" } else { "" },
         fmt_duration(summary.elapsed)
-    )
+    )?;
+    if let Some(signal) = summary.interrupted {
+        let name = if signal == 2 {
+            "SIGINT"
+        } else if signal == 15 {
+            "SIGTERM"
+        } else {
+            "a signal"
+        };
+        writeln!(
+            out,
+            "interrupted by {name}: the cases in flight were killed, {} never ran",
+            summary.planned - t.cases
+        )?;
+    }
+    Ok(())
 }
 
 /// `1.23s` or `456ms`.
@@ -128,13 +162,13 @@ pub fn write_not_passed(out: &mut dyn Write, s: &RunSummary) -> std::io::Result<
         let redact = super::redactor(r);
         for c in &r.checks {
             let v = c.final_verdict();
-            if matches!(v, Verdict::Fail | Verdict::Warn) {
+            if matches!(v, Verdict::Fail | Verdict::Warn | Verdict::Inconclusive) {
                 let at = format!("{} [{} {}]", c.id, r.record.transport, r.record.revision);
                 rows.push((v, at, redact(&c.evidence.summary)));
             }
         }
     }
-    if rows.is_empty() && s.stale.is_empty() {
+    if rows.is_empty() && s.stale.is_empty() && s.unjudged.is_empty() {
         return Ok(());
     }
     writeln!(out, "\nNot passed:")?;
@@ -145,6 +179,10 @@ pub fn write_not_passed(out: &mut dyn Write, s: &RunSummary) -> std::io::Result<
     for entry in &s.stale {
         let st = style(Verdict::Fail);
         writeln!(out, "  {st}STALE{st:#} baseline entry {entry}  (the client passes it now; remove it)")?;
+    }
+    for u in &s.unjudged {
+        let st = style(Verdict::Inconclusive);
+        writeln!(out, "  {st}NOT JUDGED{st:#} {}  {}", u.case, crate::check::truncate(&u.why, 160))?;
     }
     Ok(())
 }

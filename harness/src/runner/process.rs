@@ -16,6 +16,51 @@ pub const LINGER: Duration = Duration::from_secs(1);
 /// Output beyond this many bytes per stream is dropped (and reported).
 pub const MAX_OUTPUT: usize = 8 * 1024 * 1024;
 
+/// The process groups of the cases running now: an interrupted run kills them all.
+static LIVE_GROUPS: std::sync::Mutex<std::collections::BTreeSet<i32>> =
+    std::sync::Mutex::new(std::collections::BTreeSet::new());
+
+fn live_groups() -> std::sync::MutexGuard<'static, std::collections::BTreeSet<i32>> {
+    LIVE_GROUPS.lock().unwrap_or_else(std::sync::PoisonError::into_inner)
+}
+
+/// SIGKILL every process group a case is running (a second interrupt: end at once).
+pub fn kill_all_groups() {
+    for pgid in live_groups().iter() {
+        let _ = killpg(Pid::from_raw(*pgid), Signal::SIGKILL);
+    }
+}
+
+/// A request to stop a run: cases not started do not start, and the ones in flight
+/// are killed (their process groups) and reaped.
+#[derive(Debug, Clone, Default)]
+pub struct Stop(Option<tokio::sync::watch::Receiver<bool>>);
+
+impl Stop {
+    /// A stop and the sender that sets it.
+    pub fn channel() -> (tokio::sync::watch::Sender<bool>, Self) {
+        let (tx, rx) = tokio::sync::watch::channel(false);
+        (tx, Self(Some(rx)))
+    }
+
+    /// Whether the stop is set.
+    pub fn is_set(&self) -> bool {
+        self.0.as_ref().is_some_and(|rx| *rx.borrow())
+    }
+
+    /// Resolves when the stop is set (never, for a run that cannot be stopped).
+    pub async fn wait(&self) {
+        match self.0.clone() {
+            Some(mut rx) => {
+                if rx.wait_for(|set| *set).await.is_err() {
+                    std::future::pending::<()>().await;
+                }
+            }
+            None => std::future::pending().await,
+        }
+    }
+}
+
 /// What a supervised process did.
 #[derive(Debug)]
 pub struct Supervised {
@@ -29,45 +74,60 @@ pub struct Supervised {
     pub stderr: Vec<u8>,
     /// Whether output was cut at [`MAX_OUTPUT`].
     pub truncated: bool,
+    /// The run was stopped while it ran: it was killed, and its outcome means nothing.
+    pub stopped: bool,
 }
 
 /// Run `cmd` in a new process group with stdin closed, capturing stdout and
-/// stderr, for at most `timeout` — and at most `after_end` once `ended` resolves
-/// (the session is over; a client that lingers is hanging). The whole group is
-/// SIGKILLed at the end, so a server the client spawned cannot outlive the case.
+/// stderr, for at most `timeout` — or until `stop` is set. Once `ended` resolves
+/// (the session is over) the client must exit: it counts as hanging when it has made
+/// no progress (no CPU time, see [`idle_for`]) for `after_end` — a slow client on a
+/// busy machine is waited for, never judged hung by a wall clock.
+/// The whole group is SIGKILLed at the end, so a server the client spawned cannot
+/// outlive the case.
 pub async fn supervise(
     mut cmd: Command,
     timeout: Duration,
     ended: impl Future<Output = ()>,
     after_end: Duration,
+    stop: &Stop,
 ) -> std::io::Result<Supervised> {
     cmd.process_group(0).stdin(Stdio::null()).stdout(Stdio::piped()).stderr(Stdio::piped()).kill_on_drop(true);
     let mut child = cmd.spawn()?;
     let pgid = child.id().map(|id| Pid::from_raw(id as i32));
+    if let Some(p) = pgid {
+        live_groups().insert(p.as_raw());
+    }
+    let child_pid = child.id();
     let out = tokio::spawn(read_bounded(child.stdout.take()));
     let err = tokio::spawn(read_bounded(child.stderr.take()));
 
     tokio::pin!(ended);
     let mut session_over = false;
+    let mut stopped = false;
     let (status, timed_out) = {
         let wait = child.wait();
         tokio::pin!(wait);
         let hard = tokio::time::sleep(timeout);
         tokio::pin!(hard);
+        let halt = stop.wait();
+        tokio::pin!(halt);
         tokio::select! {
             status = &mut wait => (Some(status?), false),
             () = &mut hard => (None, true),
+            () = &mut halt => { stopped = true; (None, false) }
             () = &mut ended => {
                 session_over = true;
                 tokio::select! {
                     status = &mut wait => (Some(status?), false),
                     () = &mut hard => (None, true),
-                    () = tokio::time::sleep(after_end) => (None, true),
+                    () = &mut halt => { stopped = true; (None, false) }
+                    () = idle_for(child_pid, after_end) => (None, true),
                 }
             }
         }
     };
-    if !session_over && !timed_out {
+    if !session_over && !timed_out && !stopped {
         // The client left first (it closed the session or crashed): give the
         // server it launched a moment to notice and finish its record.
         let _ = tokio::time::timeout(LINGER, &mut ended).await;
@@ -76,10 +136,13 @@ pub async fn supervise(
         // ESRCH (nobody left in the group) is the normal case.
         let _ = killpg(pgid, Signal::SIGKILL);
     }
-    if timed_out {
+    if timed_out || stopped {
         // SIGKILL cannot be refused, but a process stuck in the kernel can take a
         // moment to die; never wait on it forever.
         let _ = tokio::time::timeout(Duration::from_secs(5), child.wait()).await;
+    }
+    if let Some(p) = pgid {
+        live_groups().remove(&p.as_raw());
     }
     // The pipes close once every writer is gone; a process that left the group
     // could keep them open, so the wait is bounded.
@@ -91,7 +154,39 @@ pub async fn supervise(
             (b"backchannel: the client's output was still open after it was killed\n".to_vec(), true),
         ),
     };
-    Ok(Supervised { status, timed_out, truncated: stdout.1 || stderr.1, stdout: stdout.0, stderr: stderr.0 })
+    Ok(Supervised { status, timed_out, truncated: stdout.1 || stderr.1, stdout: stdout.0, stderr: stderr.0, stopped })
+}
+
+/// The CPU time (user + system, in clock ticks) a process has used, from
+/// `/proc/<pid>/stat` (`None` where there is no procfs, or the process is gone).
+fn cpu_ticks(pid: u32) -> Option<u64> {
+    let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).ok()?;
+    // The command name is parenthesised and may hold spaces: fields start after the last ')'.
+    let fields: Vec<&str> = stat.rsplit_once(')')?.1.split_whitespace().collect();
+    // After the name: state(3) … utime(14) stime(15), so indices 11 and 12 here.
+    Some(fields.get(11)?.parse::<u64>().ok()? + fields.get(12)?.parse::<u64>().ok()?)
+}
+
+/// Resolves once process `pid` has used no CPU time for `limit`: it is blocked, not
+/// busy or starved (a runnable process gets some time within far less than a second
+/// on a loaded machine). Without procfs it falls back to `limit` of wall time.
+async fn idle_for(pid: Option<u32>, limit: Duration) {
+    let Some(pid) = pid.filter(|p| cpu_ticks(*p).is_some()) else {
+        return tokio::time::sleep(limit).await;
+    };
+    let step = Duration::from_millis(250).min(limit);
+    let mut last = cpu_ticks(pid);
+    let mut idle = Duration::ZERO;
+    while idle < limit {
+        tokio::time::sleep(step).await;
+        let now = cpu_ticks(pid);
+        if now.is_some() && now != last {
+            idle = Duration::ZERO;
+            last = now;
+        } else {
+            idle += step;
+        }
+    }
 }
 
 async fn read_bounded<R: AsyncRead + Unpin>(reader: Option<R>) -> (Vec<u8>, bool) {
@@ -142,6 +237,7 @@ mod tests {
             Duration::from_secs(20),
             tokio::time::sleep(Duration::from_millis(100)),
             Duration::from_millis(200),
+            &Stop::default(),
         )
         .await
         .unwrap();
@@ -155,15 +251,72 @@ mod tests {
     async fn hard_timeout_applies_without_an_end() {
         let mut cmd = Command::new("sleep");
         cmd.arg("30");
-        let s = supervise(cmd, Duration::from_millis(200), std::future::pending(), Duration::ZERO).await.unwrap();
+        let s = supervise(cmd, Duration::from_millis(200), std::future::pending(), Duration::ZERO, &Stop::default())
+            .await
+            .unwrap();
         assert!(s.timed_out && s.status.is_none());
+    }
+
+    #[tokio::test]
+    async fn a_stop_kills_the_group_at_once() {
+        let mut cmd = Command::new("sh");
+        cmd.args(["-c", "(sleep 30 &) ; sleep 30"]);
+        let (tx, stop) = Stop::channel();
+        tokio::spawn(async move {
+            tokio::time::sleep(Duration::from_millis(100)).await;
+            let _ = tx.send(true);
+        });
+        let started = std::time::Instant::now();
+        let s = supervise(cmd, Duration::from_secs(20), std::future::pending(), Duration::ZERO, &stop).await.unwrap();
+        assert!(s.stopped && !s.timed_out);
+        assert!(started.elapsed() < Duration::from_secs(3));
+    }
+
+    #[tokio::test]
+    async fn a_busy_client_is_waited_for_and_an_idle_one_is_not() {
+        // Busy for ~1.5 s after the end, then exits: not hung, even with a 0.5 s idle limit.
+        let mut busy = Command::new("sh");
+        busy.args(["-c", "end=$(($(date +%s%N) + 1500000000)); while [ $(date +%s%N) -lt $end ]; do :; done"]);
+        let s = supervise(
+            busy,
+            Duration::from_secs(20),
+            std::future::ready(()),
+            Duration::from_millis(500),
+            &Stop::default(),
+        )
+        .await
+        .unwrap();
+        assert!(!s.timed_out, "a client doing work is not hanging");
+        // Blocked: judged hung after the idle limit.
+        let mut idle = Command::new("sleep");
+        idle.arg("30");
+        let started = std::time::Instant::now();
+        let s = supervise(
+            idle,
+            Duration::from_secs(20),
+            std::future::ready(()),
+            Duration::from_millis(500),
+            &Stop::default(),
+        )
+        .await
+        .unwrap();
+        assert!(s.timed_out);
+        assert!(started.elapsed() < Duration::from_secs(5));
+    }
+
+    #[test]
+    fn cpu_ticks_of_this_process() {
+        assert!(cpu_ticks(std::process::id()).is_some());
+        assert!(cpu_ticks(u32::MAX).is_none());
     }
 
     #[tokio::test]
     async fn reports_exit_codes() {
         let mut cmd = Command::new("sh");
         cmd.args(["-c", "exit 3"]);
-        let s = supervise(cmd, Duration::from_secs(5), std::future::pending(), Duration::ZERO).await.unwrap();
+        let s = supervise(cmd, Duration::from_secs(5), std::future::pending(), Duration::ZERO, &Stop::default())
+            .await
+            .unwrap();
         assert_eq!(describe_status(s.status, s.timed_out), "exited 3");
     }
 }

@@ -261,6 +261,76 @@ pub struct Requirements {
 /// A root the client exposes: its URI and optional name.
 pub type PlannedRoot = (String, Option<String>);
 
+/// A way the harness configures a client under test (the client contract's
+/// `BACKCHANNEL_CLIENT_*` variables, the reference client's flags). A client may
+/// legitimately honour none of them: checks that depend on a knob the client does
+/// not take up are N/A — unless the client claims the knob (its profile lists it,
+/// `--honours`, or it is the reference client), when they stay judged and
+/// `client.configured` fails.
+#[derive(
+    Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, serde::Serialize, serde::Deserialize, schemars::JsonSchema,
+)]
+#[serde(rename_all = "kebab-case")]
+pub enum Knob {
+    /// `BACKCHANNEL_CLIENT_ROOTS`: expose roots (declare `roots`).
+    Roots,
+    /// `BACKCHANNEL_CLIENT_ROOTS_CHANGE`: change them (declare `roots.listChanged`, notify).
+    RootsChange,
+    /// `BACKCHANNEL_CLIENT_ELICITATION`: support elicitation in these modes.
+    Elicitation,
+    /// `BACKCHANNEL_CLIENT_LOG_LEVEL=debug`: log at DEBUG.
+    LogLevel,
+    /// `BACKCHANNEL_CLIENT_CALL_TOOL`: call the scenario's tool once initialized.
+    CallTool,
+    /// Speak MCP 2026-07-28 (probe with `server/discover`).
+    #[serde(rename = "2026-07-28")]
+    Modern,
+}
+
+impl Knob {
+    /// Every knob.
+    pub const ALL: [Self; 6] =
+        [Self::Roots, Self::RootsChange, Self::Elicitation, Self::LogLevel, Self::CallTool, Self::Modern];
+
+    /// How the contract spells it (`--honours`, profiles' `honours:`).
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Roots => "roots",
+            Self::RootsChange => "roots-change",
+            Self::Elicitation => "elicitation",
+            Self::LogLevel => "log-level",
+            Self::CallTool => "call-tool",
+            Self::Modern => "2026-07-28",
+        }
+    }
+
+    /// What turns it, for evidence: the variable, or the revision.
+    pub fn source(self) -> &'static str {
+        match self {
+            Self::Roots => "BACKCHANNEL_CLIENT_ROOTS",
+            Self::RootsChange => "BACKCHANNEL_CLIENT_ROOTS_CHANGE",
+            Self::Elicitation => "BACKCHANNEL_CLIENT_ELICITATION",
+            Self::LogLevel => "BACKCHANNEL_CLIENT_LOG_LEVEL",
+            Self::CallTool => "BACKCHANNEL_CLIENT_CALL_TOOL",
+            Self::Modern => "MCP_CONFORMANCE_PROTOCOL_VERSION=2026-07-28",
+        }
+    }
+}
+
+impl std::str::FromStr for Knob {
+    type Err = String;
+
+    fn from_str(s: &str) -> Result<Self, String> {
+        Self::ALL.into_iter().find(|k| k.as_str() == s).ok_or_else(|| {
+            let names: Vec<&str> = Self::ALL.iter().map(|k| k.as_str()).collect();
+            format!("unknown knob `{s}`; one of {}", names.join(", "))
+        })
+    }
+}
+
+/// The knobs a client claims to honour.
+pub type Knobs = std::collections::BTreeSet<Knob>;
+
 /// How the client under test should be configured.
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct ClientPlan {
@@ -275,4 +345,44 @@ pub struct ClientPlan {
     pub elicitation: Option<(Vec<&'static str>, u64)>,
     /// Change the roots after this many milliseconds, to these.
     pub roots_change: Option<(u64, Vec<PlannedRoot>)>,
+}
+
+impl ClientPlan {
+    /// The knobs this plan turns, at this revision.
+    pub fn knobs(&self, revision: Revision) -> Knobs {
+        let mut k = Knobs::new();
+        if !self.roots.is_empty() || self.roots_change.is_some() {
+            k.insert(Knob::Roots);
+        }
+        if self.roots_change.is_some() {
+            k.insert(Knob::RootsChange);
+        }
+        if self.elicitation.is_some() {
+            k.insert(Knob::Elicitation);
+        }
+        if self.log_level.is_some_and(|l| l <= LogLevel::Debug) {
+            k.insert(Knob::LogLevel);
+        }
+        if self.call_tool.is_some() {
+            k.insert(Knob::CallTool);
+        }
+        if !revision.is_legacy() {
+            k.insert(Knob::Modern);
+        }
+        k
+    }
+
+    /// The knob that asks the client to declare capability `path` (dotted: `roots`,
+    /// `roots.listChanged`, `elicitation`, `elicitation.url`), if this plan turns one.
+    pub fn configures(&self, path: &str) -> Option<Knob> {
+        let modes = self.elicitation.as_ref().map(|(m, _)| m.as_slice()).unwrap_or_default();
+        match path {
+            "roots" if !self.roots.is_empty() || self.roots_change.is_some() => Some(Knob::Roots),
+            "roots.listChanged" if self.roots_change.is_some() => Some(Knob::RootsChange),
+            "elicitation" if self.elicitation.is_some() => Some(Knob::Elicitation),
+            "elicitation.form" if modes.contains(&"form") || modes.contains(&"empty") => Some(Knob::Elicitation),
+            "elicitation.url" if modes.contains(&"url") => Some(Knob::Elicitation),
+            _ => None,
+        }
+    }
 }

@@ -215,6 +215,9 @@ pub enum Severity {
     Must,
     /// A violation WARNs (FAILs under `--strict`).
     Should,
+    /// Advice, not a rule: a violation is shown as a NOTE and never fails a run, also
+    /// under `--strict` (e.g. the params logged at DEBUG for diagnosis).
+    Advice,
 }
 
 impl Severity {
@@ -223,6 +226,7 @@ impl Severity {
         match self {
             Self::Must => "MUST",
             Self::Should => "SHOULD",
+            Self::Advice => "ADVICE",
         }
     }
 }

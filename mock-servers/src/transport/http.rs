@@ -115,6 +115,26 @@ impl Shared {
         });
     }
 
+    /// Hand a client frame to the engine, registering what its replies complete —
+    /// unless the session has ended (checked under the lock that ending takes, so no
+    /// request can wait for an engine that is gone); `false` then.
+    async fn deliver(&self, exchange: u64, pending: Option<Pending>, frame: Inbound) -> bool {
+        {
+            let mut state = self.lock();
+            if state.ended {
+                return false;
+            }
+            if let Some(p) = pending {
+                state.exchanges.insert(exchange, p);
+            }
+        }
+        if self.inbound.send(frame).await.is_err() {
+            self.lock().exchanges.remove(&exchange);
+            return false;
+        }
+        true
+    }
+
     /// Deliver on the GET stream; `false` when none is open (or it closed).
     fn to_get_stream(&self, state: &mut SessionState, msg: &Outgoing) -> bool {
         let Some((exchange, tx)) = &state.get_stream else { return false };
@@ -325,26 +345,29 @@ async fn post_handler(State(shared): State<Arc<Shared>>, uri: Uri, headers: Head
     }
 
     let origin = Origin { exchange: Some(exchange) };
+    let frame = Inbound::Frame { bytes: body.to_vec(), at, origin };
     if request_ids.is_empty() {
+        if !shared.deliver(exchange, None, frame).await {
+            return reject(&shared.tap, facts, StatusCode::NOT_FOUND, "the session has ended");
+        }
         record(&shared.tap, facts, StatusCode::ACCEPTED, None);
-        let _ = shared.inbound.send(Inbound::Frame { bytes: body.to_vec(), at, origin }).await;
         return StatusCode::ACCEPTED.into_response();
     }
     facts.issued_session.clone_from(&issued);
     let sse = triggers || shared.options.response_mode == ResponseMode::Sse;
     if sse {
         let (tx, rx) = mpsc::unbounded_channel();
-        shared.lock().exchanges.insert(exchange, Pending::Sse { waiting: request_ids, tx });
+        if !shared.deliver(exchange, Some(Pending::Sse { waiting: request_ids, tx }), frame).await {
+            return reject(&shared.tap, facts, StatusCode::NOT_FOUND, "the session has ended");
+        }
         record(&shared.tap, facts, StatusCode::OK, Some("SSE response"));
-        let _ = shared.inbound.send(Inbound::Frame { bytes: body.to_vec(), at, origin }).await;
         return sse_response(rx, issued.as_deref());
     }
     let (done_tx, done_rx) = oneshot::channel();
-    shared
-        .lock()
-        .exchanges
-        .insert(exchange, Pending::Json { waiting: request_ids, replies: Vec::new(), done: Some(done_tx) });
-    let _ = shared.inbound.send(Inbound::Frame { bytes: body.to_vec(), at, origin }).await;
+    let pending = Pending::Json { waiting: request_ids, replies: Vec::new(), done: Some(done_tx) };
+    if !shared.deliver(exchange, Some(pending), frame).await {
+        return reject(&shared.tap, facts, StatusCode::NOT_FOUND, "the session has ended");
+    }
     match tokio::time::timeout(shared.timeout, done_rx).await {
         Ok(Ok(replies)) => {
             record(&shared.tap, facts, StatusCode::OK, Some("JSON response"));
@@ -360,7 +383,9 @@ async fn post_handler(State(shared): State<Arc<Shared>>, uri: Uri, headers: Head
             }
             response
         }
-        _ => reject(&shared.tap, facts, StatusCode::SERVICE_UNAVAILABLE, "the session ended before the reply"),
+        // The session ended meanwhile: what the spec answers a request to an ended session.
+        Ok(Err(_)) => reject(&shared.tap, facts, StatusCode::NOT_FOUND, "the session ended before the reply"),
+        Err(_) => reject(&shared.tap, facts, StatusCode::SERVICE_UNAVAILABLE, "no reply within the session's timeout"),
     }
 }
 

@@ -45,10 +45,14 @@ impl Server {
         Self { stop, task }
     }
 
-    /// Stop accepting, and give open connections up to 2 s to finish.
-    pub(super) async fn stop(self) {
+    /// Stop accepting, give open connections up to 2 s to finish, then drop them
+    /// (the server may run inside a longer-lived process: nothing may outlive the session).
+    pub(super) async fn stop(mut self) {
         let _ = self.stop.send(());
-        let _ = tokio::time::timeout(std::time::Duration::from_secs(2), self.task).await;
+        if tokio::time::timeout(std::time::Duration::from_secs(2), &mut self.task).await.is_err() {
+            self.task.abort();
+            let _ = self.task.await;
+        }
     }
 }
 

@@ -89,8 +89,8 @@ pub struct RootSpec {
     pub name: Option<String>,
 }
 
-/// A log level.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, JsonSchema)]
+/// A log level, most verbose first.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Deserialize, JsonSchema)]
 #[serde(rename_all = "lowercase")]
 pub enum LogLevel {
     /// trace

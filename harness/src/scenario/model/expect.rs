@@ -221,7 +221,8 @@ pub struct LogsExpect {
     /// No line at WARNING or above (or without a level) contains the canary.
     #[serde(default)]
     pub no_canary_at_warning: Option<Graded>,
-    /// Some DEBUG line contains the canary (the params are there for diagnosis).
+    /// Some DEBUG line contains the canary (the params are there for diagnosis). Advice:
+    /// grade it `severity: advice`.
     #[serde(default)]
     pub canary_at_debug: Option<Graded>,
 }
