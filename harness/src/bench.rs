@@ -1,14 +1,17 @@
 //! Benchmarks behind `backchannel bench`: numbers printed, never asserted.
 //!
 //! - **suite**: the built-in suite against the reference client, every transport
-//!   and revision, wall time at each `--jobs` value;
+//!   and revision: wall time at the default `--jobs` (or each value asked for) and
+//!   per-case p50/p90/p99, with their ratios to the figures in [`before`];
 //! - **ping**: server→client `ping` round trips, one at a time, over stdio and
 //!   Streamable HTTP, against the reference client — median, p99, throughput —
 //!   with the floor measured in the same run: the same bytes echoed line by line
 //!   through a raw pipe (`cat`);
 //! - **outstanding**: N server→client requests sent back to back before any answer
-//!   (default 10 000): whether all were answered with their ids, the wall time, and
-//!   the peak resident memory of the processes of the case.
+//!   (default 1 000, 10 000 and 100 000, on stdio and Streamable HTTP): whether all
+//!   were answered with their ids, the wall time and its cost per request (flat when
+//!   the cost is linear), and the peak resident memory of the client, the stdio mock
+//!   and this process (where the HTTP mock runs).
 //!
 //! - **repeat**: the built-in suite run N times against the reference client while
 //!   every core is kept busy by a CPU hog the bench starts and stops itself, at the
@@ -24,6 +27,7 @@ use std::path::Path;
 use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
+use backchannel_mock::engine::BARRIER_STEP;
 use backchannel_mock::trace::{Direction, Trace};
 use serde_json::Value;
 
@@ -64,24 +68,73 @@ pub struct RoundTrips {
     pub per_second: f64,
 }
 
+/// The `q` quantile (0..=1) of `sorted` (ascending), nearest rank; NaN when empty.
+pub fn quantile(sorted: &[f64], q: f64) -> f64 {
+    if sorted.is_empty() {
+        return f64::NAN;
+    }
+    let i = ((sorted.len() as f64 - 1.0) * q).round() as usize;
+    sorted[i.min(sorted.len() - 1)]
+}
+
 impl RoundTrips {
     /// Statistics of `samples` (µs) taken over `span`.
     pub fn of(mut samples: Vec<f64>, span: Duration) -> Self {
         samples.sort_by(f64::total_cmp);
-        let at = |q: f64| {
-            if samples.is_empty() {
-                return f64::NAN;
-            }
-            let i = ((samples.len() as f64 - 1.0) * q).round() as usize;
-            samples[i.min(samples.len() - 1)]
-        };
         Self {
             count: samples.len(),
-            median_us: at(0.5),
-            p99_us: at(0.99),
+            median_us: quantile(&samples, 0.5),
+            p99_us: quantile(&samples, 0.99),
             per_second: samples.len() as f64 / span.as_secs_f64().max(f64::EPSILON),
         }
     }
+}
+
+/// The figures the benchmarks print their ratios against: measured on this
+/// project's CI-class machine (2 cores, 24 GiB) at commit `b84ac5d` (2026-11-30),
+/// before a case ended at a barrier instead of fixed waits (BENCHMARKS.md has the
+/// commands).
+pub mod before {
+    use backchannel_mock::protocol::Transport;
+
+    /// The commit the figures were measured at.
+    pub const COMMIT: &str = "b84ac5d";
+    /// The built-in suite at the default `--jobs`, seconds: (release, debug).
+    pub const SUITE_S: (f64, f64) = (SUITE_RELEASE_S, SUITE_DEBUG_S);
+    // Medians of three runs: 12.9, 13.0, 15.3 s (release); 14.05, 14.08, 14.80 s (debug).
+    const SUITE_RELEASE_S: f64 = 13.0;
+    const SUITE_DEBUG_S: f64 = 14.1;
+    /// One case's wall time in those runs (release), ms: (p50, p99).
+    pub const CASE_MS: (f64, f64) = (360.0, 3360.0);
+    /// The outstanding-requests case's wall time (release), seconds, by transport
+    /// and count; `None`: had not finished after 240 s.
+    pub const OUTSTANDING_S: &[(Transport, usize, Option<f64>)] = &[
+        (Transport::Stdio, 1_000, Some(0.28)),
+        (Transport::Stdio, 10_000, Some(1.37)),
+        (Transport::Stdio, 100_000, Some(68.9)),
+        (Transport::Http, 1_000, Some(0.42)),
+        (Transport::Http, 10_000, Some(2.52)),
+        (Transport::Http, 100_000, Some(69.4)),
+    ];
+
+    /// The suite figure for this build.
+    pub fn suite_s() -> f64 {
+        if cfg!(debug_assertions) { SUITE_S.1 } else { SUITE_S.0 }
+    }
+
+    /// The outstanding figure for `transport` and `n`, if measured.
+    pub fn outstanding_s(transport: Transport, n: usize) -> Option<Option<f64>> {
+        OUTSTANDING_S.iter().find(|(t, c, _)| *t == transport && *c == n).map(|(_, _, s)| *s)
+    }
+}
+
+/// Per-case wall times of a run, ms, ascending, with the slowest case's label.
+pub fn case_times(summary: &crate::outcome::RunSummary) -> (Vec<f64>, Option<String>) {
+    let mut times: Vec<(f64, String)> =
+        summary.reports.iter().map(|r| (r.record.duration.as_secs_f64() * 1e3, r.label())).collect();
+    times.sort_by(|a, b| a.0.total_cmp(&b.0));
+    let slowest = times.last().map(|(_, l)| l.clone());
+    (times.into_iter().map(|(t, _)| t).collect(), slowest)
 }
 
 impl std::fmt::Display for RoundTrips {
@@ -119,7 +172,9 @@ pub fn round_trips(trace: &Trace) -> (Vec<f64>, Duration) {
         let Some(json) = &f.json else { continue };
         let id = json.get("id").map(Value::to_string).unwrap_or_default();
         match f.dir {
-            Direction::ServerToClient if f.step.is_some() && json.get("method").is_some() => {
+            Direction::ServerToClient
+                if f.step.as_deref().is_some_and(|s| s != BARRIER_STEP) && json.get("method").is_some() =>
+            {
                 first = first.min(f.t_us);
                 sent.insert(id, f.t_us);
             }
@@ -160,11 +215,15 @@ pub fn pipe_floor(lines: &[String]) -> Result<RoundTrips, BenchError> {
 
 /// The request lines the mock wrote, as sent.
 pub fn request_lines(trace: &Trace) -> Vec<String> {
-    trace.frames().filter(|f| f.dir == Direction::ServerToClient && f.step.is_some()).map(|f| f.raw.clone()).collect()
+    trace
+        .frames()
+        .filter(|f| f.dir == Direction::ServerToClient && f.step.as_deref().is_some_and(|s| s != BARRIER_STEP))
+        .map(|f| f.raw.clone())
+        .collect()
 }
 
 /// What the outstanding-requests benchmark found.
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct Outstanding {
     /// Requests sent.
     pub sent: usize,
@@ -176,6 +235,16 @@ pub struct Outstanding {
     pub span: Duration,
     /// The case's wall time.
     pub wall: Duration,
+    /// Peak resident memory of the process that ran the case (the harness, and the
+    /// HTTP mock it serves), KiB.
+    #[serde(default)]
+    pub self_peak_kib: Option<i64>,
+    /// Peak resident memory of the largest process it started (the client, or the
+    /// stdio mock the client started), KiB. Each size runs in a fresh process: a
+    /// child's peak includes its parent's at the time it was spawned (`exec` after
+    /// `vfork` counts the shared memory), which is small there.
+    #[serde(default)]
+    pub children_peak_kib: Option<i64>,
 }
 
 /// Summarize an outstanding-requests case.
@@ -188,6 +257,8 @@ pub fn outstanding(report: &CaseReport) -> Result<Outstanding, BenchError> {
         all_checks_pass: report.checks.iter().all(|c| c.verdict == Verdict::Pass),
         span,
         wall: report.record.duration,
+        self_peak_kib: self_peak_rss_kib(),
+        children_peak_kib: children_peak_rss_kib(),
     })
 }
 
@@ -260,6 +331,11 @@ pub fn flips(runs: &[std::collections::BTreeMap<String, Verdict>]) -> Vec<(Strin
 /// largest single process among them).
 pub fn children_peak_rss_kib() -> Option<i64> {
     nix::sys::resource::getrusage(nix::sys::resource::UsageWho::RUSAGE_CHILDREN).ok().map(|u| u.max_rss())
+}
+
+/// Peak resident set size of this process, in KiB.
+pub fn self_peak_rss_kib() -> Option<i64> {
+    nix::sys::resource::getrusage(nix::sys::resource::UsageWho::RUSAGE_SELF).ok().map(|u| u.max_rss())
 }
 
 #[cfg(test)]

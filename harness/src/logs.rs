@@ -9,6 +9,7 @@
 //! (a continuation of a multi-line event).
 
 use std::fmt;
+use std::sync::LazyLock;
 
 use regex::Regex;
 use serde::Serialize;
@@ -115,14 +116,18 @@ pub struct AutoFormat {
 }
 
 impl Default for AutoFormat {
+    /// Compiled once per process (a `Regex` clone shares it): every case reads logs.
     fn default() -> Self {
-        Self {
-            keyword: Regex::new(
+        static KEYWORD: LazyLock<Regex> = LazyLock::new(|| {
+            Regex::new(
                 r"(?:^|[^A-Za-z0-9_])(TRACE|DEBUG|INFO|NOTICE|WARNING|WARN|ERROR|CRITICAL|FATAL)(?:$|[^A-Za-z0-9_])",
             )
-            .expect("static regex"),
-            pair: Regex::new(r#"(?i)(?:^|\s)(?:level|lvl|severity)=["']?([A-Za-z]+)"#).expect("static regex"),
-        }
+            .expect("static regex")
+        });
+        static PAIR: LazyLock<Regex> = LazyLock::new(|| {
+            Regex::new(r#"(?i)(?:^|\s)(?:level|lvl|severity)=["']?([A-Za-z]+)"#).expect("static regex")
+        });
+        Self { keyword: KEYWORD.clone(), pair: PAIR.clone() }
     }
 }
 

@@ -268,7 +268,11 @@ pub fn run(
         let (started_tx, mut started_rx) = tokio::sync::mpsc::unbounded_channel();
         let mut tasks = tokio::task::JoinSet::new();
         let mut index_of = HashMap::new();
-        for (i, case) in plan.cases.iter().enumerate() {
+        // Longest certain wait first (the semaphore is fair: cases start in spawn
+        // order); reports still come in plan order.
+        let mut order: Vec<usize> = (0..total).collect();
+        order.sort_by_key(|&i| std::cmp::Reverse(plan.cases[i].compiled.certain_wait()));
+        for (i, case) in order.into_iter().map(|i| (i, &plan.cases[i])) {
             let (limit, cfg, started_tx, case) = (limit.clone(), cfg.clone(), started_tx.clone(), case.clone());
             let handle = tasks.spawn(async move {
                 let _permit = limit.acquire_owned().await.expect("the semaphore stays open");

@@ -67,6 +67,11 @@ pub struct Profile {
     /// it is judged, and `client.configured` fails.
     #[serde(default)]
     pub honours: Vec<Knob>,
+    /// How long the mock waits after its closing barrier for what a barrier cannot
+    /// prove about this client — answers it sends concurrently, log lines it writes
+    /// late (default 300). Shorter cases, weaker against late frames: see the README.
+    #[serde(default)]
+    pub settle_ms: Option<u64>,
     /// Known failures.
     #[serde(default)]
     pub baseline: Vec<Entry>,

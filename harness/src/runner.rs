@@ -22,6 +22,7 @@ use crate::logs::{self, AutoFormat, LevelParser, Stream};
 use crate::outcome::{CaseRecord, CaseRun};
 use crate::profile::{LoadedProfile, Target};
 use crate::scenario::Compiled;
+use crate::scenario::compile::DEFAULT_SETTLE;
 use crate::scenario::compiled::{Knob, Knobs};
 pub use process::{Stop, Supervised, describe_status, supervise};
 
@@ -44,6 +45,8 @@ pub enum ClientSpec {
         /// The knobs it claims to honour (`--honours`): checks that depend on one it
         /// does not take up then fail instead of being N/A.
         honours: Knobs,
+        /// Its settle time (`--settle-ms`, see [`ClientSpec::settle`]).
+        settle: Duration,
     },
     /// A client profile (`clients/<name>.yaml`): the same contract, with placeholders,
     /// environment, log format and server names of its own.
@@ -52,9 +55,9 @@ pub enum ClientSpec {
 
 impl ClientSpec {
     /// A client given as one command line (shell quoting).
-    pub fn command_line(line: &str, honours: Knobs) -> Result<Self, String> {
+    pub fn command_line(line: &str, honours: Knobs, settle: Duration) -> Result<Self, String> {
         match shlex::split(line) {
-            Some(argv) if !argv.is_empty() => Ok(Self::Command { argv, honours }),
+            Some(argv) if !argv.is_empty() => Ok(Self::Command { argv, honours, settle }),
             _ => Err(format!("cannot split `{line}` into a command line")),
         }
     }
@@ -112,6 +115,18 @@ impl ClientSpec {
             Self::Reference => Knob::ALL.into_iter().collect(),
             Self::Command { honours, .. } => honours.clone(),
             Self::Profile(p) => p.profile.honours.iter().copied().collect(),
+        }
+    }
+
+    /// How long the mock waits after its closing barrier for what the barrier cannot
+    /// prove (answers a client sends concurrently, late log lines): none for the
+    /// reference client, whose handler answers and logs before it returns; the
+    /// profile's `settle_ms` or `--settle-ms` for another client (default 300 ms).
+    pub fn settle(&self) -> Duration {
+        match self {
+            Self::Reference => Duration::ZERO,
+            Self::Command { settle, .. } => *settle,
+            Self::Profile(p) => p.profile.settle_ms.map_or(DEFAULT_SETTLE, Duration::from_millis),
         }
     }
 
@@ -189,7 +204,8 @@ impl Endpoint {
     }
 }
 
-/// How often the reference client pings an HTTP server to notice its end.
+/// How often the reference client checks that an HTTP server is still there (a
+/// connect, and a ping) to notice the end of the session.
 const REFERENCE_PING_SECONDS: &str = "0.2";
 
 /// The client's command line for a case.
@@ -282,7 +298,7 @@ async fn trace_ended(trace: PathBuf) {
         if last_record_is_end(&trace).await {
             return;
         }
-        tokio::time::sleep(Duration::from_millis(50)).await;
+        tokio::time::sleep(Duration::from_millis(5)).await;
     }
 }
 
@@ -318,11 +334,11 @@ pub async fn run_case(
     let (endpoint, http) = match transport {
         Transport::Stdio => {
             let script = scratch.path().join("script.json");
-            mock::write_script(compiled, revision, &script)?;
+            mock::write_script(compiled, revision, cfg.client.settle(), &script)?;
             (Endpoint::Launch(mock::stdio_argv(&cfg.exe, &script, &trace_path)), None)
         }
         Transport::Http | Transport::Sse => {
-            let m = mock::HttpMock::start(compiled, transport, revision, &trace_path).await?;
+            let m = mock::HttpMock::start(compiled, transport, revision, cfg.client.settle(), &trace_path).await?;
             (Endpoint::Url(m.url.clone()), Some(m))
         }
     };
@@ -338,8 +354,9 @@ pub async fn run_case(
     let program = cmd.as_std().get_program().to_string_lossy().into_owned();
     let limit = compiled.timeout + CASE_SLACK;
     let run = match &http {
-        Some(m) => supervise(cmd, limit, m.ended(), cfg.after_end, &cfg.stop).await,
-        None => supervise(cmd, limit, trace_ended(trace_path.clone()), cfg.after_end, &cfg.stop).await,
+        Some(m) => supervise(cmd, limit, m.ended(), || m.client_exited(), cfg.after_end, &cfg.stop).await,
+        // A stdio mock learns it from its stdin closing.
+        None => supervise(cmd, limit, trace_ended(trace_path.clone()), || (), cfg.after_end, &cfg.stop).await,
     };
     if let Some(m) = http {
         // The client is done: the mock gets a moment to end its session.

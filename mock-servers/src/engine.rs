@@ -17,10 +17,16 @@
 //! 4. `Running`: steps run in order (sleeps and `wait: true` requests block).
 //! 5. `Draining`: all steps sent; wait for outstanding answers up to their deadlines,
 //!    then answer the trigger `tools/call`, if any.
-//! 6. `Grace`: a short wait for late frames, then the session ends (`script_done`).
+//! 6. `Barrier` (revisions with `ping`): a last server `ping` (id
+//!    [`BARRIER_ID`]); its answer follows everything the client wrote before it, so
+//!    the session can end as soon as it comes — nothing the client did earlier is still
+//!    on its way (over an ordered stream, from a client that answers in order).
+//! 7. `Grace`: the script's grace period for what a barrier cannot prove (a client that
+//!    answers concurrently, or logs late), then the session ends (`script_done`).
 //!
 //! It also ends when the client closes its side, or at the script's timeout.
 
+use std::collections::{HashMap, VecDeque};
 use std::future::Future;
 use std::io;
 use std::sync::{Arc, Mutex};
@@ -33,7 +39,7 @@ use crate::canary::Canary;
 use crate::protocol::{Revision, Transport};
 use crate::script::{Delivery, IdSpec, RequestStep, Script, Step, Trigger};
 use crate::trace::{EndReason, EventKind, FORMAT, Start, TraceWriter};
-use crate::wire::{Classified, Envelope, ErrorCode, classify, id_loosely_equal};
+use crate::wire::{Classified, Envelope, ErrorCode, classify, id_loosely_equal, loose_key};
 
 /// The trace, shared by the engine (events) and the transport (frames, HTTP).
 pub type Tap = Arc<Mutex<TraceWriter>>;
@@ -126,8 +132,19 @@ enum Phase {
     Ready,
     Running,
     Draining,
+    Barrier,
     Grace,
 }
+
+/// The id of the barrier `ping` the mock sends when the script is done.
+pub const BARRIER_ID: &str = "backchannel-barrier";
+
+/// The step name the barrier `ping` is recorded with.
+pub const BARRIER_STEP: &str = "backchannel:barrier";
+
+/// How long the mock waits for the barrier's answer (a client that never answers a
+/// ping has failed its requests already; this only bounds the case).
+const BARRIER_WITHIN: std::time::Duration = std::time::Duration::from_secs(1);
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 enum Timer {
@@ -137,6 +154,10 @@ enum Timer {
     AwaitAnswer(Instant),
     /// An MRTR round stops waiting for the client's retry.
     AwaitRetry(Instant),
+    /// An `await_notification` step stops waiting.
+    AwaitNotification(Instant),
+    /// The barrier's answer is no longer waited for.
+    Barrier(Instant),
     /// Outstanding answers are no longer waited for.
     Drain(Instant),
     /// The grace period ends.
@@ -146,7 +167,13 @@ enum Timer {
 impl Timer {
     fn at(self) -> Instant {
         match self {
-            Self::Sleep(t) | Self::AwaitAnswer(t) | Self::AwaitRetry(t) | Self::Drain(t) | Self::Grace(t) => t,
+            Self::Sleep(t)
+            | Self::AwaitAnswer(t)
+            | Self::AwaitRetry(t)
+            | Self::AwaitNotification(t)
+            | Self::Barrier(t)
+            | Self::Drain(t)
+            | Self::Grace(t) => t,
         }
     }
 }
@@ -166,7 +193,17 @@ pub struct Engine<S> {
     sink: S,
     phase: Phase,
     cursor: usize,
+    /// Every request sent, in order.
     outstanding: Vec<Outstanding>,
+    /// The unanswered ones, by loose id form, earliest first: an answer is matched in
+    /// constant time, so a session's cost stays linear in its requests.
+    unanswered: HashMap<String, VecDeque<usize>>,
+    /// How many are unanswered.
+    open: usize,
+    /// The request a `wait: true` step blocks on.
+    awaited: Option<usize>,
+    /// The notification an `await_notification` step waits for.
+    awaiting: Option<String>,
     next_auto_id: u64,
     timer: Option<Timer>,
     deadline: Instant,
@@ -195,6 +232,10 @@ impl<S: Sink> Engine<S> {
             phase,
             cursor: 0,
             outstanding: Vec::new(),
+            unanswered: HashMap::new(),
+            open: 0,
+            awaited: None,
+            awaiting: None,
             next_auto_id: 1,
             timer: None,
             deadline,
@@ -216,6 +257,11 @@ impl<S: Sink> Engine<S> {
                     }
                     Some(Inbound::Closed) | None => Err(EndReason::ClientClosed),
                 },
+                // One step at a time, the client read between steps (the branches
+                // are polled in random order): a script sending thousands of requests
+                // back to back never stops reading the answers, so neither side's
+                // buffers fill up.
+                () = std::future::ready(()), if self.step_ready() => self.advance().await,
                 () = sleep_until(wake) => self.on_timer().await,
             };
             if let Err(reason) = step {
@@ -276,6 +322,10 @@ impl<S: Sink> Engine<S> {
         match msg.envelope {
             Envelope::Request { id, method, params } => self.on_request(id, &method, params.as_ref(), origin),
             Envelope::Notification { method, .. } => {
+                if self.awaiting.as_deref() == Some(method.as_str()) {
+                    self.awaiting = None;
+                    self.timer = None;
+                }
                 if method == "notifications/initialized" && self.phase == Phase::AwaitInitialized {
                     self.phase = Phase::Ready;
                     if self.script.trigger == Trigger::Initialized {
@@ -427,13 +477,26 @@ impl<S: Sink> Engine<S> {
     }
 
     fn on_answer(&mut self, id: &Value) {
-        // Loose matching is bookkeeping only (stop waiting); the checks judge the id.
-        if let Some(o) = self.outstanding.iter_mut().find(|o| !o.answered && id_loosely_equal(&o.id, id)) {
-            o.answered = true;
+        if self.phase == Phase::Barrier && id_loosely_equal(id, &json!(BARRIER_ID)) {
+            self.start_grace();
+            return;
         }
-        if matches!(self.timer, Some(Timer::AwaitAnswer(_))) && self.outstanding.last().is_some_and(|o| o.answered) {
+        // Loose matching is bookkeeping only (stop waiting); the checks judge the id.
+        let Some(i) = self.unanswered.get_mut(&loose_key(id)).and_then(VecDeque::pop_front) else { return };
+        self.outstanding[i].answered = true;
+        self.open -= 1;
+        if matches!(self.timer, Some(Timer::AwaitAnswer(_))) && self.awaited == Some(i) {
             self.timer = None;
         }
+    }
+
+    /// Track a request sent; its index.
+    fn track(&mut self, id: Value, deadline: Instant) -> usize {
+        let i = self.outstanding.len();
+        self.unanswered.entry(loose_key(&id)).or_default().push_back(i);
+        self.outstanding.push(Outstanding { id, deadline, answered: false });
+        self.open += 1;
+        i
     }
 
     async fn on_timer(&mut self) -> Result<(), EndReason> {
@@ -453,38 +516,48 @@ impl<S: Sink> Engine<S> {
                 self.timer = None;
                 self.advance().await
             }
+            Some(Timer::AwaitNotification(t)) if now >= t => {
+                self.timer = None;
+                self.awaiting = None;
+                self.advance().await
+            }
             Some(Timer::Drain(t)) if now >= t => self.finish_script().await,
+            Some(Timer::Barrier(t)) if now >= t => {
+                self.start_grace();
+                Ok(())
+            }
             Some(Timer::Grace(t)) if now >= t => Err(EndReason::ScriptDone),
             _ => Ok(()),
         }
     }
 
-    /// Run steps until one blocks or the script is done; then drain.
+    /// Whether the script can take its next step now.
+    fn step_ready(&self) -> bool {
+        self.phase == Phase::Running && self.timer.is_none()
+    }
+
+    /// Take the script's next step unless it is blocked (a sleep, an awaited answer
+    /// or notification, an MRTR retry); after the last one, drain. The run loop calls
+    /// it again while [`Self::step_ready`].
     async fn advance(&mut self) -> Result<(), EndReason> {
-        if self.phase == Phase::Draining && self.outstanding.iter().all(|o| o.answered) {
+        if self.phase == Phase::Draining && self.open == 0 {
             return self.finish_script().await;
         }
-        if self.phase != Phase::Running || self.timer.is_some() {
+        if !self.step_ready() {
             return Ok(());
         }
-        while let Some(step) = self.script.steps.get(self.cursor).cloned() {
+        if let Some(step) = self.script.steps.get(self.cursor).cloned() {
             self.cursor += 1;
             match step {
                 Step::Request(r) => {
-                    if self.send_request(&r).await? {
-                        return Ok(());
-                    }
+                    self.send_request(&r).await?;
                 }
                 Step::Batch(rs) => {
                     let mut lines = Vec::new();
                     for r in &rs {
                         let id = self.request_id(&r.id);
                         lines.push(request_line(&id, r));
-                        self.outstanding.push(Outstanding {
-                            id,
-                            deadline: Instant::now() + r.answer_within,
-                            answered: false,
-                        });
+                        self.track(id, Instant::now() + r.answer_within);
                     }
                     let name = rs.iter().map(|r| r.name.as_str()).collect::<Vec<_>>().join("+");
                     let route = self.server_route(rs.first().and_then(|r| r.delivery));
@@ -505,14 +578,17 @@ impl<S: Sink> Engine<S> {
                 }
                 Step::Sleep(d) => {
                     self.timer = Some(Timer::Sleep(Instant::now() + d));
-                    return Ok(());
+                }
+                Step::AwaitNotification { method, within, .. } => {
+                    self.awaiting = Some(method);
+                    self.timer = Some(Timer::AwaitNotification(Instant::now() + within));
                 }
                 Step::InputRequired(round) => {
                     // Without a call in flight (the client did not retry) there is
                     // nothing to answer: the round is skipped.
                     let Some((id, origin)) = self.trigger_call.take() else {
                         self.event(EventKind::RoundSkipped { step: round.name.clone() });
-                        continue;
+                        return Ok(());
                     };
                     let reply = json!({ "jsonrpc": "2.0", "id": id, "result": round.result() });
                     let bytes = serde_json::to_vec(&reply).unwrap_or_default();
@@ -525,13 +601,14 @@ impl<S: Sink> Engine<S> {
                     })
                     .await?;
                     self.timer = Some(Timer::AwaitRetry(Instant::now() + round.retry_within));
-                    return Ok(());
                 }
             }
+            return Ok(());
         }
         self.phase = Phase::Draining;
         self.event(EventKind::ScriptDone);
-        match self.outstanding.iter().filter(|o| !o.answered).map(|o| o.deadline).max() {
+        let open = self.unanswered.values().flatten();
+        match open.map(|&i| self.outstanding[i].deadline).max() {
             Some(t) => {
                 self.timer = Some(Timer::Drain(t));
                 Ok(())
@@ -540,7 +617,14 @@ impl<S: Sink> Engine<S> {
         }
     }
 
-    /// All answers are in (or late): answer the trigger call, then the grace period.
+    /// The grace period: a wait for what a barrier cannot prove, then the end.
+    fn start_grace(&mut self) {
+        self.phase = Phase::Grace;
+        self.timer = Some(Timer::Grace(Instant::now() + self.script.grace));
+    }
+
+    /// All answers are in (or late): answer the trigger call, then the barrier (where
+    /// the revision has `ping`) and the grace period.
     async fn finish_script(&mut self) -> Result<(), EndReason> {
         if let Some((id, origin)) = self.trigger_call.take() {
             let mut result = tool_result("backchannel: the scenario's steps are done");
@@ -552,9 +636,16 @@ impl<S: Sink> Engine<S> {
             self.emit(Outgoing { bytes, step: None, route: Route::Reply(origin), answers: vec![id], negotiated: None })
                 .await?;
         }
-        self.phase = Phase::Grace;
-        self.timer = Some(Timer::Grace(Instant::now() + self.script.grace));
-        Ok(())
+        if self.script.is_modern() || !self.script.barrier {
+            // 2026-07-28 has no ping: nothing can be a barrier.
+            self.start_grace();
+            return Ok(());
+        }
+        self.phase = Phase::Barrier;
+        self.timer = Some(Timer::Barrier(Instant::now() + BARRIER_WITHIN));
+        let line = format!(r#"{{"jsonrpc":"2.0","id":"{BARRIER_ID}","method":"ping"}}"#).into_bytes();
+        let route = self.server_route(None);
+        self.emit(server_msg(line, BARRIER_STEP.to_owned(), route)).await
     }
 
     fn server_route(&self, delivery: Option<Delivery>) -> Route {
@@ -579,18 +670,19 @@ impl<S: Sink> Engine<S> {
         }
     }
 
-    /// Send a scripted request; returns whether the script now blocks on its answer.
-    async fn send_request(&mut self, r: &RequestStep) -> Result<bool, EndReason> {
+    /// Send a scripted request (with `wait`, the script blocks on its answer).
+    async fn send_request(&mut self, r: &RequestStep) -> Result<(), EndReason> {
         let id = self.request_id(&r.id);
         let line = request_line(&id, r);
         let route = self.server_route(r.delivery);
         self.emit(server_msg(line.into_bytes(), r.name.clone(), route)).await?;
         let deadline = Instant::now() + r.answer_within;
-        self.outstanding.push(Outstanding { id, deadline, answered: false });
+        let i = self.track(id, deadline);
         if r.wait {
+            self.awaited = Some(i);
             self.timer = Some(Timer::AwaitAnswer(deadline));
         }
-        Ok(r.wait)
+        Ok(())
     }
 
     fn note_unanswered(&mut self) {
@@ -646,6 +738,7 @@ mod tests {
             steps,
             timeout: Duration::from_millis(timeout_ms),
             grace: Duration::from_millis(20),
+            barrier: false,
             trigger: Trigger::Initialized,
             delivery: Delivery::GetStream,
         }
@@ -717,6 +810,61 @@ mod tests {
         assert!(tokio::time::timeout(Duration::from_millis(100), p.lines.next_line()).await.is_err());
         p.send(r#"{"jsonrpc":"2.0","id":1,"result":{}}"#).await;
         assert_eq!(p.recv().await.unwrap()["id"], 2);
+    }
+
+    #[tokio::test]
+    async fn a_barrier_ends_the_session_as_soon_as_it_is_answered() {
+        let mut s = script(vec![ping("a", false)], 5000);
+        s.barrier = true;
+        s.grace = Duration::ZERO;
+        let mut p = Peer::start(s, 1 << 20);
+        p.init("2025-11-25").await;
+        assert_eq!(p.recv().await.unwrap()["id"], 1);
+        p.send(r#"{"jsonrpc":"2.0","id":1,"result":{}}"#).await;
+        let barrier = p.recv().await.unwrap();
+        assert_eq!((barrier["id"].clone(), barrier["method"].clone()), (json!(BARRIER_ID), json!("ping")));
+        let started = std::time::Instant::now();
+        p.send(&format!(r#"{{"jsonrpc":"2.0","id":"{BARRIER_ID}","result":{{}}}}"#)).await;
+        assert_eq!(p.recv().await, None);
+        assert!(started.elapsed() < Duration::from_millis(500), "no fixed wait after the barrier");
+        assert_eq!(p.mock.await.unwrap().unwrap(), EndReason::ScriptDone);
+    }
+
+    #[tokio::test]
+    async fn a_notification_ends_its_await() {
+        let steps = vec![
+            Step::AwaitNotification {
+                name: "wait".into(),
+                method: "notifications/roots/list_changed".into(),
+                within: Duration::from_secs(5),
+            },
+            ping("after", false),
+        ];
+        let mut p = Peer::start(script(steps, 8000), 1 << 20);
+        p.init("2025-11-25").await;
+        let started = std::time::Instant::now();
+        p.send(r#"{"jsonrpc":"2.0","method":"notifications/roots/list_changed"}"#).await;
+        assert_eq!(p.recv().await.unwrap()["method"], "ping");
+        assert!(started.elapsed() < Duration::from_secs(2));
+    }
+
+    #[tokio::test]
+    async fn many_outstanding_answers_are_matched_in_any_order() {
+        let mut steps: Vec<Step> = (0..2000).map(|i| ping(&format!("p{i}"), false)).collect();
+        steps.push(ping("last", false));
+        let mut p = Peer::start(script(steps, 20_000), 1 << 20);
+        p.init("2025-11-25").await;
+        let mut ids = Vec::new();
+        for _ in 0..2001 {
+            ids.push(p.recv().await.unwrap()["id"].clone());
+        }
+        // Answered backwards, the loose way for half of them ("7" for 7).
+        for (n, id) in ids.iter().rev().enumerate() {
+            let id = if n % 2 == 0 { json!(id.to_string()) } else { id.clone() };
+            p.send(&json!({"jsonrpc":"2.0","id":id,"result":{}}).to_string()).await;
+        }
+        assert_eq!(p.recv().await, None, "every request answered: the session ends");
+        assert_eq!(p.mock.await.unwrap().unwrap(), EndReason::ScriptDone);
     }
 
     #[tokio::test]

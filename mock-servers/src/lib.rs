@@ -35,6 +35,7 @@
 //!     })],
 //!     timeout: Duration::from_secs(5),
 //!     grace: Duration::from_millis(10),
+//!     barrier: false,
 //!     trigger: Trigger::Initialized,
 //!     delivery: Delivery::GetStream,
 //! };

@@ -45,13 +45,21 @@ pub struct Script {
     /// The whole session ends after this long, whatever happens.
     #[serde(with = "millis")]
     pub timeout: Duration,
-    /// After the last step and its answers, wait this long for late frames.
+    /// After the last step, its answers and the barrier, wait this long for late
+    /// frames (what a barrier cannot prove: answers sent concurrently, late logs).
     #[serde(with = "millis")]
     pub grace: Duration,
+    /// Send the barrier `ping` when the script is done (revisions with `ping`).
+    #[serde(default = "yes")]
+    pub barrier: bool,
     /// When the steps start.
     pub trigger: Trigger,
     /// Where server-initiated messages go over Streamable HTTP, unless a step says otherwise.
     pub delivery: Delivery,
+}
+
+fn yes() -> bool {
+    true
 }
 
 /// When a script's steps start.
@@ -139,6 +147,16 @@ pub enum Step {
     },
     /// Do nothing for a while.
     Sleep(#[serde(with = "millis")] Duration),
+    /// Wait for the client to send this notification (at most `within`), then go on.
+    AwaitNotification {
+        /// Step name.
+        name: String,
+        /// The notification's method.
+        method: String,
+        /// How long to wait at most.
+        #[serde(with = "millis")]
+        within: Duration,
+    },
     /// 2026-07-28 (MRTR): answer the in-flight trigger `tools/call` with an
     /// `InputRequiredResult`, then wait for the client's retry (which becomes the
     /// in-flight call for the next step).
@@ -252,7 +270,7 @@ impl Script {
                         *state = canary.expand_str(state);
                     }
                 }
-                Step::Sleep(_) => {}
+                Step::Sleep(_) | Step::AwaitNotification { .. } => {}
             }
         }
     }
@@ -312,6 +330,7 @@ mod tests {
             steps: vec![],
             timeout: Duration::from_secs(1),
             grace: Duration::ZERO,
+            barrier: false,
             trigger: Trigger::Initialized,
             delivery: Delivery::GetStream,
         }

@@ -8,6 +8,50 @@ pub mod stdio;
 pub use http_common::origin_allowed;
 
 use tokio::io::{AsyncBufRead, AsyncBufReadExt};
+use tokio::sync::watch;
+
+/// Tells an HTTP mock that its client's process has exited. Whoever supervises the
+/// client knows (the harness does); a mock run by hand is never told
+/// ([`ClientExit::never`]).
+///
+/// Told, the mock ends every stream it holds open, reads every connection to its
+/// end — so whatever the client wrote before it died is recorded — and then ends
+/// the session (`client_closed`) without waiting out its timers: nothing can come
+/// any more. Over stdio no signal is needed: the client's exit closes the mock's
+/// stdin.
+#[derive(Debug, Clone)]
+pub struct ClientExit(watch::Receiver<bool>);
+
+/// The sending side of [`ClientExit`].
+#[derive(Debug)]
+pub struct ClientExited(watch::Sender<bool>);
+
+impl ClientExited {
+    /// The client's process has exited.
+    pub fn notify(&self) {
+        let _ = self.0.send(true);
+    }
+}
+
+impl ClientExit {
+    /// A pair: tell the sender, the mock holding the receiver learns it.
+    pub fn channel() -> (ClientExited, Self) {
+        let (tx, rx) = watch::channel(false);
+        (ClientExited(tx), Self(rx))
+    }
+
+    /// A mock that is never told (run by hand: its client is not ours to watch).
+    pub fn never() -> Self {
+        Self::channel().1
+    }
+
+    /// Resolves once the client has exited; never, if it cannot be told.
+    pub(crate) async fn exited(mut self) {
+        if self.0.wait_for(|exited| *exited).await.is_err() {
+            std::future::pending::<()>().await;
+        }
+    }
+}
 
 /// The default maximum frame size in bytes (16 MiB). Larger frames are discarded
 /// (and recorded as an event), so a hostile client cannot exhaust memory.

@@ -11,4 +11,4 @@ mod id;
 
 pub use codes::ErrorCode;
 pub use envelope::{Classified, Envelope, Finding, classify, classify_line};
-pub use id::{id_loosely_equal, is_valid_id, render_id};
+pub use id::{id_loosely_equal, is_valid_id, loose_key, render_id};

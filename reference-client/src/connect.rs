@@ -175,6 +175,10 @@ async fn call_tool<S: rmcp::Service<rmcp::RoleClient>>(
     }
 }
 
+/// How often the reference client checks that an HTTP server still listens: a TCP
+/// connect on loopback costs microseconds, and the end of a session is noticed within it.
+const PROBE_EVERY: Duration = Duration::from_millis(20);
+
 /// Resolves once nothing accepts TCP connections at `address` any more (checked
 /// every `every`; never, without an address). Connection refused is the kernel's
 /// answer, whatever the load: a live listener accepts even when its process is slow.
@@ -274,25 +278,27 @@ where
         let server = server.clone();
         let address = options.address;
         tokio::spawn(async move {
-            let mut tick = tokio::time::interval(every);
-            tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
-            tick.tick().await;
-            loop {
+            // The transport says when the session ended: a ping fails (404, refused), or
+            // nothing listens any more. A slow answer is only slow — a busy client (its
+            // own loop decoding a large message) or a busy machine must not end a live
+            // session — so there is no deadline on the ping itself.
+            let pings = async {
+                let mut tick = tokio::time::interval(every);
+                tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
                 tick.tick().await;
-                // The transport says when the session ended: the ping fails (404, refused)
-                // or nothing listens any more. A slow answer is only slow — a busy client
-                // (its own loop decoding a large message) or a busy machine must not end a
-                // live session — so there is no deadline on the ping itself.
-                let ping = peer.send_request(rmcp::model::ClientRequest::PingRequest(Default::default()));
-                tokio::select! {
-                    answer = ping => if let Err(e) = answer {
+                loop {
+                    tick.tick().await;
+                    let ping = peer.send_request(rmcp::model::ClientRequest::PingRequest(Default::default()));
+                    if let Err(e) = ping.await {
                         tracing::info!(server = %server, error = %e, "ping failed; the server is gone");
-                        break;
-                    },
-                    () = nothing_listens(address, every) => {
-                        tracing::info!(server = %server, "the server no longer accepts connections; it is gone");
-                        break;
+                        return;
                     }
+                }
+            };
+            tokio::select! {
+                () = pings => {}
+                () = nothing_listens(address, PROBE_EVERY.min(every)) => {
+                    tracing::info!(server = %server, "the server no longer accepts connections; it is gone");
                 }
             }
             token.cancel();

@@ -140,7 +140,8 @@ fn mock_rejects_a_bad_scenario_without_touching_stdout() {
 #[test]
 fn mock_ends_the_session_itself_and_exits() {
     // A client that initializes, then just waits: the mock must run its script,
-    // close stdout and exit without waiting for stdin to close.
+    // send its closing barrier ping, give up on it, close stdout and exit without
+    // waiting for stdin to close.
     let mut child = std::process::Command::new(env!("CARGO_BIN_EXE_backchannel"))
         .current_dir(root())
         .args(["mock", "--scenario", "scenarios/capabilities/none-declared.yaml"])
@@ -154,8 +155,9 @@ fn mock_ends_the_session_itself_and_exits() {
     writeln!(stdin, r#"{{"jsonrpc":"2.0","method":"notifications/initialized"}}"#).unwrap();
     let lines: Vec<String> =
         std::io::BufReader::new(child.stdout.take().unwrap()).lines().map(Result::unwrap).collect();
-    assert_eq!(lines.len(), 1, "only the initialize response: {lines:?}");
+    assert_eq!(lines.len(), 2, "the initialize response and the barrier: {lines:?}");
     assert!(lines[0].contains(r#""protocolVersion":"2025-06-18""#));
+    assert_eq!(lines[1], r#"{"jsonrpc":"2.0","id":"backchannel-barrier","method":"ping"}"#);
     let status = child.wait().unwrap();
     assert!(status.success());
     drop(stdin);

@@ -22,7 +22,7 @@ use std::time::Duration;
 
 use backchannel_harness::baseline::Baseline;
 use backchannel_harness::outcome::{Grader, Verdict};
-use backchannel_harness::runner::{ClientSpec, RunConfig, run_case};
+use backchannel_harness::runner::{AFTER_END, ClientSpec, RunConfig, run_case};
 use backchannel_harness::scenario::compile_file;
 use backchannel_harness::scenario::compiled::{Knob, Knobs};
 use backchannel_harness::scenario::model::Revision;
@@ -109,8 +109,19 @@ fn each_broken_client_fails_exactly_the_right_checks() {
                             } else {
                                 Knob::ALL.into_iter().collect()
                             },
+                            // It answers and logs in order, so the closing barrier proves
+                            // enough — but for the bugs that come late, which a window
+                            // (the default 300 ms settle time) must still catch.
+                            settle: if matches!(mode, Mode::LateDouble | Mode::LateGarbage | Mode::LateLeak) {
+                                Duration::from_millis(300)
+                            } else {
+                                Duration::ZERO
+                            },
                         },
-                        after_end: Duration::from_secs(1),
+                        // A second of idleness proves a hang and keeps the matrix short —
+                        // but `slow` may sleep through the closing barrier's answer and past
+                        // the end of a session without requests: it gets the real default.
+                        after_end: if mode == Mode::Slow { AFTER_END } else { Duration::from_secs(1) },
                         ..RunConfig::reference(exe())
                     };
                     tasks.spawn(async move {

@@ -95,7 +95,7 @@ fn warning_per_request(
             .flat_map(|m| m.values())
             .filter(|a| a.get("method").and_then(serde_json::Value::as_str) == Some(method.as_str()))
             .count();
-        let sent = ctx.session.sent.iter().filter(|s| &s.method == method).count() + asks;
+        let sent = ctx.session.sent.iter().filter(|s| &s.method == method && !s.is_barrier()).count() + asks;
         if sent == 0 {
             continue;
         }

@@ -130,10 +130,9 @@ pub(crate) fn wire_checks(out: &mut Emitter<'_>, s: &Session, revision: Revision
         ),
     }
 
-    let twice = (0..s.sent.len()).find_map(|i| {
-        let mut answers = s.answers.iter().filter(|a| a.answers == Some(i));
-        answers.next()?;
-        answers.next().map(|second| (i, second.seq))
+    let twice = (0..s.sent.len()).find(|&i| s.answer_count(i) > 1).and_then(|i| {
+        let second = s.answers.iter().filter(|a| a.answers == Some(i)).nth(1)?;
+        Some((i, second.seq))
     });
     match twice {
         Some((i, seq)) => out.violated(

@@ -7,7 +7,7 @@ use std::collections::HashMap;
 
 use backchannel_mock::protocol::Revision;
 use backchannel_mock::trace::{Direction, Frame, HttpStream, Trace};
-use backchannel_mock::wire::{Classified, Envelope, classify, id_loosely_equal};
+use backchannel_mock::wire::{Classified, Envelope, classify, loose_key};
 use serde_json::Value;
 
 /// A request the mock sent.
@@ -25,6 +25,13 @@ pub struct Sent {
     pub t_us: u64,
     /// Over HTTP: the stream it went out on.
     pub stream: Option<HttpStream>,
+}
+
+impl Sent {
+    /// Whether this is the mock's closing barrier `ping`, not a scripted request.
+    pub fn is_barrier(&self) -> bool {
+        self.step.as_deref() == Some(backchannel_mock::engine::BARRIER_STEP)
+    }
 }
 
 /// What an answer said.
@@ -129,6 +136,22 @@ pub struct Session {
     pub requests: Vec<ClientRequest>,
     /// The MRTR rounds the mock sent, in order.
     pub rounds: Vec<Round>,
+    /// Indexes that keep attribution linear in the size of the session.
+    index: Index,
+}
+
+/// Lookups over [`Session::sent`] and [`Session::answers`], maintained as frames
+/// are read: a session of N requests and N answers costs O(N), not O(N²).
+#[derive(Debug, Clone, Default)]
+struct Index {
+    /// Sent requests by exact id (its JSON text), in order.
+    exact: HashMap<String, Vec<usize>>,
+    /// Sent requests by loose id form, in order.
+    loose: HashMap<String, Vec<usize>>,
+    /// Per sent request: how many answers were attributed to it, and the first.
+    answered: Vec<(u32, Option<usize>)>,
+    /// The first sent request of each step name.
+    by_step: HashMap<String, usize>,
 }
 
 impl Session {
@@ -183,8 +206,16 @@ impl Session {
         let is_batch = matches!(c.envelope, Envelope::Batch(_));
         let mut push = |env: &Envelope| {
             if let Envelope::Request { id, method, .. } = env {
+                let i = self.sent.len();
+                self.index.exact.entry(id.to_string()).or_default().push(i);
+                self.index.loose.entry(loose_key(id)).or_default().push(i);
+                self.index.answered.push((0, None));
+                let step = if is_batch { names.next() } else { single.clone() };
+                if let Some(name) = &step {
+                    self.index.by_step.entry(name.clone()).or_insert(i);
+                }
                 self.sent.push(Sent {
-                    step: if is_batch { names.next() } else { single.clone() },
+                    step,
                     id: id.clone(),
                     method: method.clone(),
                     seq: frame.seq,
@@ -258,23 +289,28 @@ impl Session {
 
     fn on_answer(&mut self, frame: &Frame, id: Option<Value>, kind: AnswerKind) {
         let id = id.filter(|v| !v.is_null());
-        let taken = |i: usize, answers: &[Answer]| answers.iter().any(|a| a.answers == Some(i));
+        let ix = &self.index;
+        let unanswered = |i: &&usize| ix.answered[**i].0 == 0;
         // Exact id first (earliest unanswered request with it), then loosely.
         let mut target = None;
         if let Some(id) = &id {
-            target =
-                (0..self.sent.len()).find(|&i| self.sent[i].id == *id && !taken(i, &self.answers)).map(|i| (i, true));
+            let exact = ix.exact.get(&id.to_string()).map(Vec::as_slice).unwrap_or_default();
+            target = exact.iter().find(unanswered).map(|&i| (i, true));
             if target.is_none() {
                 // A second answer to an already answered request: attribute it for the
                 // one-answer check (before any loose match: `7` answered twice is not
                 // an answer to an outstanding `"7"`).
-                target = (0..self.sent.len()).find(|&i| self.sent[i].id == *id).map(|i| (i, true));
+                target = exact.first().map(|&i| (i, true));
             }
             if target.is_none() {
-                target = (0..self.sent.len())
-                    .find(|&i| id_loosely_equal(&self.sent[i].id, id) && !taken(i, &self.answers))
-                    .map(|i| (i, false));
+                let loose = ix.loose.get(&loose_key(id)).map(Vec::as_slice).unwrap_or_default();
+                target = loose.iter().find(unanswered).map(|&i| (i, false));
             }
+        }
+        if let Some((i, _)) = target {
+            let entry = &mut self.index.answered[i];
+            entry.0 += 1;
+            entry.1.get_or_insert(self.answers.len());
         }
         self.answers.push(Answer {
             seq: frame.seq,
@@ -324,12 +360,17 @@ impl Session {
 
     /// Index of the sent request recorded with this step name.
     pub fn sent_by_step(&self, step: &str) -> Option<usize> {
-        self.sent.iter().position(|s| s.step.as_deref() == Some(step))
+        self.index.by_step.get(step).copied()
     }
 
     /// The first answer attributed to sent request `i`.
     pub fn answer_to(&self, i: usize) -> Option<&Answer> {
-        self.answers.iter().find(|a| a.answers == Some(i))
+        self.index.answered.get(i)?.1.map(|a| &self.answers[a])
+    }
+
+    /// How many answers were attributed to sent request `i`.
+    pub fn answer_count(&self, i: usize) -> u32 {
+        self.index.answered.get(i).map_or(0, |(n, _)| *n)
     }
 }
 

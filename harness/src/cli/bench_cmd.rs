@@ -8,8 +8,8 @@ use backchannel_mock::protocol::Transport;
 
 use super::{EXIT_FAIL, EXIT_OK, EXIT_USAGE, load_cases};
 use crate::bench::{
-    BenchError, RoundTrips, children_peak_rss_kib, outstanding, ping_scenario, pipe_floor, request_lines, round_trips,
-    run_reference,
+    BenchError, RoundTrips, before, case_times, outstanding, ping_scenario, pipe_floor, quantile, request_lines,
+    round_trips, run_reference,
 };
 use crate::pipeline::{self, Plan, RunOptions, Selection};
 use crate::runner::{ClientSpec, RunConfig};
@@ -29,15 +29,19 @@ pub(crate) struct BenchArgs {
     /// `repeat`: busy threads of the CPU hog (default: one per core).
     #[arg(long, value_name = "N")]
     hog: Option<usize>,
-    /// `--jobs` values to time the built-in suite at.
-    #[arg(long, value_name = "N,N…", value_delimiter = ',', default_value = "1,2")]
+    /// `--jobs` values to time the built-in suite at (default: the default `--jobs`,
+    /// 8 per core).
+    #[arg(long, value_name = "N,N…", value_delimiter = ',')]
     jobs: Vec<usize>,
     /// Server→client pings per transport, one at a time.
     #[arg(long, value_name = "N", default_value_t = 2000)]
     pings: usize,
-    /// Server→client requests outstanding at once.
-    #[arg(long, value_name = "N", default_value_t = 10_000)]
-    outstanding: usize,
+    /// Server→client requests outstanding at once, per case.
+    #[arg(long, value_name = "N,N…", value_delimiter = ',', default_value = "1000,10000,100000")]
+    outstanding: Vec<usize>,
+    /// Internal: run one outstanding case (`TRANSPORT:N`) and print its result as JSON.
+    #[arg(long, value_name = "TRANSPORT:N", hide = true)]
+    outstanding_case: Option<String>,
 }
 
 fn runtime() -> Result<tokio::runtime::Runtime, String> {
@@ -51,23 +55,41 @@ fn runtime() -> Result<tokio::runtime::Runtime, String> {
 fn suite(exe: &std::path::Path, jobs: &[usize]) -> Result<bool, String> {
     let Some(cases) = load_cases(&[]) else { return Err("the built-in scenarios do not load".into()) };
     let plan = Plan::new(&cases, &Selection::default(), &ClientSpec::Reference).map_err(|e| e.to_string())?;
+    let default = ClientSpec::Reference.default_jobs();
     println!(
-        "suite: the built-in suite against the reference client, {} cases (all transports and revisions)",
-        plan.cases.len()
+        "suite: the built-in suite against the reference client, {} cases (all transports and revisions); before = {}",
+        plan.cases.len(),
+        before::COMMIT
     );
     let mut ok = true;
-    let mut first = None;
-    for &j in jobs {
+    let jobs = if jobs.is_empty() { vec![default] } else { jobs.to_vec() };
+    for j in jobs {
         let start = Instant::now();
         let options = RunOptions { jobs: j, strict: true, label: "the reference client".into(), handle_signals: true };
         let summary = pipeline::run(&plan, RunConfig::reference(exe.to_owned()), &options, &mut [])
             .map_err(|e| super::chain(&e))?;
         let wall = start.elapsed().as_secs_f64();
         let failed = summary.totals.failed;
-        ok &= failed == 0;
-        let speedup = first.map(|f: f64| format!(" ({:.2}x the first)", f / wall)).unwrap_or_default();
-        first.get_or_insert(wall);
-        println!("  --jobs {j}: {wall:.1} s{speedup}, {failed} FAIL under --strict");
+        ok &= summary.outcome() == crate::outcome::RunOutcome::Pass;
+        let vs = if j == default {
+            format!(" ({:.2}x the {:.1} s before)", wall / before::suite_s(), before::suite_s())
+        } else {
+            String::new()
+        };
+        let mark = if j == default { " (the default)" } else { "" };
+        println!("  --jobs {j}{mark}: {wall:.2} s{vs}, {failed} FAIL under --strict, {}", summary.outcome().word());
+        let (times, slowest) = case_times(&summary);
+        let (p50, p99) = (quantile(&times, 0.5), quantile(&times, 0.99));
+        println!(
+            "    per case: p50 {p50:.0} ms, p90 {:.0} ms, p99 {p99:.0} ms, max {:.0} ms ({})",
+            quantile(&times, 0.9),
+            quantile(&times, 1.0),
+            slowest.unwrap_or_default()
+        );
+        if j == default && !cfg!(debug_assertions) {
+            let (b50, b99) = before::CASE_MS;
+            println!("    before: p50 {b50:.0} ms, p99 {b99:.0} ms ({:.2}x, {:.2}x)", p50 / b50, p99 / b99);
+        }
     }
     Ok(ok)
 }
@@ -101,28 +123,72 @@ fn ping(exe: &std::path::Path, n: usize) -> Result<bool, BenchError> {
     Ok(ok)
 }
 
-fn many(exe: &std::path::Path, n: usize) -> Result<bool, BenchError> {
-    let rt = runtime().map_err(|e| BenchError::Io(std::io::Error::other(e)))?;
-    let c = ping_scenario(n, false, 120_000)?;
-    println!("outstanding: {n} server→client pings sent back to back, then answered, against the reference client");
+/// One outstanding-requests case, in this process: what `many` runs in a fresh
+/// process per size, so each size's peak memory is its own.
+fn one_outstanding(exe: &std::path::Path, spec: &str) -> Result<bool, String> {
+    let (t, n) = spec.split_once(':').ok_or("expected TRANSPORT:N")?;
+    let t: Transport = t.parse().map_err(|e| format!("{e}"))?;
+    let n: usize = n.parse().map_err(|e| format!("{e}"))?;
+    let rt = runtime()?;
+    let c = ping_scenario(n, false, 600_000).map_err(|e| e.to_string())?;
+    let report = rt.block_on(run_reference(exe, &c, t)).map_err(|e| e.to_string())?;
+    let o = outstanding(&report).map_err(|e| e.to_string())?;
+    println!("{}", serde_json::to_string(&o).map_err(|e| e.to_string())?);
+    Ok(o.all_checks_pass && o.answered == n)
+}
+
+fn many(exe: &std::path::Path, counts: &[usize]) -> Result<bool, String> {
+    println!(
+        "outstanding: N server→client pings sent back to back, then answered, against the reference client, each size in a fresh process; before = {}",
+        before::COMMIT
+    );
     let mut ok = true;
+    let mut counts = counts.to_vec();
+    counts.sort_unstable();
+    let mib = |kib: Option<i64>| kib.map_or("-".to_owned(), |k| format!("{:.1} MiB", k as f64 / 1024.0));
     for t in [Transport::Stdio, Transport::Http] {
-        let started = Instant::now();
-        let report = rt.block_on(run_reference(exe, &c, t))?;
-        let o = outstanding(&report)?;
-        ok &= o.all_checks_pass && o.answered == n;
-        println!(
-            "  {t:<5}: {}/{} answered with their ids, every check {}; first request to last answer {:.2} s; case {:.2} s (checks included: {:.2} s)",
-            o.answered,
-            o.sent,
-            if o.all_checks_pass { "PASS" } else { "NOT passed" },
-            o.span.as_secs_f64(),
-            o.wall.as_secs_f64(),
-            started.elapsed().as_secs_f64(),
-        );
-    }
-    if let Some(kib) = children_peak_rss_kib() {
-        println!("  peak RSS of the largest process of the cases (client or mock): {:.1} MiB", kib as f64 / 1024.0);
+        let mut previous: Option<(usize, f64)> = None;
+        for &n in &counts {
+            let out = std::process::Command::new(exe)
+                .args(["bench", "--outstanding-case", &format!("{t}:{n}")])
+                .stderr(std::process::Stdio::inherit())
+                .output()
+                .map_err(|e| format!("cannot run the case: {e}"))?;
+            let line = String::from_utf8_lossy(&out.stdout);
+            let o: crate::bench::Outstanding = line
+                .lines()
+                .last()
+                .and_then(|l| serde_json::from_str(l).ok())
+                .ok_or_else(|| format!("the {t} case with {n} requests reported nothing ({})", out.status))?;
+            let wall = o.wall.as_secs_f64();
+            ok &= o.all_checks_pass && o.answered == n;
+            let vs = match before::outstanding_s(t, n) {
+                Some(Some(b)) => format!("; before {b:.2} s ({:.2}x)", wall / b),
+                Some(None) => "; before: unfinished after 240 s".to_owned(),
+                None => String::new(),
+            };
+            let scaling = previous
+                .map(|(pn, pw)| {
+                    format!("; {:.1}x the time of {pn} for {:.0}x the requests", wall / pw, n as f64 / pn as f64)
+                })
+                .unwrap_or_default();
+            println!(
+                "  {t:<5} {n:>7}: {}/{} answered with their ids, every check {}; first request to last answer {:.2} s; case {wall:.2} s ({:.1} µs per request){scaling}{vs}",
+                o.answered,
+                o.sent,
+                if o.all_checks_pass { "PASS" } else { "NOT passed" },
+                o.span.as_secs_f64(),
+                wall * 1e6 / n.max(1) as f64,
+            );
+            println!(
+                "  {:<5} {:>7}  peak memory: client or stdio mock {}, harness with the HTTP mock {}",
+                "",
+                "",
+                mib(o.children_peak_kib),
+                mib(o.self_peak_kib)
+            );
+            previous = Some((n, wall));
+        }
     }
     Ok(ok)
 }
@@ -181,6 +247,16 @@ pub(crate) fn run(args: BenchArgs) -> u8 {
             return EXIT_USAGE;
         }
     };
+    if let Some(spec) = &args.outstanding_case {
+        return match one_outstanding(&exe, spec) {
+            Ok(true) => EXIT_OK,
+            Ok(false) => EXIT_FAIL,
+            Err(e) => {
+                eprintln!("error: outstanding case: {e}");
+                EXIT_USAGE
+            }
+        };
+    }
     let wants = |name: &str| (args.only.is_empty() && name != "repeat") || args.only.iter().any(|o| o == name);
     println!(
         "backchannel {} bench ({} build)\n",
@@ -202,7 +278,7 @@ pub(crate) fn run(args: BenchArgs) -> u8 {
         step("ping", ping(&exe, args.pings).map_err(|e| e.to_string()));
     }
     if wants("outstanding") {
-        step("outstanding", many(&exe, args.outstanding).map_err(|e| e.to_string()));
+        step("outstanding", many(&exe, &args.outstanding));
     }
     if wants("suite") {
         step("suite", suite(&exe, &args.jobs));

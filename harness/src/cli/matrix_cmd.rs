@@ -73,7 +73,7 @@ pub(crate) fn run(args: MatrixArgs) -> u8 {
     };
     let mut specs = vec![ClientSpec::Reference];
     for name in &names {
-        match client_spec(Some(name), None, None) {
+        match client_spec(Some(name), None, None, std::time::Duration::ZERO) {
             Ok(spec) => specs.push(spec),
             Err(e) => return usage(e),
         }

@@ -9,7 +9,7 @@ use backchannel_mock::protocol::Revision;
 use backchannel_mock::script::Script;
 use backchannel_mock::trace::TraceWriter;
 use backchannel_mock::transport::http::{self, HttpOptions, ResponseMode};
-use backchannel_mock::transport::{DEFAULT_MAX_FRAME, sse, stdio};
+use backchannel_mock::transport::{ClientExit, DEFAULT_MAX_FRAME, sse, stdio};
 use clap::Args;
 use tokio::net::TcpListener;
 
@@ -111,12 +111,12 @@ pub(crate) fn run(args: MockArgs) -> u8 {
             let options = HttpOptions { max_body: args.max_frame, response_mode };
             rt.block_on(async {
                 let listener = listen(addr, http::PATH).await?;
-                http::serve(script, &canary, trace, listener, options).await
+                http::serve(script, &canary, trace, listener, options, ClientExit::never()).await
             })
         }
         (None, Some(addr)) => rt.block_on(async {
             let listener = listen(addr, sse::PATH).await?;
-            sse::serve(script, &canary, trace, listener, args.max_frame).await
+            sse::serve(script, &canary, trace, listener, args.max_frame, ClientExit::never()).await
         }),
     };
     if let Err(e) = result {

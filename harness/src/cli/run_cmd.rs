@@ -38,6 +38,11 @@ pub(crate) struct RunArgs {
     /// take up is N/A — unless the knob is listed here: then it is judged.
     #[arg(long, value_name = "KNOBS", requires = "client_cmd", value_parser = parse_knobs)]
     honours: Option<Knobs>,
+    /// With --client-cmd: how long the mock waits, after the closing barrier (a ping
+    /// whose answer follows what the client wrote before it), for what the barrier
+    /// cannot prove — answers sent concurrently, late log lines.
+    #[arg(long, value_name = "MS", requires = "client_cmd", default_value_t = 300)]
+    settle_ms: u64,
     /// Which transports to run each scenario on (those it lists; default: all).
     #[arg(long, value_name = "T", default_value = "all", value_parser = ["stdio", "http", "sse", "all"])]
     transport: String,
@@ -68,11 +73,11 @@ pub(crate) fn client_spec(
     client: Option<&str>,
     client_cmd: Option<&str>,
     honours: Option<Knobs>,
+    settle: std::time::Duration,
 ) -> Result<ClientSpec, String> {
     match (client, client_cmd) {
-        (_, Some(line)) => {
-            ClientSpec::command_line(line, honours.unwrap_or_default()).map_err(|e| format!("--client-cmd: {e}"))
-        }
+        (_, Some(line)) => ClientSpec::command_line(line, honours.unwrap_or_default(), settle)
+            .map_err(|e| format!("--client-cmd: {e}")),
         (Some(name), None) => ClientSpec::profile(name),
         (None, None) => Ok(ClientSpec::Reference),
     }
@@ -101,7 +106,8 @@ pub(crate) fn run(args: RunArgs) -> u8 {
         Ok(p) => p,
         Err(e) => return super::usage(format!("cannot locate the backchannel executable: {e}")),
     };
-    let client = match client_spec(args.client.as_deref(), args.client_cmd.as_deref(), args.honours.clone()) {
+    let settle = std::time::Duration::from_millis(args.settle_ms);
+    let client = match client_spec(args.client.as_deref(), args.client_cmd.as_deref(), args.honours.clone(), settle) {
         Ok(c) => c,
         Err(e) => return super::usage(e),
     };

@@ -82,13 +82,15 @@ pub struct Supervised {
 /// stderr, for at most `timeout` — or until `stop` is set. Once `ended` resolves
 /// (the session is over) the client must exit: it counts as hanging when it has made
 /// no progress (no CPU time, see [`idle_for`]) for `after_end` — a slow client on a
-/// busy machine is waited for, never judged hung by a wall clock.
+/// busy machine is waited for, never judged hung by a wall clock. If the client
+/// exits first, `left` is called and the session gets [`LINGER`] to end.
 /// The whole group is SIGKILLed at the end, so a server the client spawned cannot
 /// outlive the case.
 pub async fn supervise(
     mut cmd: Command,
     timeout: Duration,
     ended: impl Future<Output = ()>,
+    left: impl FnOnce(),
     after_end: Duration,
     stop: &Stop,
 ) -> std::io::Result<Supervised> {
@@ -129,7 +131,8 @@ pub async fn supervise(
     };
     if !session_over && !timed_out && !stopped {
         // The client left first (it closed the session or crashed): give the
-        // server it launched a moment to notice and finish its record.
+        // server a moment to notice and finish its record.
+        left();
         let _ = tokio::time::timeout(LINGER, &mut ended).await;
     }
     if let Some(pgid) = pgid {
@@ -236,6 +239,7 @@ mod tests {
             cmd,
             Duration::from_secs(20),
             tokio::time::sleep(Duration::from_millis(100)),
+            || (),
             Duration::from_millis(200),
             &Stop::default(),
         )
@@ -251,9 +255,10 @@ mod tests {
     async fn hard_timeout_applies_without_an_end() {
         let mut cmd = Command::new("sleep");
         cmd.arg("30");
-        let s = supervise(cmd, Duration::from_millis(200), std::future::pending(), Duration::ZERO, &Stop::default())
-            .await
-            .unwrap();
+        let s =
+            supervise(cmd, Duration::from_millis(200), std::future::pending(), || (), Duration::ZERO, &Stop::default())
+                .await
+                .unwrap();
         assert!(s.timed_out && s.status.is_none());
     }
 
@@ -267,7 +272,9 @@ mod tests {
             let _ = tx.send(true);
         });
         let started = std::time::Instant::now();
-        let s = supervise(cmd, Duration::from_secs(20), std::future::pending(), Duration::ZERO, &stop).await.unwrap();
+        let s = supervise(cmd, Duration::from_secs(20), std::future::pending(), || (), Duration::ZERO, &stop)
+            .await
+            .unwrap();
         assert!(s.stopped && !s.timed_out);
         assert!(started.elapsed() < Duration::from_secs(3));
     }
@@ -281,6 +288,7 @@ mod tests {
             busy,
             Duration::from_secs(20),
             std::future::ready(()),
+            || (),
             Duration::from_millis(500),
             &Stop::default(),
         )
@@ -295,6 +303,7 @@ mod tests {
             idle,
             Duration::from_secs(20),
             std::future::ready(()),
+            || (),
             Duration::from_millis(500),
             &Stop::default(),
         )
@@ -314,7 +323,7 @@ mod tests {
     async fn reports_exit_codes() {
         let mut cmd = Command::new("sh");
         cmd.args(["-c", "exit 3"]);
-        let s = supervise(cmd, Duration::from_secs(5), std::future::pending(), Duration::ZERO, &Stop::default())
+        let s = supervise(cmd, Duration::from_secs(5), std::future::pending(), || (), Duration::ZERO, &Stop::default())
             .await
             .unwrap();
         assert_eq!(describe_status(s.status, s.timed_out), "exited 3");

@@ -21,8 +21,11 @@ pub const TRIGGER_TOOL: &str = "backchannel_run_scenario";
 
 /// Default whole-session timeout.
 pub const DEFAULT_TIMEOUT: Duration = Duration::from_secs(15);
-/// Default grace period after the script.
-pub const DEFAULT_GRACE: Duration = Duration::from_millis(300);
+/// The grace period after the script's barrier, for clients other than the
+/// reference client (their profile's `settle_ms`, or `--settle-ms`): what a barrier
+/// cannot prove — an answer sent concurrently, a log line written late — still has
+/// this long to arrive.
+pub const DEFAULT_SETTLE: Duration = Duration::from_millis(300);
 /// Default time a request's answer may take.
 pub const DEFAULT_WITHIN: Duration = Duration::from_secs(5);
 
@@ -202,6 +205,11 @@ pub fn compile(path: &Path, scenario: Scenario) -> Compiled {
                 steps.push(mock::Step::Raw { name, line: r.line.clone(), delivery: r.delivery.map(delivery_of) });
             }
             Step::Sleep(d) => steps.push(mock::Step::Sleep(Duration::from_millis(d.ms))),
+            Step::AwaitNotification(a) => steps.push(mock::Step::AwaitNotification {
+                name: a.method.clone(),
+                method: a.method.clone(),
+                within: a.within_ms.map_or(DEFAULT_WITHIN, Duration::from_millis),
+            }),
             Step::InputRequired(r) => {
                 let name = unique_name(r.name.as_deref().unwrap_or("input_required"), &mut taken);
                 let within = r.expect.within_ms.map_or(DEFAULT_WITHIN, Duration::from_millis);
@@ -270,7 +278,9 @@ pub fn compile(path: &Path, scenario: Scenario) -> Compiled {
         },
         steps,
         timeout,
-        grace: scenario.grace_ms.map_or(DEFAULT_GRACE, Duration::from_millis),
+        // The client's settle time replaces it per case, unless the scenario sets one.
+        grace: scenario.grace_ms.map_or(DEFAULT_SETTLE, Duration::from_millis),
+        barrier: true,
         trigger: match scenario.trigger {
             TriggerKind::Initialized => Trigger::Initialized,
             TriggerKind::BeforeInitialized => Trigger::BeforeInitialized,
@@ -299,6 +309,7 @@ pub fn compile(path: &Path, scenario: Scenario) -> Compiled {
         },
         client,
         timeout,
+        grace: scenario.grace_ms.map(Duration::from_millis),
         http_response: match scenario.server.http_response {
             HttpResponseKind::Json => ResponseMode::Json,
             HttpResponseKind::Sse => ResponseMode::Sse,

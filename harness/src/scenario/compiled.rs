@@ -44,6 +44,8 @@ pub struct Compiled {
     pub client: ClientPlan,
     /// The whole-session timeout.
     pub timeout: Duration,
+    /// The grace period the scenario sets (`grace_ms`), whatever the client's settle time.
+    pub grace: Option<Duration>,
     /// How the Streamable HTTP mock answers POSTed requests.
     pub http_response: ResponseMode,
     /// Every rule the file cites, with the severity it grades it at (file order).
@@ -61,6 +63,38 @@ impl Compiled {
         let mut script = self.script.clone();
         script.server.protocol_version = pin;
         script
+    }
+
+    /// The script for a case against a client that settles in `settle`: the scenario's
+    /// own `grace_ms` when it sets one, else the client's settle time.
+    pub fn script_for(&self, pin: Option<Revision>, settle: Duration) -> Script {
+        let mut script = self.script(pin);
+        script.grace = self.grace.unwrap_or(settle);
+        script
+    }
+
+    /// How long the script is sure to keep a case waiting against a conforming
+    /// client: its sleeps, plus the longest window that must pass in silence (a
+    /// request that must not be answered; an MRTR round none of whose asks may be
+    /// answered, so no retry comes). The pipeline starts the longest first, so a run
+    /// does not end waiting on a slow case it started last.
+    pub fn certain_wait(&self) -> Duration {
+        let sleeps: Duration = self
+            .script
+            .steps
+            .iter()
+            .map(|s| match s {
+                backchannel_mock::script::Step::Sleep(d) => *d,
+                _ => Duration::ZERO,
+            })
+            .sum();
+        let unanswered = self.requests.iter().filter(|r| r.expect.no_answer.is_some()).map(|r| r.within);
+        let unretried = self
+            .rounds
+            .iter()
+            .filter(|r| !r.inputs.is_empty() && r.inputs.iter().all(|i| i.no_answer.is_some()))
+            .map(|r| r.within);
+        sleeps + unanswered.chain(unretried).max().unwrap_or_default()
     }
 
     /// The rule `key` as revision `rev` states it: the built-in catalogue, else the

@@ -24,7 +24,8 @@ pub use expect::{
     NotificationExpect, PointerAssert, RawExpect, RequestExpect, ResultExpect, RoundExpect, ScenarioExpect,
 };
 pub use steps::{
-    BatchStep, IdSource, InputRequiredStep, InputSpec, NotificationStep, RawStep, RequestStep, SleepStep, Step, WireId,
+    AwaitNotificationStep, BatchStep, IdSource, InputRequiredStep, InputSpec, NotificationStep, RawStep, RequestStep,
+    SleepStep, Step, WireId,
 };
 
 /// A scenario: what the mock server does, and what the client must do about it.
@@ -55,7 +56,9 @@ pub struct Scenario {
     /// The whole mock session ends after this many milliseconds (default 15000).
     #[serde(default)]
     pub timeout_ms: Option<u64>,
-    /// After the last step and its answers, wait this long for late frames (default 300).
+    /// After the last step, its answers and the closing barrier (a `ping`), wait this
+    /// long for late frames. Default: the client's settle time (0 for the reference
+    /// client, 300 ms or the profile's `settle_ms` for any other).
     #[serde(default)]
     pub grace_ms: Option<u64>,
     /// How the mock server presents itself.
@@ -104,7 +107,7 @@ impl Scenario {
                         out.extend(input.expect.result.iter().map(|g| (&g.spec, g.severity)));
                     }
                 }
-                Step::Notification(_) | Step::Sleep(_) => {}
+                Step::Notification(_) | Step::Sleep(_) | Step::AwaitNotification(_) => {}
             }
         }
         let ex = &self.expect;

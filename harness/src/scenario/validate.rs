@@ -121,7 +121,7 @@ fn delivery(s: &Scenario, out: &mut Vec<Problem>) {
             Step::Batch(b) => request_stream(b.delivery) || b.requests.iter().any(|r| request_stream(r.delivery)),
             Step::Notification(n) => request_stream(n.delivery),
             Step::Raw(r) => request_stream(r.delivery),
-            Step::Sleep(_) | Step::InputRequired(_) => false,
+            Step::Sleep(_) | Step::InputRequired(_) | Step::AwaitNotification(_) => false,
         };
         if uses {
             push(out, at(step), WHY);

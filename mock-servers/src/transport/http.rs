@@ -31,8 +31,10 @@ use tokio::net::TcpListener;
 use tokio::sync::{mpsc, oneshot};
 use tokio::time::Instant;
 
+use super::ClientExit;
 use super::http_common::{
-    SESSION_HEADER, Server, exchange_facts, new_session_id, origin_allowed, record, reject, sse_event,
+    SESSION_HEADER, Server, end_on_client_exit, exchange_facts, new_session_id, origin_allowed, record, reject,
+    sse_event,
 };
 use crate::canary::Canary;
 use crate::engine::{Engine, Inbound, Origin, Outgoing, Route, Sink, Tap, tap, with_tap};
@@ -209,13 +211,15 @@ impl Sink for HttpSink {
     }
 }
 
-/// Serve one Streamable HTTP session on `listener` until it ends.
+/// Serve one Streamable HTTP session on `listener` until it ends (see [`ClientExit`]
+/// for `exit`).
 pub async fn serve(
     script: Script,
     canary: &Canary,
     trace: TraceWriter,
     listener: TcpListener,
     options: HttpOptions,
+    exit: ClientExit,
 ) -> io::Result<EndReason> {
     let bound = listener.local_addr()?;
     let tap = tap(trace);
@@ -241,7 +245,14 @@ pub async fn serve(
         .with_state(shared.clone());
     let server = Server::spawn(listener, router);
     let engine = Engine::new(script, canary, Transport::Http, tap, HttpSink(shared.clone()))?;
+    let streams = shared.clone();
+    let watcher = end_on_client_exit(exit, server.live(), shared.inbound.clone(), move || {
+        let mut state = streams.lock();
+        state.get_stream = None;
+        state.exchanges.clear();
+    });
     let reason = engine.run(rx).await;
+    watcher.abort();
     {
         // End every stream: the client sees the session close.
         let mut state = shared.lock();

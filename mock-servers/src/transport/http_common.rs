@@ -2,13 +2,22 @@
 //! framing, rejections, and recording exchanges.
 
 use std::net::SocketAddr;
+use std::pin::Pin;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::task::{Context, Poll};
 
 use axum::http::{HeaderMap, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use bytes::Bytes;
+use hyper_util::rt::TokioIo;
+use hyper_util::service::TowerToHyperService;
 use serde_json::json;
+use tokio::io::{AsyncRead, AsyncWrite, ReadBuf};
+use tokio::sync::{Notify, mpsc};
 
-use crate::engine::{Tap, with_tap};
+use super::ClientExit;
+use crate::engine::{Inbound, Tap, with_tap};
 use crate::trace::HttpExchange;
 
 /// The session header (`Mcp-Session-Id` before 2025-11-25; header names are case-insensitive).
@@ -29,30 +38,154 @@ pub fn origin_allowed(origin: Option<&str>, bound: &SocketAddr) -> bool {
     matches!(host.as_str(), "127.0.0.1" | "localhost" | "::1") || host == bound.ip().to_string()
 }
 
-/// The axum server of an HTTP mock session, shut down gracefully when the session ends.
+/// The axum server of an HTTP mock session, shut down gracefully when the session
+/// ends. It counts the connections it holds, so the session can wait until every
+/// one has been read to its end ([`Server::drained`]).
 pub(super) struct Server {
     stop: tokio::sync::oneshot::Sender<()>,
     task: tokio::task::JoinHandle<()>,
+    live: Arc<Live>,
 }
 
 impl Server {
     /// Serve `router` on `listener` until [`Server::stop`].
     pub(super) fn spawn(listener: tokio::net::TcpListener, router: axum::Router) -> Self {
-        let (stop, stop_rx) = tokio::sync::oneshot::channel::<()>();
+        let (stop, mut stop_rx) = tokio::sync::oneshot::channel::<()>();
+        let live = Arc::new(Live::default());
+        let counted = live.clone();
         let task = tokio::spawn(async move {
-            let _ = axum::serve(listener, router).with_graceful_shutdown(async { drop(stop_rx.await) }).await;
+            let graceful = hyper_util::server::graceful::GracefulShutdown::new();
+            let mut connections = tokio::task::JoinSet::new();
+            loop {
+                let accepted = tokio::select! {
+                    accepted = listener.accept() => accepted,
+                    _ = &mut stop_rx => break,
+                };
+                let Ok((io, _)) = accepted else {
+                    // Out of file descriptors, or a connection reset before it was
+                    // accepted: try again shortly.
+                    tokio::time::sleep(std::time::Duration::from_millis(5)).await;
+                    continue;
+                };
+                // Every SSE event is written as it happens: without this, Nagle's
+                // algorithm holds a second small write until the client's delayed ACK
+                // (40 ms).
+                let _ = io.set_nodelay(true);
+                counted.count.fetch_add(1, Ordering::SeqCst);
+                let io = TokioIo::new(Counted { io, live: counted.clone() });
+                let service = TowerToHyperService::new(router.clone());
+                // Half-close: a client may write its last request and exit at once;
+                // the request is still handled, and recorded, after its EOF.
+                let conn = hyper::server::conn::http1::Builder::new().half_close(true).serve_connection(io, service);
+                let conn = graceful.watch(conn);
+                connections.spawn(async move {
+                    let _ = conn.await;
+                });
+            }
+            drop(listener);
+            let _ = tokio::time::timeout(std::time::Duration::from_secs(2), graceful.shutdown()).await;
+            // Whatever did not finish is dropped with the set.
+            connections.abort_all();
         });
-        Self { stop, task }
+        Self { stop, task, live }
+    }
+
+    /// The connection count, to wait on with [`Live::drained`].
+    pub(super) fn live(&self) -> Arc<Live> {
+        self.live.clone()
     }
 
     /// Stop accepting, give open connections up to 2 s to finish, then drop them
     /// (the server may run inside a longer-lived process: nothing may outlive the session).
-    pub(super) async fn stop(mut self) {
+    pub(super) async fn stop(self) {
         let _ = self.stop.send(());
-        if tokio::time::timeout(std::time::Duration::from_secs(2), &mut self.task).await.is_err() {
-            self.task.abort();
-            let _ = self.task.await;
+        let _ = self.task.await;
+    }
+}
+
+/// How many connections are open.
+#[derive(Debug, Default)]
+pub(super) struct Live {
+    count: AtomicUsize,
+    zero: Notify,
+}
+
+impl Live {
+    /// Resolves when no connection is open: each was read to its end (hyper ends a
+    /// connection at EOF, after the requests it carried were handled) or failed.
+    pub(super) async fn drained(&self) {
+        loop {
+            let notified = self.zero.notified();
+            tokio::pin!(notified);
+            notified.as_mut().enable();
+            if self.count.load(Ordering::SeqCst) == 0 {
+                return;
+            }
+            notified.await;
         }
+    }
+}
+
+/// End the session once the client has exited: end the streams the mock holds
+/// open (`end_streams`), wait until every connection was read to its end, then tell
+/// the engine (`Inbound::Closed`): everything the client wrote is recorded by then.
+pub(super) fn end_on_client_exit(
+    exit: ClientExit,
+    live: Arc<Live>,
+    inbound: mpsc::Sender<Inbound>,
+    end_streams: impl FnOnce() + Send + 'static,
+) -> tokio::task::JoinHandle<()> {
+    tokio::spawn(async move {
+        exit.exited().await;
+        end_streams();
+        live.drained().await;
+        let _ = inbound.send(Inbound::Closed).await;
+    })
+}
+
+/// A connection that is uncounted when hyper drops it.
+struct Counted {
+    io: tokio::net::TcpStream,
+    live: Arc<Live>,
+}
+
+impl Drop for Counted {
+    fn drop(&mut self) {
+        if self.live.count.fetch_sub(1, Ordering::SeqCst) == 1 {
+            self.live.zero.notify_waiters();
+        }
+    }
+}
+
+impl AsyncRead for Counted {
+    fn poll_read(mut self: Pin<&mut Self>, cx: &mut Context<'_>, buf: &mut ReadBuf<'_>) -> Poll<std::io::Result<()>> {
+        Pin::new(&mut self.io).poll_read(cx, buf)
+    }
+}
+
+impl AsyncWrite for Counted {
+    fn poll_write(mut self: Pin<&mut Self>, cx: &mut Context<'_>, buf: &[u8]) -> Poll<std::io::Result<usize>> {
+        Pin::new(&mut self.io).poll_write(cx, buf)
+    }
+
+    fn poll_flush(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<std::io::Result<()>> {
+        Pin::new(&mut self.io).poll_flush(cx)
+    }
+
+    fn poll_shutdown(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<std::io::Result<()>> {
+        Pin::new(&mut self.io).poll_shutdown(cx)
+    }
+
+    fn poll_write_vectored(
+        mut self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+        bufs: &[std::io::IoSlice<'_>],
+    ) -> Poll<std::io::Result<usize>> {
+        Pin::new(&mut self.io).poll_write_vectored(cx, bufs)
+    }
+
+    fn is_write_vectored(&self) -> bool {
+        self.io.is_write_vectored()
     }
 }
 

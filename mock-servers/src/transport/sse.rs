@@ -24,7 +24,10 @@ use tokio::net::TcpListener;
 use tokio::sync::mpsc;
 use tokio::time::Instant;
 
-use super::http_common::{Server, exchange_facts, new_session_id, origin_allowed, record, reject, sse_event};
+use super::ClientExit;
+use super::http_common::{
+    Server, end_on_client_exit, exchange_facts, new_session_id, origin_allowed, record, reject, sse_event,
+};
 use crate::canary::Canary;
 use crate::engine::{Engine, Inbound, Origin, Outgoing, Sink, Tap, tap, with_tap};
 use crate::protocol::Transport;
@@ -81,13 +84,15 @@ impl Sink for SseSink {
     }
 }
 
-/// Serve one legacy HTTP+SSE session on `listener` until it ends.
+/// Serve one legacy HTTP+SSE session on `listener` until it ends (see [`ClientExit`]
+/// for `exit`).
 pub async fn serve(
     script: Script,
     canary: &Canary,
     trace: TraceWriter,
     listener: TcpListener,
     max_body: usize,
+    exit: ClientExit,
 ) -> io::Result<EndReason> {
     let bound = listener.local_addr()?;
     let tap = tap(trace);
@@ -106,7 +111,10 @@ pub async fn serve(
         .with_state(shared.clone());
     let server = Server::spawn(listener, router);
     let engine = Engine::new(script, canary, Transport::Sse, tap, SseSink(shared.clone()))?;
+    let streams = shared.clone();
+    let watcher = end_on_client_exit(exit, server.live(), shared.inbound.clone(), move || streams.lock().stream = None);
     let reason = engine.run(rx).await;
+    watcher.abort();
     {
         let mut state = shared.lock();
         state.ended = true;

@@ -3,8 +3,11 @@
 //! embedded newlines); nothing but MCP is written to stdout.
 
 use std::io;
+use std::os::fd::AsFd;
+use std::os::unix::fs::FileTypeExt;
 
 use tokio::io::{AsyncWrite, AsyncWriteExt, BufReader};
+use tokio::net::unix::pipe;
 use tokio::sync::mpsc;
 use tokio::time::Instant;
 
@@ -80,14 +83,27 @@ where
 
 /// Run one session on this process's stdin and stdout.
 ///
-/// The caller should exit the process soon after: tokio's stdin reader is a
-/// blocking thread that cannot be interrupted, so waiting for the runtime to shut
-/// down could hang until the client closes its end.
+/// When they are pipes (as when a client launches the mock) they are read and
+/// written without blocking, on the runtime's own thread; otherwise (a terminal, a
+/// file) through tokio's blocking stdio, and the caller should exit the process
+/// soon after: tokio's stdin reader is a blocking thread that cannot be
+/// interrupted, so waiting for the runtime to shut down could hang until the
+/// client closes its end.
 pub async fn serve_stdio(
     script: Script,
     canary: &Canary,
     trace: TraceWriter,
     max_frame: usize,
 ) -> io::Result<EndReason> {
-    serve(script, canary, trace, tokio::io::stdin(), tokio::io::stdout(), max_frame).await
+    match (pipe_end(&io::stdin()).map(pipe::Receiver::from_file), pipe_end(&io::stdout()).map(pipe::Sender::from_file))
+    {
+        (Some(Ok(reader)), Some(Ok(writer))) => serve(script, canary, trace, reader, writer, max_frame).await,
+        _ => serve(script, canary, trace, tokio::io::stdin(), tokio::io::stdout(), max_frame).await,
+    }
+}
+
+/// A duplicate of `fd` as a file, if it is a pipe.
+fn pipe_end(fd: &impl AsFd) -> Option<std::fs::File> {
+    let file = std::fs::File::from(fd.as_fd().try_clone_to_owned().ok()?);
+    file.metadata().ok()?.file_type().is_fifo().then_some(file)
 }

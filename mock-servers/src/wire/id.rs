@@ -32,6 +32,12 @@ fn loose_form(id: &Value) -> Option<String> {
     }
 }
 
+/// A key under which ids that are [`id_loosely_equal`] meet: `7` and `"7"` share one,
+/// anything that is neither a string nor a number is keyed by its JSON text.
+pub fn loose_key(id: &Value) -> String {
+    loose_form(id).unwrap_or_else(|| format!("\u{0}{id}"))
+}
+
 /// A short human rendering of an id: `7`, `"abc"`.
 pub fn render_id(id: &Value) -> String {
     match id {

@@ -20,6 +20,10 @@ pub enum Step {
     Raw(RawStep),
     /// Wait.
     Sleep(SleepStep),
+    /// Wait for the client to send a notification (e.g. `notifications/roots/list_changed`),
+    /// at most `within_ms`, then go on: a scenario waits for what it expects instead of
+    /// sleeping a fixed time.
+    AwaitNotification(AwaitNotificationStep),
     /// 2026-07-28 (MRTR): answer the client's in-flight trigger `tools/call` with an
     /// `InputRequiredResult` holding these asks, and wait for its retry.
     InputRequired(InputRequiredStep),
@@ -144,6 +148,17 @@ pub struct RawStep {
     /// If the client answers the line (an error with a null id), the answer's code.
     #[serde(default)]
     pub expect: RawExpect,
+}
+
+/// Wait for a notification from the client.
+#[derive(Debug, Clone, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct AwaitNotificationStep {
+    /// The notification's method.
+    pub method: String,
+    /// Wait at most this long (default 5000).
+    #[serde(default)]
+    pub within_ms: Option<u64>,
 }
 
 /// A pause.
