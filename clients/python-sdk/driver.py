@@ -13,10 +13,15 @@ ping). Roots from BACKCHANNEL_CLIENT_ROOTS are served through a list_roots
 callback, which is how an application gives the SDK roots; when
 BACKCHANNEL_CLIENT_ROOTS_CHANGE says so ("MS URI..."), the roots change after MS
 milliseconds and the driver calls send_roots_list_changed(), as an application
-must. When BACKCHANNEL_CLIENT_ELICITATION is set, an elicitation callback declines
-every request (after BACKCHANNEL_CLIENT_ELICITATION_DELAY_MS): the SDK then declares
-the capability itself (form and url, whatever the modes asked for). Logging goes to
-stderr in Python's default format at BACKCHANNEL_CLIENT_LOG_LEVEL.
+must. When BACKCHANNEL_CLIENT_ELICITATION is set, an elicitation callback answers
+every request with BACKCHANNEL_CLIENT_ELICITATION_ACTION (decline by default; accept
+submits the form's defaults and a valid value for each other required field) after
+BACKCHANNEL_CLIENT_ELICITATION_DELAY_MS: the SDK then declares the capability itself
+(form and url, whatever the modes asked for). When BACKCHANNEL_CLIENT_SAMPLING is set
+(`basic`, `tools`, `context`), a sampling callback answers with a canned assistant
+message — a tool_use of the first offered tool when the request offers tools its
+toolChoice allows — and the SDK declares sampling with those sub-capabilities.
+Logging goes to stderr in Python's default format at BACKCHANNEL_CLIENT_LOG_LEVEL.
 """
 
 import logging
@@ -45,16 +50,95 @@ def roots_callback():
     return list_roots
 
 
+def first_valid(prop):
+    """The first value a requested-schema property allows."""
+    choices = prop.get("enum") or [c.get("const") for c in prop.get("oneOf", []) if "const" in c]
+    if choices:
+        return choices[0]
+    kind = prop.get("type")
+    if kind == "boolean":
+        return False
+    if kind in ("integer", "number"):
+        return prop.get("minimum", 0)
+    if kind == "array":
+        items = prop.get("items", {})
+        options = items.get("enum") or [c.get("const") for c in items.get("anyOf", [])]
+        return options[: max(1, prop.get("minItems", 1))]
+    fmt = {"email": "user@example.com", "uri": "https://example.com/", "date": "2026-01-01",
+           "date-time": "2026-01-01T00:00:00Z"}.get(prop.get("format"))
+    return fmt or "x" * max(1, prop.get("minLength", 1))
+
+
+def form_content(schema):
+    """A user who accepts without editing: the defaults, then the required fields."""
+    required = set(schema.get("required") or [])
+    content = {}
+    for name, prop in (schema.get("properties") or {}).items():
+        if "default" in prop:
+            content[name] = prop["default"]
+        elif name in required:
+            content[name] = first_valid(prop)
+    return content
+
+
 def elicitation_callback():
     if not os.environ.get("BACKCHANNEL_CLIENT_ELICITATION"):
         return None
     delay = int(os.environ.get("BACKCHANNEL_CLIENT_ELICITATION_DELAY_MS") or 0) / 1000
+    action = os.environ.get("BACKCHANNEL_CLIENT_ELICITATION_ACTION") or "decline"
 
     async def elicit(context, params):
         await anyio.sleep(delay)
-        return types.ElicitResult(action="decline")
+        if action != "accept":
+            return types.ElicitResult(action=action)
+        schema = getattr(params, "requested_schema", None)
+        if schema is None:  # URL mode: consent, no content
+            return types.ElicitResult(action="accept")
+        return types.ElicitResult(action="accept", content=form_content(dict(schema)))
 
     return elicit
+
+
+SAMPLING = [f for f in os.environ.get("BACKCHANNEL_CLIENT_SAMPLING", "").split(",") if f.strip()]
+
+
+def sampling_callback():
+    if not SAMPLING:
+        return None
+
+    async def sample(context, params):
+        tools = getattr(params, "tools", None) or []
+        if tools and "tools" not in SAMPLING:  # the schema: MUST return an error
+            return types.ErrorData(code=-32602, message="python-sdk driver: tools offered, sampling.tools not declared")
+        choice = getattr(params, "tool_choice", None)
+        mode = getattr(choice, "mode", None) or "auto"
+        last = params.messages[-1].content if params.messages else None
+        blocks = last if isinstance(last, list) else [last]
+        answered = any(getattr(b, "type", None) == "tool_result" for b in blocks)
+        if tools and mode != "none" and (not answered or mode == "required"):
+            return types.CreateMessageResultWithTools(
+                role="assistant",
+                content=[types.ToolUseContent(type="tool_use", id="driver-call-1", name=tools[0].name, input={})],
+                model="python-sdk-driver",
+                stop_reason="toolUse",
+            )
+        return types.CreateMessageResult(
+            role="assistant",
+            content=types.TextContent(type="text", text="python-sdk driver reply"),
+            model="python-sdk-driver",
+            stop_reason="endTurn",
+        )
+
+    return sample
+
+
+def sampling_capabilities():
+    if not SAMPLING:
+        return None
+    return types.SamplingCapability(
+        tools=types.SamplingToolsCapability() if "tools" in SAMPLING else None,
+        context=types.SamplingContextCapability() if "context" in SAMPLING else None,
+    )
 
 
 async def change_roots(session):
@@ -67,7 +151,11 @@ async def drive(server):
     # The SDK's high-level Client, dual-era by default (mode="auto"): it probes with
     # server/discover and speaks 2026-07-28 when the server does, else initializes.
     async with Client(
-        server, list_roots_callback=roots_callback(), elicitation_callback=elicitation_callback()
+        server,
+        list_roots_callback=roots_callback(),
+        elicitation_callback=elicitation_callback(),
+        sampling_callback=sampling_callback(),
+        sampling_capabilities=sampling_capabilities(),
     ) as client:
         async with anyio.create_task_group() as tasks:
             if CHANGE:

@@ -10,14 +10,22 @@
 // until the server ends the session (noticed by a failing ping). Log lines go to
 // stderr as `LEVEL:driver:message`. The harness's hints configure what an
 // application would: roots (BACKCHANNEL_CLIENT_ROOTS), a roots change announced with
-// sendRootsListChanged() (BACKCHANNEL_CLIENT_ROOTS_CHANGE, "MS URI..."), and an
-// elicitation handler that declines (BACKCHANNEL_CLIENT_ELICITATION: form, url,
-// form,url or empty; BACKCHANNEL_CLIENT_ELICITATION_DELAY_MS).
+// sendRootsListChanged() (BACKCHANNEL_CLIENT_ROOTS_CHANGE, "MS URI..."), an
+// elicitation handler (BACKCHANNEL_CLIENT_ELICITATION: form, url, form,url or empty;
+// BACKCHANNEL_CLIENT_ELICITATION_DELAY_MS) that answers with
+// BACKCHANNEL_CLIENT_ELICITATION_ACTION (decline by default; accept submits the
+// form's defaults and a valid value for each other required field), and a sampling
+// handler (BACKCHANNEL_CLIENT_SAMPLING: basic, tools, context) that answers with a
+// canned assistant message, or a tool_use of the first tool a request offers.
 import { Client } from "@modelcontextprotocol/sdk/client/index.js";
 import { StdioClientTransport } from "@modelcontextprotocol/sdk/client/stdio.js";
 import { StreamableHTTPClientTransport } from "@modelcontextprotocol/sdk/client/streamableHttp.js";
 import { SSEClientTransport } from "@modelcontextprotocol/sdk/client/sse.js";
-import { ElicitRequestSchema, ListRootsRequestSchema } from "@modelcontextprotocol/sdk/types.js";
+import {
+  CreateMessageRequestSchema,
+  ElicitRequestSchema,
+  ListRootsRequestSchema,
+} from "@modelcontextprotocol/sdk/types.js";
 
 const TRIGGER_TOOL = "backchannel_run_scenario";
 const [transportKind, ...target] = process.argv.slice(2);
@@ -37,6 +45,8 @@ let roots = words(process.env.BACKCHANNEL_CLIENT_ROOTS);
 const change = words(process.env.BACKCHANNEL_CLIENT_ROOTS_CHANGE);
 const elicitModes = (process.env.BACKCHANNEL_CLIENT_ELICITATION ?? "").split(",").filter(Boolean);
 const elicitDelay = Number(process.env.BACKCHANNEL_CLIENT_ELICITATION_DELAY_MS || 0);
+const elicitAction = process.env.BACKCHANNEL_CLIENT_ELICITATION_ACTION || "decline";
+const sampling = (process.env.BACKCHANNEL_CLIENT_SAMPLING ?? "").split(",").filter(Boolean);
 const capabilities = {};
 if (roots.length || change.length) {
   capabilities.roots = change.length ? { listChanged: true } : {};
@@ -45,14 +55,68 @@ if (elicitModes.length) {
   capabilities.elicitation = {};
   for (const m of elicitModes.filter((m) => m !== "empty")) capabilities.elicitation[m] = {};
 }
+if (sampling.length) {
+  capabilities.sampling = {};
+  for (const f of sampling.filter((f) => f !== "basic")) capabilities.sampling[f] = {};
+}
+
+// A user who accepts without editing: the defaults, then a valid value for each
+// other required field.
+const firstValid = (p) => {
+  const choices = p.enum ?? (p.oneOf ?? []).map((c) => c.const);
+  if (choices.length) return choices[0];
+  if (p.type === "boolean") return false;
+  if (p.type === "integer" || p.type === "number") return p.minimum ?? 0;
+  if (p.type === "array") {
+    const options = p.items?.enum ?? (p.items?.anyOf ?? []).map((c) => c.const);
+    return options.slice(0, Math.max(1, p.minItems ?? 1));
+  }
+  const formats = { email: "user@example.com", uri: "https://example.com/", date: "2026-01-01", "date-time": "2026-01-01T00:00:00Z" };
+  return formats[p.format] ?? "x".repeat(Math.max(1, p.minLength ?? 1));
+};
+const formContent = (schema) => {
+  const required = new Set(schema?.required ?? []);
+  const content = {};
+  for (const [name, p] of Object.entries(schema?.properties ?? {})) {
+    if ("default" in p) content[name] = p.default;
+    else if (required.has(name)) content[name] = firstValid(p);
+  }
+  return content;
+};
+
 const client = new Client({ name: "typescript-sdk-driver", version: "0" }, { capabilities });
 if (capabilities.roots) {
   client.setRequestHandler(ListRootsRequestSchema, async () => ({ roots: roots.map((uri) => ({ uri })) }));
 }
 if (capabilities.elicitation) {
-  client.setRequestHandler(ElicitRequestSchema, async () => {
+  client.setRequestHandler(ElicitRequestSchema, async (request) => {
     await new Promise((r) => setTimeout(r, elicitDelay));
-    return { action: "decline" };
+    if (elicitAction !== "accept") return { action: elicitAction };
+    if (request.params.mode === "url") return { action: "accept" };
+    return { action: "accept", content: formContent(request.params.requestedSchema) };
+  });
+}
+if (capabilities.sampling) {
+  client.setRequestHandler(CreateMessageRequestSchema, async (request) => {
+    const p = request.params;
+    const tools = p.tools ?? [];
+    const mode = p.toolChoice?.mode ?? "auto";
+    const last = p.messages.at(-1)?.content;
+    const answered = (Array.isArray(last) ? last : [last]).some((b) => b?.type === "tool_result");
+    if (tools.length && mode !== "none" && (!answered || mode === "required")) {
+      return {
+        role: "assistant",
+        content: [{ type: "tool_use", id: "driver-call-1", name: tools[0].name, input: {} }],
+        model: "typescript-sdk-driver",
+        stopReason: "toolUse",
+      };
+    }
+    return {
+      role: "assistant",
+      content: { type: "text", text: "typescript-sdk driver reply" },
+      model: "typescript-sdk-driver",
+      stopReason: "endTurn",
+    };
   });
 }
 let closed = false;

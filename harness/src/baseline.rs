@@ -25,6 +25,29 @@ pub struct Entry {
     pub reason: String,
 }
 
+/// A baseline file: a list of entries, or any mapping with a `baseline:` list (a
+/// client profile is one).
+#[derive(Deserialize)]
+#[serde(untagged)]
+enum File {
+    List(Vec<Entry>),
+    Doc { baseline: Vec<Entry> },
+}
+
+/// Read the entries of a baseline file (`--baseline FILE`); the error names the file
+/// and, where the YAML is wrong, the line.
+pub fn load_file(path: &std::path::Path) -> Result<Vec<Entry>, String> {
+    let text = std::fs::read_to_string(path).map_err(|e| format!("{}: {e}", path.display()))?;
+    let file: File = serde_saphyr::from_str(&text).map_err(|e| {
+        format!("{}: not a baseline (a list of {{check, reason}}, or a `baseline:` list): {e}", path.display())
+    })?;
+    let entries = match file {
+        File::List(e) | File::Doc { baseline: e } => e,
+    };
+    Baseline::new(entries.clone()).map_err(|e| format!("{}: {e}", path.display()))?;
+    Ok(entries)
+}
+
 /// A compiled baseline.
 #[derive(Debug, Clone, Default)]
 pub struct Baseline {

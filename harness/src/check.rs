@@ -7,7 +7,10 @@
 //!   `session.initialize`, `session.initialized`, `wire.json-rpc`, `wire.id-echo`,
 //!   `wire.one-answer`, `client.exits` (the client does not hang once the server
 //!   ends the session), `capabilities.honest` when a capability-gated request was sent,
-//!   and over HTTP `http.session` and (2025-06-18+) `http.protocol-version`;
+//!   and over HTTP `http.session` and (2025-06-18+) `http.protocol-version`; and, for
+//!   whatever the client answered, `answers.schema` (every result and error has its
+//!   revision's schema shape), `answers.elicitation-content` (accepted content fits
+//!   the `requestedSchema`) and `answers.sampling-tool-use`;
 //! - **scenario checks**, one per expectation in the file: `<step>.answered` (always,
 //!   per request), `<step>.error`, `<step>.error-code`, `<step>.error-message`,
 //!   `<step>.result` (or `<step>.not-answered` for a request that must stay unanswered),
@@ -19,6 +22,7 @@
 //! Checks read the compiled scenario ([`Compiled`]) and the recorded case, and return
 //! ungraded [`Finding`]s; they know nothing of strictness, baselines or reports.
 
+mod answers;
 mod capabilities;
 mod http;
 mod hygiene;
@@ -27,6 +31,7 @@ mod mrtr;
 mod protocol;
 mod requests;
 pub mod session;
+pub mod shapes;
 
 use backchannel_mock::protocol::Revision;
 use backchannel_mock::trace::Trace;
@@ -137,6 +142,7 @@ pub fn evaluate(input: &CaseInput<'_>) -> Vec<Finding> {
         } else {
             capabilities::honesty(&mut out, &session);
         }
+        answers::checks(&mut out, &session, trace, session.negotiated.unwrap_or(input.revision));
     } else {
         for check in ["wire.json-rpc", "wire.id-echo", "wire.one-answer"] {
             match &modern_na {
@@ -172,6 +178,7 @@ fn knob_taken_up(knob: Knob, session: &Session, logs: &[LogLine]) -> bool {
         Knob::Roots => session.declares("roots"),
         Knob::RootsChange => session.declares("roots.listChanged"),
         Knob::Elicitation => session.declares("elicitation"),
+        Knob::Sampling => session.declares("sampling"),
         Knob::LogLevel => logs.iter().any(|l| l.level.is_some_and(|lv| lv <= Level::Debug)),
         Knob::CallTool => session.requests.iter().any(|r| {
             r.method == "tools/call"

@@ -10,6 +10,7 @@ mod client_cmd;
 mod list_cmd;
 mod matrix_cmd;
 mod mock_cmd;
+mod report_cmd;
 mod run_cmd;
 
 use std::process::ExitCode;
@@ -61,6 +62,9 @@ enum Command {
     /// Run the benchmarks (suite wall time, ping round trips against a raw-pipe
     /// floor, many outstanding requests) and print the numbers.
     Bench(bench_cmd::BenchArgs),
+    /// Work with finished reports: `report merge` combines the JSON reports of shards
+    /// or clients into one JSON, JUnit and HTML report.
+    Report(report_cmd::ReportArgs),
 }
 
 #[derive(Debug, clap::Args)]
@@ -96,6 +100,7 @@ pub fn main() -> ExitCode {
         Command::List(args) => list_cmd::run(args),
         Command::Matrix(args) => matrix_cmd::run(args),
         Command::Bench(args) => bench_cmd::run(args),
+        Command::Report(args) => report_cmd::run(args),
     };
     ExitCode::from(code)
 }
@@ -111,17 +116,8 @@ pub(crate) fn chain(e: &dyn std::error::Error) -> String {
     crate::error_chain(e)
 }
 
-/// Expand scenario paths: directories are searched for `*.yaml`; no paths means `./scenarios`.
+/// Expand scenario paths: directories are searched for `*.yaml`.
 fn scenario_files(paths: &[std::path::PathBuf]) -> Result<Vec<std::path::PathBuf>, String> {
-    let default = [std::path::PathBuf::from("scenarios")];
-    let paths = if paths.is_empty() {
-        if !default[0].is_dir() {
-            return Err("no scenario paths given and there is no ./scenarios directory".into());
-        }
-        &default[..]
-    } else {
-        paths
-    };
     let mut files = Vec::new();
     for p in paths {
         if p.is_dir() {
@@ -135,9 +131,23 @@ fn scenario_files(paths: &[std::path::PathBuf]) -> Result<Vec<std::path::PathBuf
     Ok(files)
 }
 
-/// Find and compile the scenarios under `paths`, printing every error; `None`
-/// when anything failed (the caller exits 2).
+/// Find and compile the scenarios under `paths` — no paths: the built-in suite,
+/// compiled into the binary — printing every error; `None` when anything failed
+/// (the caller exits 2).
 pub(crate) fn load_cases(paths: &[std::path::PathBuf]) -> Option<Vec<crate::scenario::Compiled>> {
+    if paths.is_empty() {
+        return match crate::scenario::builtin::compile_all() {
+            Ok(cases) if !cases.is_empty() => Some(cases),
+            Ok(_) => {
+                eprintln!("error: this build has no built-in scenarios: give scenario files or directories");
+                None
+            }
+            Err(e) => {
+                eprintln!("error: a built-in scenario does not load: {e}");
+                None
+            }
+        };
+    }
     match scenario_files(paths) {
         Ok(files) => compile_all(&files),
         Err(e) => {

@@ -22,7 +22,9 @@ use crate::scenario::model::{Severity, SpecLevel};
 use crate::scenario::{Compiled, SpecRef};
 
 /// The verdict a person reads, least to most severe.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, schemars::JsonSchema)]
+#[derive(
+    Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, serde::Deserialize, schemars::JsonSchema,
+)]
 pub enum Verdict {
     /// Holds.
     #[serde(rename = "PASS")]
@@ -146,6 +148,8 @@ pub struct CaseRecord {
     pub logs: Vec<LogLine>,
     /// The client's output hit its capture cap (the logs are cut).
     pub output_truncated: bool,
+    /// Its position in the unsharded plan (what merging shards orders by).
+    pub plan_index: usize,
 }
 
 /// A case that ran: what it recorded, and its checks' findings, before grading.
@@ -179,7 +183,7 @@ impl CaseReport {
 }
 
 /// Counts of final verdicts.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, schemars::JsonSchema)]
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, serde::Deserialize, schemars::JsonSchema)]
 pub struct Totals {
     /// Cases run.
     pub cases: usize,
@@ -269,12 +273,32 @@ impl RunOutcome {
 }
 
 /// A planned case that was not judged.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, schemars::JsonSchema)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, serde::Deserialize, schemars::JsonSchema)]
 pub struct Unjudged {
     /// `<scenario> [<transport> <revision>]`.
     pub case: String,
     /// Why.
     pub why: String,
+    /// Its position in the unsharded plan.
+    #[serde(default)]
+    pub plan_index: usize,
+}
+
+/// Which part of the plan a run covered, and what the plan was made of: what
+/// `backchannel report merge` needs to put shards back together.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, serde::Deserialize, schemars::JsonSchema)]
+pub struct PlanInfo {
+    /// Cases in the whole (unsharded) plan.
+    pub cases: usize,
+    /// The shard this run covered, `[K, N]` (1-based), if sharded.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub shard: Option<(usize, usize)>,
+    /// SHA-256 of the scenarios the run was given (their ids and sources): runs of
+    /// different scenario sets, or of other versions of them, differ here.
+    pub scenarios: String,
+    /// SHA-256 of the scenarios and of the whole plan's case list: runs of
+    /// different selections (transports, revisions, filters, client) differ here.
+    pub digest: String,
 }
 
 /// The end of a run: what every reporter writes from.
@@ -302,6 +326,10 @@ pub struct RunSummary {
     pub unjudged: Vec<Unjudged>,
     /// The signal that stopped the run early, if one did.
     pub interrupted: Option<i32>,
+    /// The plan this run covered (all of it, or one shard).
+    pub plan: PlanInfo,
+    /// Baseline entries that turned some FAIL or WARN into XFAIL in this run.
+    pub baseline_used: Vec<String>,
 }
 
 impl RunSummary {
@@ -326,6 +354,8 @@ pub struct BaselineUse {
     pub stale: Vec<String>,
     /// Entries that matched no check in this run.
     pub unused: Vec<String>,
+    /// Entries that turned a FAIL or WARN into XFAIL.
+    pub used: Vec<String>,
 }
 
 /// The one grading step: findings → graded checks, with the case's revision, the
@@ -386,7 +416,7 @@ impl Grader {
             match (matched, failing) {
                 (0, _) => used.unused.push(self.baseline.pattern(i).to_owned()),
                 (_, 0) => used.stale.push(self.baseline.pattern(i).to_owned()),
-                _ => {}
+                _ => used.used.push(self.baseline.pattern(i).to_owned()),
             }
         }
         used
@@ -422,6 +452,7 @@ mod tests {
                 trace: None,
                 logs: Vec::new(),
                 output_truncated: false,
+                plan_index: 0,
             },
             findings,
         }

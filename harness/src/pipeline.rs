@@ -14,7 +14,7 @@ use std::time::{Instant, SystemTime};
 
 use backchannel_mock::protocol::{Revision, Transport};
 
-use crate::outcome::{CaseReport, Grader, RunSummary, Totals, Unjudged};
+use crate::outcome::{CaseReport, Grader, PlanInfo, RunSummary, Totals, Unjudged};
 use crate::report::event::{CaseKey, Event, Reporter};
 use crate::runner::{ClientSpec, RunConfig, RunError, Stop, run_case};
 use crate::scenario::Compiled;
@@ -68,6 +68,8 @@ pub struct Selection {
 /// One planned case.
 #[derive(Debug, Clone)]
 pub struct PlannedCase {
+    /// Its position in the unsharded plan.
+    pub index: usize,
     /// The scenario.
     pub compiled: Arc<Compiled>,
     /// The transport.
@@ -81,6 +83,11 @@ impl PlannedCase {
     pub fn label(&self) -> String {
         format!("{} [{} {}]", self.compiled.id, self.transport, self.revision)
     }
+
+    /// This case, not judged, for this reason.
+    fn unjudged(&self, why: String) -> Unjudged {
+        Unjudged { case: self.label(), why, plan_index: self.index }
+    }
 }
 
 /// Why nothing could be planned.
@@ -93,6 +100,8 @@ pub struct EmptyPlan(pub String);
 pub struct Plan {
     /// The cases.
     pub cases: Vec<PlannedCase>,
+    /// The whole plan's size, the shard, the digest of what it was made from.
+    pub info: PlanInfo,
 }
 
 impl Plan {
@@ -120,7 +129,7 @@ impl Plan {
                 }
                 for &r in &c.revisions {
                     if r.has_transport(t) && selection.revisions.keeps(&c, r) {
-                        cases.push(PlannedCase { compiled: c.clone(), transport: t, revision: r });
+                        cases.push(PlannedCase { index: cases.len(), compiled: c.clone(), transport: t, revision: r });
                     }
                 }
             }
@@ -128,14 +137,40 @@ impl Plan {
         if cases.is_empty() {
             return Err(EmptyPlan(why_empty(&matched, selection, client)));
         }
+        let (scenarios, digest) = digests(scenarios, &cases);
+        let info = PlanInfo { cases: cases.len(), shard: selection.shard, scenarios, digest };
         if let Some((k, n)) = selection.shard {
             cases = cases.into_iter().enumerate().filter(|(i, _)| i % n == k - 1).map(|(_, c)| c).collect();
             if cases.is_empty() {
                 return Err(EmptyPlan(format!("shard {k}/{n} is empty: there are fewer cases than shards")));
             }
         }
-        Ok(Self { cases })
+        Ok(Self { cases, info })
     }
+}
+
+/// SHA-256 over the scenarios given (ids and sources: their files, the built-in text
+/// for a built-in scenario run without a checkout, or nothing when a file cannot be
+/// read), and that digest extended with the whole plan's case labels.
+fn digests(scenarios: &[Compiled], cases: &[PlannedCase]) -> (String, String) {
+    use sha2::Digest;
+    let hex = |h: sha2::Sha256| h.finalize().iter().map(|b| format!("{b:02x}")).collect::<String>();
+    let mut h = sha2::Sha256::new();
+    for c in scenarios {
+        h.update(c.id.as_bytes());
+        h.update([0]);
+        match crate::scenario::builtin::source(&c.path) {
+            Some(text) if !c.path.exists() => h.update(text.as_bytes()),
+            _ => h.update(std::fs::read(&c.path).unwrap_or_default()),
+        }
+        h.update([0]);
+    }
+    let mut plan = h.clone();
+    for case in cases {
+        plan.update(case.label().as_bytes());
+        plan.update([b'\n']);
+    }
+    (hex(h), hex(plan))
 }
 
 /// Why a selection kept no case of the matched scenarios.
@@ -253,7 +288,7 @@ pub fn run(
         let (signal, stop_tx) = (signal.clone(), stop_tx);
         rt.spawn(async move { watch_signals(stop_tx, &signal).await });
     }
-    let mut grader = Grader::new(options.strict, cfg.client.baseline());
+    let mut grader = Grader::new(options.strict, cfg.baseline().unwrap_or_else(|_| cfg.client.baseline()));
     let total = plan.cases.len();
     let key = |i: usize| {
         let c = &plan.cases[i];
@@ -314,7 +349,8 @@ pub fn run(
                     };
                     while let Some(finished) = done.remove(&next) {
                         match finished {
-                            Finished::Ran(run) => {
+                            Finished::Ran(mut run) => {
+                                run.record.plan_index = plan.cases[next].index;
                                 let report = grader.grade(&plan.cases[next].compiled, run);
                                 if let Err(e) = emit(reporters, &Event::CaseFinished(key(next), &report)) {
                                     report_error.get_or_insert(e);
@@ -322,7 +358,7 @@ pub fn run(
                                 reports.push(report);
                             }
                             Finished::Unjudged(why) => {
-                                unjudged.push(Unjudged { case: plan.cases[next].label(), why });
+                                unjudged.push(plan.cases[next].unjudged(why));
                             }
                             Finished::Stopped => {}
                         }
@@ -334,7 +370,7 @@ pub fn run(
         // Whatever never came back is lost: name it.
         for (i, finished) in std::mem::take(&mut done) {
             if let Finished::Unjudged(why) = finished {
-                unjudged.push(Unjudged { case: plan.cases[i].label(), why });
+                unjudged.push(plan.cases[i].unjudged(why));
             }
         }
     });
@@ -348,7 +384,7 @@ pub fn run(
             reports.iter().map(CaseReport::label).chain(unjudged.iter().map(|u| u.case.clone())).collect();
         for case in &plan.cases {
             if !reported.contains(&case.label()) {
-                unjudged.push(Unjudged { case: case.label(), why: "planned, and never reported".to_owned() });
+                unjudged.push(case.unjudged("planned, and never reported".to_owned()));
             }
         }
     }
@@ -367,6 +403,8 @@ pub fn run(
         started_at,
         unjudged,
         interrupted,
+        plan: plan.info.clone(),
+        baseline_used: used.used,
     };
     emit(reporters, &Event::RunFinished(&summary)).map_err(PipelineError::Report)?;
     Ok(summary)

@@ -8,7 +8,9 @@ pub mod event;
 pub mod html;
 pub mod json;
 pub mod junit;
+pub mod markdown;
 pub mod matrix;
+pub mod merge;
 pub mod terminal;
 
 use std::path::PathBuf;

@@ -152,12 +152,31 @@ pub struct RunConfig {
     pub after_end: Duration,
     /// Stops the run: cases not started do not start, cases in flight are killed.
     pub stop: Stop,
+    /// Known failures given on their own (`--baseline FILE`), added to the profile's.
+    pub baseline: Vec<crate::baseline::Entry>,
 }
 
 impl RunConfig {
     /// Run the reference client with the given `backchannel` executable.
     pub fn reference(exe: PathBuf) -> Self {
-        Self { exe, client: ClientSpec::Reference, keep: None, after_end: AFTER_END, stop: Stop::default() }
+        Self {
+            exe,
+            client: ClientSpec::Reference,
+            keep: None,
+            after_end: AFTER_END,
+            stop: Stop::default(),
+            baseline: Vec::new(),
+        }
+    }
+
+    /// The baseline the run is graded with: the profile's entries, then `baseline`.
+    pub fn baseline(&self) -> Result<crate::baseline::Baseline, String> {
+        let mut entries = match &self.client {
+            ClientSpec::Profile(p) => p.profile.baseline.clone(),
+            _ => Vec::new(),
+        };
+        entries.extend(self.baseline.iter().cloned());
+        crate::baseline::Baseline::new(entries)
     }
 }
 
@@ -230,6 +249,10 @@ pub fn client_command(
             }
             if let Some((modes, delay)) = &plan.elicitation {
                 cmd.arg("--elicitation").arg(modes.join(",")).arg("--elicitation-delay").arg(delay.to_string());
+                cmd.arg("--elicitation-action").arg(plan.elicitation_action.as_str());
+            }
+            if let Some(features) = &plan.sampling {
+                cmd.arg("--sampling").arg(features.join(","));
             }
             if let Some((after, roots)) = &plan.roots_change {
                 cmd.arg("--roots-change-after").arg(after.to_string());
@@ -272,6 +295,11 @@ pub fn client_command(
             "BACKCHANNEL_CLIENT_ELICITATION_DELAY_MS",
             plan.elicitation.as_ref().map(|(_, delay)| delay.to_string()).unwrap_or_default(),
         );
+        cmd.env(
+            "BACKCHANNEL_CLIENT_ELICITATION_ACTION",
+            if plan.elicitation.is_some() { plan.elicitation_action.as_str() } else { "" },
+        );
+        cmd.env("BACKCHANNEL_CLIENT_SAMPLING", plan.sampling.as_ref().map(|f| f.join(",")).unwrap_or_default());
         if let Some((after, roots)) = &plan.roots_change {
             let roots: Vec<&str> = roots.iter().map(|(u, _)| u.as_str()).collect();
             cmd.env("BACKCHANNEL_CLIENT_ROOTS_CHANGE", format!("{after} {}", roots.join(" ")));
@@ -414,6 +442,7 @@ pub async fn run_case(
         trace,
         logs: lines,
         output_truncated: run.truncated,
+        plan_index: 0,
     };
     Ok(CaseRun { record, findings })
 }

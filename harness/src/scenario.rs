@@ -17,6 +17,27 @@ pub use catalog::SpecRef;
 pub use compile::{TRIGGER_TOOL, compile, compile_file, scenario_id};
 pub use compiled::{ClientPlan, Compiled, ScriptedRequest};
 pub use load::{LoadError, load, parse};
+
+/// The built-in scenarios, compiled into the binary (`harness/build.rs`).
+pub mod builtin {
+    include!(concat!(env!("OUT_DIR"), "/builtin_scenarios.rs"));
+
+    /// The built-in scenario text at `path` (`scenarios/<area>/<name>.yaml`), if any.
+    pub fn source(path: &std::path::Path) -> Option<&'static str> {
+        BUILTIN.iter().find(|(p, _)| std::path::Path::new(p) == path).map(|(_, text)| *text)
+    }
+
+    /// Every built-in scenario, compiled; the first that does not load is the error.
+    pub fn compile_all() -> Result<Vec<super::Compiled>, super::LoadError> {
+        BUILTIN
+            .iter()
+            .map(|(path, text)| {
+                let path = std::path::Path::new(path);
+                Ok(super::compile(path, super::parse(path, text)?))
+            })
+            .collect()
+    }
+}
 pub use model::Scenario;
 
 /// The scenario format's JSON Schema (draft-07, for editors), pretty-printed.

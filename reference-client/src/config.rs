@@ -62,8 +62,71 @@ pub struct RootEntry {
     pub name: Option<String>,
 }
 
-/// Elicitation support, for a client that has a user to ask (the reference client
-/// declines every request it accepts, after `answer_delay`: a user who says no).
+/// What "the user" does with an elicitation the client supports.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub enum ElicitationAction {
+    /// Accept: a form is submitted with its defaults (SEP-1034) and, for required
+    /// fields without one, the first valid value; a URL is consented to.
+    Accept,
+    /// Decline (the default: a user who says no).
+    #[default]
+    Decline,
+    /// Dismiss without choosing.
+    Cancel,
+}
+
+impl ElicitationAction {
+    /// As the result's `action` and the `--elicitation-action` flag spell it.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Accept => "accept",
+            Self::Decline => "decline",
+            Self::Cancel => "cancel",
+        }
+    }
+}
+
+impl std::str::FromStr for ElicitationAction {
+    type Err = String;
+
+    fn from_str(s: &str) -> Result<Self, String> {
+        match s {
+            "accept" => Ok(Self::Accept),
+            "decline" => Ok(Self::Decline),
+            "cancel" => Ok(Self::Cancel),
+            other => Err(format!("unknown elicitation action `{other}` (accept, decline, cancel)")),
+        }
+    }
+}
+
+/// Sampling support: the capability is declared and every request answered with a
+/// canned assistant message from model [`Sampling::model`] — or, when the request
+/// offers tools and its `toolChoice` allows them, a `tool_use` of the first tool.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Sampling {
+    /// Declare `sampling.tools` (2025-11-25): accept tool-enabled requests.
+    pub tools: bool,
+    /// Declare `sampling.context`: accept `includeContext` other than `none`.
+    pub context: bool,
+    /// The text of every reply.
+    pub reply: String,
+    /// The `model` every result names.
+    pub model: String,
+}
+
+impl Default for Sampling {
+    fn default() -> Self {
+        Self {
+            tools: false,
+            context: false,
+            reply: "backchannel reference reply".to_owned(),
+            model: "backchannel-reference-model".to_owned(),
+        }
+    }
+}
+
+/// Elicitation support, for a client that has a user to ask ("the user" answers
+/// with [`Elicitation::action`] after `answer_delay`; by default: no).
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct Elicitation {
     /// Form mode is supported.
@@ -73,8 +136,10 @@ pub struct Elicitation {
     /// Declare the capability as `{}` (the 2025-06-18 spelling, "form only" since
     /// 2025-11-25) instead of naming the modes.
     pub declare_empty: bool,
-    /// How long "the user" takes before declining.
+    /// How long "the user" takes to answer.
     pub answer_delay: std::time::Duration,
+    /// What "the user" answers.
+    pub action: ElicitationAction,
 }
 
 /// A change of roots during the session.
@@ -101,6 +166,8 @@ pub struct Config {
     pub protocol_version: String,
     /// Elicitation support; `None` (the default) declares none and refuses every request.
     pub elicitation: Option<Elicitation>,
+    /// Sampling support; `None` (the default) declares none and refuses every request.
+    pub sampling: Option<Sampling>,
     /// Change the roots (and send `notifications/roots/list_changed`) during the
     /// session; declares `roots.listChanged`.
     pub roots_change: Option<RootsChange>,
@@ -116,6 +183,7 @@ impl Config {
             client_name: CLIENT_NAME.to_owned(),
             protocol_version: PROTOCOL_VERSION.to_owned(),
             elicitation: None,
+            sampling: None,
             roots_change: None,
         }
     }

@@ -8,7 +8,9 @@
 //! | `roots/list`, roots configured | the roots |
 //! | `roots/list`, none configured | `-32601` (`client/roots.mdx:142-160`: SHOULD) |
 //! | `sampling/createMessage` | `-32601`: never declared |
+//! | `sampling/createMessage`, sampling configured | a canned reply ([`crate::answer::sampling_result`]); `tools` without `sampling.tools`: `-32602` |
 //! | `elicitation/create` | `-32601`: never declared (rmcp's default would answer `decline`) |
+//! | `elicitation/create`, elicitation configured | the configured action: decline (default), cancel, or accept with the form's defaults |
 //! | anything else | `-32601` |
 //!
 //! Every refusal logs exactly one WARNING naming the server and the method (and
@@ -45,6 +47,10 @@ pub enum Refusal {
     UnknownMethod,
     /// The method is supported but its params are malformed (`-32602`).
     InvalidParams,
+    /// A sampling request offers `tools` but `sampling.tools` was not declared
+    /// (`-32602`; 2025-11-25 schema.ts `CreateMessageRequestParams.tools`: the client
+    /// MUST return an error).
+    ToolsNotDeclared,
     /// An elicitation mode the client did not declare (`-32602`, 2025-11-25
     /// `client/elicitation.mdx:698-700`).
     ModeNotDeclared(&'static str),
@@ -87,8 +93,8 @@ impl InterceptingClient {
     }
 
     /// The capabilities declared in `initialize`: `roots` when roots are configured
-    /// (with `listChanged` when they will change), `elicitation` only when configured,
-    /// never `sampling`.
+    /// (with `listChanged` when they will change), `elicitation` and `sampling` only
+    /// when configured.
     pub fn capabilities(&self) -> ClientCapabilities {
         let mut caps = ClientCapabilities::default();
         if !self.config.roots.is_empty() || self.config.roots_change.is_some() {
@@ -105,6 +111,16 @@ impl InterceptingClient {
                 cap.url = e.url.then(UrlElicitationCapability::default);
             }
             caps.elicitation = Some(cap);
+        }
+        if let Some(sampling) = &self.config.sampling {
+            let mut cap = serde_json::Map::new();
+            if sampling.tools {
+                cap.insert("tools".to_owned(), json!({}));
+            }
+            if sampling.context {
+                cap.insert("context".to_owned(), json!({}));
+            }
+            caps.sampling = serde_json::from_value(Value::Object(cap)).ok();
         }
         caps
     }
@@ -125,6 +141,9 @@ impl InterceptingClient {
             Refusal::ModeNotDeclared(mode) => {
                 (ErrorCode::INVALID_PARAMS, format!("elicitation mode `{mode}` was not declared"))
             }
+            Refusal::ToolsNotDeclared => {
+                (ErrorCode::INVALID_PARAMS, "tools were offered but sampling.tools was not declared".to_owned())
+            }
         };
         tracing::warn!(server = %loggable(server), method = %method_l, id = %id_l, "refused server-to-client request {method_l} from {}: {reason}", loggable(server));
         if tracing::enabled!(tracing::Level::DEBUG) {
@@ -133,7 +152,7 @@ impl InterceptingClient {
         }
         let mut message = match why {
             Refusal::InvalidParams => format!("{} could not read the params of {method_l}", self.config.client_name),
-            Refusal::ModeNotDeclared(_) => {
+            Refusal::ModeNotDeclared(_) | Refusal::ToolsNotDeclared => {
                 format!("{} does not support {method_l} here: {reason}", self.config.client_name)
             }
             _ => format!("{} does not support {method_l}: {reason}", self.config.client_name),
@@ -204,12 +223,23 @@ impl ClientHandler for InterceptingClient {
         params: CreateMessageRequestParams,
         context: RequestContext<RoleClient>,
     ) -> Result<CreateMessageResult, ErrorData> {
-        Err(self.refuse_typed(
-            "sampling/createMessage",
-            &context.id,
-            &params,
-            Refusal::CapabilityNotDeclared("sampling"),
-        ))
+        let method = "sampling/createMessage";
+        let Some(support) = &self.config.sampling else {
+            return Err(self.refuse_typed(method, &context.id, &params, Refusal::CapabilityNotDeclared("sampling")));
+        };
+        let json = serde_json::to_value(&params).unwrap_or(Value::Null);
+        if json.get("tools").is_some() && !support.tools {
+            return Err(self.refuse(method, &context.id, Some(&json), Refusal::ToolsNotDeclared));
+        }
+        let result = crate::answer::sampling_result(support, &json);
+        tracing::info!(server = %loggable(self.config.server.as_str()), stop = %result["stopReason"], "answered sampling/createMessage");
+        serde_json::from_value(result).map_err(|e| {
+            ErrorData::new(
+                ErrorCode::INTERNAL_ERROR,
+                format!("{} could not build its sampling result: {e}", self.config.client_name),
+                None,
+            )
+        })
     }
 
     async fn create_elicitation(
@@ -246,8 +276,27 @@ impl ClientHandler for InterceptingClient {
                 return Err(ErrorData::new(ErrorCode::INTERNAL_ERROR, "cancelled", None));
             }
         }
-        tracing::info!(server = %loggable(self.config.server.as_str()), mode, "declined elicitation/create (no user to ask)");
-        Ok(ElicitResult::new(ElicitationAction::Decline))
+        let server = loggable(self.config.server.as_str());
+        Ok(match support.action {
+            crate::config::ElicitationAction::Decline => {
+                tracing::info!(server = %server, mode, "declined elicitation/create");
+                ElicitResult::new(ElicitationAction::Decline)
+            }
+            crate::config::ElicitationAction::Cancel => {
+                tracing::info!(server = %server, mode, "cancelled elicitation/create");
+                ElicitResult::new(ElicitationAction::Cancel)
+            }
+            crate::config::ElicitationAction::Accept => {
+                tracing::info!(server = %server, mode, "accepted elicitation/create");
+                let mut result = ElicitResult::new(ElicitationAction::Accept);
+                if mode == "form" {
+                    let json = serde_json::to_value(&params).unwrap_or(Value::Null);
+                    let requested = json.get("requestedSchema").cloned().unwrap_or(Value::Null);
+                    result.content = Some(Value::Object(crate::answer::form_content(&requested)));
+                }
+                result
+            }
+        })
     }
 
     async fn list_roots(&self, context: RequestContext<RoleClient>) -> Result<ListRootsResult, ErrorData> {

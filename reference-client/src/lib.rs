@@ -9,6 +9,12 @@
 //! one WARNING per refused request naming the server and the method, and the
 //! params only at DEBUG. It answers `ping` with `{}`.
 //!
+//! Configured to *handle* the back channel ([`Config::sampling`],
+//! [`Config::elicitation`] with an [`ElicitationAction`], [`Config::roots`]), it
+//! declares exactly that and answers: a canned sampling reply (a `tool_use` when the
+//! request offers tools and the capability covers them), an elicitation accepted with
+//! the form's defaults, declined or cancelled, the roots ([`answer`]).
+//!
 //! rmcp's own defaults differ: its `ClientHandler` answers `elicitation/create`
 //! with `decline` and `roots/list` with `[]` even when nothing was declared.
 //!
@@ -30,12 +36,16 @@
 //! subscriber (the `backchannel client` command does) so the only WARNING per
 //! refusal is this crate's, and no params reach WARNING.
 
+pub mod answer;
 mod config;
 mod connect;
 mod handler;
 pub mod legacy_sse;
 pub mod stdio;
 
-pub use config::{CLIENT_NAME, Config, Elicitation, PROTOCOL_VERSION, RootEntry, RootsChange, ServerLabel, redact_url};
+pub use config::{
+    CLIENT_NAME, Config, Elicitation, ElicitationAction, PROTOCOL_VERSION, RootEntry, RootsChange, Sampling,
+    ServerLabel, redact_url,
+};
 pub use connect::{ClientError, Lifecycle, SessionEnd, SessionOptions, run_stdio, run_url, serve};
 pub use handler::{InterceptingClient, Refusal, capability_for, loggable};

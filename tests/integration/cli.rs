@@ -144,7 +144,7 @@ fn mock_ends_the_session_itself_and_exits() {
     // waiting for stdin to close.
     let mut child = std::process::Command::new(env!("CARGO_BIN_EXE_backchannel"))
         .current_dir(root())
-        .args(["mock", "--scenario", "scenarios/capabilities/none-declared.yaml"])
+        .args(["mock", "--scenario", "tests/fixtures/scenarios/no-steps.yaml"])
         .stdin(std::process::Stdio::piped())
         .stdout(std::process::Stdio::piped())
         .spawn()
@@ -168,7 +168,7 @@ fn start_mock(args: &[&str]) -> (std::process::Child, String) {
     use std::io::BufRead;
     let mut child = std::process::Command::new(env!("CARGO_BIN_EXE_backchannel"))
         .current_dir(root())
-        .args(["mock", "--scenario", "scenarios/capabilities/none-declared.yaml"])
+        .args(["mock", "--scenario", "tests/fixtures/scenarios/no-steps.yaml"])
         .args(args)
         .stdout(std::process::Stdio::piped())
         .spawn()
@@ -320,4 +320,28 @@ fn filter_and_shard_select_cases_and_progress_goes_to_stderr() {
         .code(2)
         .stderr(predicate::str::contains("matches no scenario"));
     backchannel().args(["run", "--shard", "3/2"]).assert().code(2).stderr(predicate::str::contains("need 1 <= K <= N"));
+}
+
+#[test]
+fn run_from_an_empty_directory_uses_the_built_in_suite() {
+    // What a user gets from a wheel or an npm package: no checkout, no ./scenarios.
+    let empty = tempfile::tempdir().unwrap();
+    let out = std::process::Command::new(env!("CARGO_BIN_EXE_backchannel"))
+        .current_dir(empty.path())
+        .env("NO_COLOR", "1")
+        .args(["run", "--revision", "latest", "--transport", "stdio", "--filter", "sampling/*"])
+        .output()
+        .unwrap();
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert_eq!(out.status.code(), Some(0), "{stdout}\n{}", String::from_utf8_lossy(&out.stderr));
+    assert!(stdout.contains("sampling/undeclared") && stdout.contains("PASS:"), "{stdout}");
+    // The embedded suite is the repository's, file for file.
+    let files = backchannel_harness::scenario::discover(&root().join("scenarios")).unwrap();
+    let embedded: Vec<&str> = backchannel_harness::scenario::builtin::BUILTIN.iter().map(|(p, _)| *p).collect();
+    let on_disk: Vec<String> =
+        files.iter().map(|f| f.strip_prefix(root()).unwrap().to_string_lossy().into_owned()).collect();
+    assert_eq!(embedded, on_disk);
+    for (path, text) in backchannel_harness::scenario::builtin::BUILTIN {
+        assert_eq!(std::fs::read_to_string(root().join(path)).unwrap(), *text, "{path}");
+    }
 }

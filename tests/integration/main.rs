@@ -5,6 +5,7 @@ mod architecture;
 mod cli;
 mod fixtures;
 mod hostile;
+mod merge;
 mod reports;
 mod schema;
 mod security;

@@ -95,6 +95,8 @@ fn a_failing_run_writes_all_reports() {
             ".runs[].cases[].duration_ms" => "[ms]",
             ".runs[].cases[].checks[].timestamp" => "[time]",
             ".runs[].cases[].stderr_tail" => "[stderr]",
+            ".runs[].plan.scenarios" => "[sha256]",
+            ".runs[].plan.digest" => "[sha256]",
         });
     });
 

@@ -56,3 +56,31 @@ fn readme_example_scenario_is_valid() {
         .expect("a yaml example in README.md");
     backchannel_harness::scenario::parse(std::path::Path::new("README.md"), example).unwrap();
 }
+
+/// The answer shapes the oracle validates against (`harness/schemas/mcp/<revision>.json`)
+/// are exactly what `shapes::extract` cuts from the official `schema.json` of each
+/// revision, read from the copy of the spec the catalogue tests use
+/// (`BACKCHANNEL_MCP_SPEC_DIR`; required under CI's `BACKCHANNEL_REQUIRE_SPEC=1`,
+/// skipped with a message elsewhere). `BACKCHANNEL_BLESS=1` rewrites the extracts.
+#[test]
+fn answer_shapes_agree_with_the_official_schemas() {
+    use backchannel_harness::check::shapes;
+    use backchannel_mock::protocol::Revision;
+    let Some(dir) = backchannel_harness::scenario::catalog::spec_copy() else { return };
+    for rev in Revision::ALL {
+        let path = dir.join(rev.as_str()).join("schema.json");
+        let text = std::fs::read_to_string(&path).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
+        let full: serde_json::Value = serde_json::from_str(&text).unwrap();
+        let extract = shapes::extract(&full);
+        let vendored = root().join(format!("harness/schemas/mcp/{}.json", rev.as_str()));
+        if std::env::var_os("BACKCHANNEL_BLESS").is_some() {
+            std::fs::write(&vendored, serde_json::to_string_pretty(&extract).unwrap() + "\n").unwrap();
+        }
+        let ours: serde_json::Value = serde_json::from_str(shapes::vendored(rev)).unwrap();
+        assert!(
+            ours == extract,
+            "harness/schemas/mcp/{rev}.json differs from what the official {} yields: rerun with BACKCHANNEL_BLESS=1",
+            path.display()
+        );
+    }
+}

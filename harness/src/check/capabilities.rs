@@ -83,8 +83,21 @@ pub(crate) fn declared(out: &mut Emitter<'_>, ctx: &ScenarioCtx<'_>) {
         ("capabilities.present", &expect.capabilities_present, true),
     ] {
         let Some(list) = list else { continue };
-        let wrong: Vec<&str> =
+        let mut wrong: Vec<&str> =
             list.names.iter().filter(|n| ctx.session.declares(n) != want_declared).map(String::as_str).collect();
+        // "Declare only what you handle": a capability the client declares *and*
+        // handles (it answered a request that needs it with a result) is not what
+        // this policy is about — N/A, not FAIL.
+        let mut handled = Vec::new();
+        if !want_declared && list.grade.rule == "policy/declare-only-handled" {
+            wrong.retain(|n| {
+                let yes = handles(ctx.session, n);
+                if yes {
+                    handled.push(format!("N/A: the client declares `{n}` and handles it (it answered a {n} request with a result); this policy is for clients that do not"));
+                }
+                !yes
+            });
+        }
         let mut evidence = if wrong.is_empty() {
             Evidence::new(format!(
                 "{} {}",
@@ -108,12 +121,21 @@ pub(crate) fn declared(out: &mut Emitter<'_>, ctx: &ScenarioCtx<'_>) {
         let na: Vec<String> =
             if want_declared { wrong.iter().filter_map(|n| ctx.needs(n)).collect() } else { Vec::new() };
         let judged = match () {
+            () if wrong.is_empty() && !handled.is_empty() => Judged::NotApplicable(Evidence::new(handled.join("; "))),
             () if wrong.is_empty() => Judged::Pass(evidence),
             () if na.len() == wrong.len() => Judged::NotApplicable(Evidence::new(na.join("; "))),
             () => Judged::Violated(evidence),
         };
         out.expected(ctx, check, &list.grade, judged);
     }
+}
+
+/// Whether the client answered a request gated by capability `cap` with a result.
+fn handles(s: &Session, cap: &str) -> bool {
+    (0..s.sent.len()).any(|i| {
+        gate(&s.sent[i].method, s.negotiated) == Some(cap)
+            && s.answer_to(i).is_some_and(|a| matches!(a.kind, AnswerKind::Result(_)))
+    })
 }
 
 #[cfg(test)]
@@ -169,5 +191,22 @@ mod tests {
         let f = case(&[Knob::Roots], json!({}));
         assert_eq!(outcome(&f, "client.configured"), Outcome::Violated);
         assert!(case(&[], json!({})).iter().all(|f| f.check != "client.configured"));
+    }
+
+    #[test]
+    fn declaring_what_it_handles_is_not_applicable_to_the_intercepting_policy() {
+        const PROBE: &str = "title: t\nexpect:\n  capabilities:\n    absent: {names: [sampling], spec: policy/declare-only-handled}\nsteps:\n  - request: {method: sampling/createMessage}\n";
+        let probe = |answer: serde_json::Value| {
+            Case::new(PROBE, Transport::Stdio, Revision::V2025_11_25)
+                .handshake(json!({"sampling": {}}))
+                .s2c(json!({"jsonrpc":"2.0","id":1,"method":"sampling/createMessage"}), Some("sampling/createMessage"))
+                .c2s(answer)
+                .end()
+                .eval()
+        };
+        let handled = json!({"jsonrpc":"2.0","id":1,"result":{"role":"assistant","model":"m","content":{"type":"text","text":"x"}}});
+        assert_eq!(outcome(&probe(handled), "capabilities.absent"), Outcome::NotApplicable);
+        let refused = json!({"jsonrpc":"2.0","id":1,"error":{"code":-32601,"message":"no"}});
+        assert_eq!(outcome(&probe(refused), "capabilities.absent"), Outcome::Violated);
     }
 }

@@ -8,7 +8,7 @@ use super::{EXIT_OK, EXIT_USAGE, load_cases};
 
 #[derive(Debug, Args)]
 pub(crate) struct CheckArgs {
-    /// Scenario files or directories (default: ./scenarios).
+    /// Scenario files or directories (default: the built-in suite, compiled into the binary).
     paths: Vec<PathBuf>,
 }
 

@@ -4,7 +4,8 @@ use std::io::IsTerminal;
 use std::time::Duration;
 
 use backchannel_reference_client::{
-    Config, Elicitation, RootEntry, RootsChange, ServerLabel, SessionOptions, run_stdio, run_url,
+    Config, Elicitation, ElicitationAction, RootEntry, RootsChange, Sampling, ServerLabel, SessionOptions, run_stdio,
+    run_url,
 };
 use clap::Args;
 use tracing_subscriber::EnvFilter;
@@ -28,13 +29,26 @@ pub(crate) struct ClientArgs {
     /// Expose a root (`file:///path`, optionally `=Name`); repeatable. Declares `roots`.
     #[arg(long = "root", value_name = "URI[=NAME]")]
     roots: Vec<String>,
-    /// Support elicitation (and decline every request after --elicitation-delay, a user
-    /// who says no): `form`, `url`, `form,url`, or `empty` (declare `{}`: form only).
+    /// Support elicitation: `form`, `url`, `form,url`, or `empty` (declare `{}`: form
+    /// only). "The user" answers with --elicitation-action after --elicitation-delay.
     #[arg(long, value_name = "MODES")]
     elicitation: Option<String>,
-    /// How long "the user" takes to decline an elicitation, in milliseconds.
+    /// What "the user" answers a supported elicitation with: `decline`, `cancel`, or
+    /// `accept` (a form with its defaults and the first valid value of each required
+    /// field without one; a URL consented to).
+    #[arg(long, value_name = "ACTION", default_value = "decline", value_parser = ["accept", "decline", "cancel"])]
+    elicitation_action: String,
+    /// How long "the user" takes to answer an elicitation, in milliseconds.
     #[arg(long, value_name = "MS", default_value_t = 0)]
     elicitation_delay: u64,
+    /// Support sampling and answer every request with --sampling-reply: `basic`, or
+    /// `tools`, `context`, `tools,context` to declare `sampling.tools` (answer offered
+    /// tools with a `tool_use` of the first one) and `sampling.context`.
+    #[arg(long, value_name = "FEATURES")]
+    sampling: Option<String>,
+    /// The text of every sampling reply.
+    #[arg(long, value_name = "TEXT", default_value = "backchannel reference reply")]
+    sampling_reply: String,
     /// Change the roots this many milliseconds after initialization, to those of
     /// --root-after (declares roots.listChanged and sends notifications/roots/list_changed).
     #[arg(long, value_name = "MS")]
@@ -70,6 +84,17 @@ fn init_logging(level: &str) {
     let _ = tracing_subscriber::fmt().with_writer(std::io::stderr).with_env_filter(filter).with_ansi(ansi).try_init();
 }
 
+/// A comma-separated flag value whose words must be among `allowed`; `None` (after
+/// saying which word is wrong) otherwise.
+fn words<'a>(flag: &str, value: &'a str, allowed: &[&str]) -> Option<Vec<&'a str>> {
+    let words: Vec<&str> = value.split(',').map(str::trim).collect();
+    if let Some(bad) = words.iter().find(|w| !allowed.contains(w)) {
+        eprintln!("error: {flag}: unknown value `{bad}` ({})", allowed.join(", "));
+        return None;
+    }
+    Some(words)
+}
+
 pub(crate) fn run(args: ClientArgs) -> u8 {
     init_logging(&args.log_level);
     let label = match (&args.url, args.command.first()) {
@@ -95,16 +120,22 @@ pub(crate) fn run(args: ClientArgs) -> u8 {
         .roots_change_after
         .map(|ms| RootsChange { after: Duration::from_millis(ms), roots: parse_roots(&args.roots_after) });
     if let Some(modes) = &args.elicitation {
-        let modes: Vec<&str> = modes.split(',').map(str::trim).collect();
-        if let Some(bad) = modes.iter().find(|m| !matches!(**m, "form" | "url" | "empty")) {
-            eprintln!("error: --elicitation: unknown mode `{bad}` (form, url, empty)");
-            return EXIT_USAGE;
-        }
+        let Some(modes) = words("--elicitation", modes, &["form", "url", "empty"]) else { return EXIT_USAGE };
         config.elicitation = Some(Elicitation {
             form: modes.contains(&"form"),
             url: modes.contains(&"url"),
             declare_empty: modes.contains(&"empty"),
             answer_delay: Duration::from_millis(args.elicitation_delay),
+            action: args.elicitation_action.parse::<ElicitationAction>().unwrap_or_default(),
+        });
+    }
+    if let Some(features) = &args.sampling {
+        let Some(features) = words("--sampling", features, &["basic", "tools", "context"]) else { return EXIT_USAGE };
+        config.sampling = Some(Sampling {
+            tools: features.contains(&"tools"),
+            context: features.contains(&"context"),
+            reply: args.sampling_reply.clone(),
+            ..Sampling::default()
         });
     }
     let wait = match args.wait.map(Duration::try_from_secs_f64).transpose() {

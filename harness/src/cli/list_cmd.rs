@@ -12,7 +12,7 @@ use crate::scenario::{Compiled, catalog};
 
 #[derive(Debug, Args)]
 pub(crate) struct ListArgs {
-    /// Scenario files or directories (default: ./scenarios).
+    /// Scenario files or directories (default: the built-in suite, compiled into the binary).
     paths: Vec<PathBuf>,
     /// List the built-in rule catalogue instead.
     #[arg(long)]

@@ -16,7 +16,7 @@ use crate::runner::{ClientSpec, RunConfig};
 
 #[derive(Debug, Args)]
 pub(crate) struct MatrixArgs {
-    /// Scenario files or directories (default: ./scenarios).
+    /// Scenario files or directories (default: the built-in suite, compiled into the binary).
     paths: Vec<PathBuf>,
     /// Clients to include (profile names); default: the reference client and every
     /// installed profile in ./clients.

@@ -16,7 +16,7 @@ use crate::scenario::compiled::{Knob, Knobs};
 
 #[derive(Debug, Args)]
 pub(crate) struct RunArgs {
-    /// Scenario files or directories (default: ./scenarios).
+    /// Scenario files or directories (default: the built-in suite, compiled into the binary).
     paths: Vec<PathBuf>,
     /// Grade SHOULD violations as FAIL instead of WARN.
     #[arg(long)]
@@ -63,6 +63,11 @@ pub(crate) struct RunArgs {
     /// so N CI jobs with K = 1..N run every case exactly once.
     #[arg(long, value_name = "K/N", value_parser = parse_shard)]
     shard: Option<(usize, usize)>,
+    /// Known failures, each with its reason, added to the profile's: a YAML list of
+    /// `{check, reason}` (or a file with a `baseline:` list, such as a profile). A
+    /// listed FAIL or WARN is XFAIL; an entry the client now passes fails the run.
+    #[arg(long, value_name = "FILE")]
+    baseline: Option<PathBuf>,
     /// Also write a report: `json=PATH`, `junit=PATH` or `html=PATH` (repeatable).
     #[arg(long, value_name = "KIND=PATH")]
     report: Vec<ReportFile>,
@@ -128,7 +133,11 @@ pub(crate) fn run(args: RunArgs) -> u8 {
         label: client.describe(),
         handle_signals: true,
     };
-    let cfg = RunConfig { keep: args.keep, client, ..RunConfig::reference(exe) };
+    let baseline = match args.baseline.as_deref().map(crate::baseline::load_file).transpose() {
+        Ok(b) => b.unwrap_or_default(),
+        Err(e) => return super::usage(format!("--baseline {e}")),
+    };
+    let cfg = RunConfig { keep: args.keep, client, baseline, ..RunConfig::reference(exe) };
     let mut reporters: Vec<Box<dyn Reporter>> = vec![Box::new(TerminalReporter::stdio())];
     reporters.extend(args.report.iter().map(|f| Box::new(f.clone()) as Box<dyn Reporter>));
     match pipeline::run(&plan, cfg, &options, &mut reporters) {

@@ -29,10 +29,10 @@ use std::time::{Duration, SystemTime};
 
 use backchannel_mock::protocol::{Revision, Transport};
 use schemars::JsonSchema;
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
-use crate::outcome::{CaseReport, CheckResult, RunSummary, Totals, Unjudged, Verdict};
+use crate::outcome::{CaseReport, CheckResult, PlanInfo, RunSummary, Totals, Unjudged, Verdict};
 use crate::scenario::SpecRef;
 
 /// `format` of every version.
@@ -41,11 +41,11 @@ pub const FORMAT: &str = "backchannel-report";
 pub const VERSION: u32 = 1;
 
 /// The document.
-#[derive(Debug, Serialize, JsonSchema)]
+#[derive(Debug, Serialize, Deserialize, JsonSchema)]
 pub struct JsonReport {
     /// Always `backchannel-report`.
     #[schemars(extend("const" = "backchannel-report"))]
-    pub format: &'static str,
+    pub format: String,
     /// The format version (1).
     #[schemars(extend("const" = 1))]
     pub version: u32,
@@ -56,16 +56,16 @@ pub struct JsonReport {
 }
 
 /// The writer.
-#[derive(Debug, Serialize, JsonSchema)]
+#[derive(Debug, Serialize, Deserialize, JsonSchema)]
 pub struct Tool {
     /// `backchannel`.
-    pub name: &'static str,
+    pub name: String,
     /// Its version.
-    pub version: &'static str,
+    pub version: String,
 }
 
 /// One client's run.
-#[derive(Debug, Serialize, JsonSchema)]
+#[derive(Debug, Serialize, Deserialize, JsonSchema)]
 pub struct JsonRun {
     /// Who was under test.
     pub client: String,
@@ -87,14 +87,20 @@ pub struct JsonRun {
     /// Planned cases that were not judged, and why.
     pub unjudged: Vec<Unjudged>,
     /// The signal that interrupted the run (2 SIGINT, 15 SIGTERM), if one did.
-    #[serde(skip_serializing_if = "Option::is_none")]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub interrupted: Option<i32>,
+    /// The plan this run covered: its size, the shard, the digest of the scenarios.
+    #[serde(default)]
+    pub plan: PlanInfo,
+    /// Baseline entries that turned a FAIL or WARN into XFAIL.
+    #[serde(default)]
+    pub baseline_used: Vec<String>,
     /// The cases, in plan order.
     pub cases: Vec<JsonCase>,
 }
 
 /// One case: a scenario on one transport at one revision.
-#[derive(Debug, Serialize, JsonSchema)]
+#[derive(Debug, Serialize, Deserialize, JsonSchema)]
 pub struct JsonCase {
     /// The scenario id (`sampling/undeclared`).
     pub scenario: String,
@@ -106,6 +112,9 @@ pub struct JsonCase {
     pub transport: Transport,
     /// The protocol revision the case pinned.
     pub revision: Revision,
+    /// Its position in the unsharded plan.
+    #[serde(default)]
+    pub plan_index: usize,
     /// The worst final verdict of its checks.
     pub verdict: Verdict,
     /// Wall time in milliseconds.
@@ -119,7 +128,7 @@ pub struct JsonCase {
 }
 
 /// The official suite's check status.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, JsonSchema)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
 #[serde(rename_all = "UPPERCASE")]
 pub enum Status {
     /// PASS.
@@ -149,17 +158,17 @@ impl From<Verdict> for Status {
 }
 
 /// A spec reference as the official suite writes it.
-#[derive(Debug, Serialize, JsonSchema)]
+#[derive(Debug, Serialize, Deserialize, JsonSchema)]
 pub struct SpecReference {
     /// The rule's catalogue key (`lifecycle/negotiated-capabilities`).
     pub id: String,
     /// Where the rule is stated, when it has a public address.
-    #[serde(skip_serializing_if = "Option::is_none")]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub url: Option<String>,
 }
 
 /// One check.
-#[derive(Debug, Serialize, JsonSchema)]
+#[derive(Debug, Serialize, Deserialize, JsonSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct JsonCheck {
     /// Stable id `<scenario>:<check>` (what baselines list).
@@ -177,20 +186,20 @@ pub struct JsonCheck {
     /// The evidence, as structured data.
     pub details: Value,
     /// The evidence summary, when the check did not pass.
-    #[serde(skip_serializing_if = "Option::is_none")]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub error_message: Option<String>,
     /// The client's log line that decided the check, if any.
-    #[serde(skip_serializing_if = "Vec::is_empty")]
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub logs: Vec<String>,
     /// The final verdict (after the baseline).
     pub verdict: Verdict,
     /// `must` or `should`.
     pub severity: crate::scenario::model::Severity,
     /// The rule, as the case's revision states it.
-    #[serde(skip_serializing_if = "Option::is_none")]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub spec: Option<SpecRef>,
     /// The baseline's reason, for an XFAIL.
-    #[serde(skip_serializing_if = "Option::is_none")]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub known: Option<String>,
 }
 
@@ -200,6 +209,11 @@ pub fn spec_url(spec: &SpecRef) -> Option<String> {
         return Some("https://www.jsonrpc.org/specification".to_owned());
     }
     let rev = spec.source.strip_prefix("MCP ")?;
+    if spec.section.starts_with("schema.json") {
+        return Some(format!(
+            "https://github.com/modelcontextprotocol/modelcontextprotocol/blob/main/schema/{rev}/schema.json"
+        ));
+    }
     let page = spec.section.split([':', ';', ' ']).next()?.strip_suffix(".mdx")?;
     Some(format!("https://modelcontextprotocol.io/specification/{rev}/{page}"))
 }
@@ -250,6 +264,7 @@ fn case(case: &CaseReport) -> JsonCase {
         title: r.title.clone(),
         transport: r.transport,
         revision: r.revision,
+        plan_index: r.plan_index,
         verdict: case.worst(),
         duration_ms: millis(r.duration),
         client_status: r.client_status.clone(),
@@ -261,9 +276,9 @@ fn case(case: &CaseReport) -> JsonCase {
 /// The document for these runs.
 pub fn build(runs: &[RunSummary]) -> JsonReport {
     JsonReport {
-        format: FORMAT,
+        format: FORMAT.to_owned(),
         version: VERSION,
-        tool: Tool { name: "backchannel", version: env!("CARGO_PKG_VERSION") },
+        tool: Tool { name: "backchannel".to_owned(), version: env!("CARGO_PKG_VERSION").to_owned() },
         runs: runs
             .iter()
             .map(|s| JsonRun {
@@ -277,6 +292,8 @@ pub fn build(runs: &[RunSummary]) -> JsonReport {
                 planned: s.planned,
                 unjudged: s.unjudged.clone(),
                 interrupted: s.interrupted,
+                plan: s.plan.clone(),
+                baseline_used: s.baseline_used.clone(),
                 cases: s.reports.iter().map(case).collect(),
             })
             .collect(),

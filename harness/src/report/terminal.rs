@@ -157,17 +157,7 @@ pub fn fmt_duration(d: Duration) -> String {
 /// Write the table of what did not pass (FAIL, WARN, and stale baseline entries),
 /// one line each: the blocks above scroll away in a long run.
 pub fn write_not_passed(out: &mut dyn Write, s: &RunSummary) -> std::io::Result<()> {
-    let mut rows = Vec::new();
-    for r in &s.reports {
-        let redact = super::redactor(r);
-        for c in &r.checks {
-            let v = c.final_verdict();
-            if matches!(v, Verdict::Fail | Verdict::Warn | Verdict::Inconclusive) {
-                let at = format!("{} [{} {}]", c.id, r.record.transport, r.record.revision);
-                rows.push((v, at, redact(&c.evidence.summary)));
-            }
-        }
-    }
+    let rows = not_passed(s);
     if rows.is_empty() && s.stale.is_empty() && s.unjudged.is_empty() {
         return Ok(());
     }
@@ -185,6 +175,23 @@ pub fn write_not_passed(out: &mut dyn Write, s: &RunSummary) -> std::io::Result<
         writeln!(out, "  {st}NOT JUDGED{st:#} {}  {}", u.case, crate::check::truncate(&u.why, 160))?;
     }
     Ok(())
+}
+
+/// Every FAIL, WARN and INCONCLUSIVE check of a run: (verdict, `<id> [<transport>
+/// <revision>]`, the evidence summary with the canary redacted).
+pub fn not_passed(s: &RunSummary) -> Vec<(Verdict, String, String)> {
+    let mut rows = Vec::new();
+    for r in &s.reports {
+        let redact = super::redactor(r);
+        for c in &r.checks {
+            let v = c.final_verdict();
+            if matches!(v, Verdict::Fail | Verdict::Warn | Verdict::Inconclusive) {
+                let at = format!("{} [{} {}]", c.id, r.record.transport, r.record.revision);
+                rows.push((v, at, redact(&c.evidence.summary)));
+            }
+        }
+    }
+    rows
 }
 
 /// The terminal reporter: progress on stderr during the run, the report on stdout

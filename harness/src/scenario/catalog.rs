@@ -10,7 +10,7 @@ use serde::Serialize;
 use super::model::{Revision, SpecLevel};
 
 /// A resolved spec reference, shown in verdicts and reports.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, schemars::JsonSchema)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, serde::Deserialize, schemars::JsonSchema)]
 pub struct SpecRef {
     /// The catalogue key.
     pub key: String,
@@ -254,6 +254,35 @@ const RULES: &[Rule] = &[
         key: "sampling/tools-capability",
         cite: Cite::Mcp(&[(R4, "client/sampling.mdx:40; schema.ts CreateMessageRequestParams.tools", Must)]),
         text: "Clients MUST declare support for tool use via the sampling.tools capability to receive tool-enabled sampling requests. The client MUST return an error if tools is provided but ClientCapabilities.sampling.tools is not declared.",
+    },
+    Rule {
+        key: "sampling/tool-use-result",
+        cite: Cite::Mcp(&[(
+            R4,
+            "client/sampling.mdx:240-260; schema.ts CreateMessageResult.stopReason, ToolChoice.mode",
+            Must,
+        )]),
+        text: "A sampling result uses tools only as the request offers them: stopReason \"toolUse\" means the model wants to use tools (tool_use blocks in the content); a tool_use names an offered tool; toolChoice \"none\": the model MUST NOT use any tools; \"required\": it MUST use at least one.",
+    },
+    Rule {
+        key: "schema/answer-shape",
+        cite: Cite::Mcp(&[
+            (R1, "schema.json (CreateMessageResult, ListRootsResult, EmptyResult, JSONRPCError)", Must),
+            (R3, "schema.json (+ ElicitResult)", Must),
+            (R4, "schema.json (JSONRPCErrorResponse, tool_use/tool_result content)", Must),
+            (R5, "schema.json (InputResponses)", Must),
+        ]),
+        text: "A client's answer to a server request is the result type the schema defines for it (required members, member types, enum values, the content variants of the revision), or a JSON-RPC error response whose error has an integer code and a string message.",
+    },
+    Rule {
+        key: "elicitation/content-matches-schema",
+        cite: Cite::Mcp(&[(R3, "client/elicitation.mdx:302", Must), (R4, "client/elicitation.mdx:551", Must)]),
+        text: "When the user accepts a form-mode elicitation, the content field contains the submitted data matching the requested schema.",
+    },
+    Rule {
+        key: "elicitation/defaults",
+        cite: Cite::Mcp(&[(R4, "client/elicitation.mdx:233", Should)]),
+        text: "All primitive types support optional default values to provide sensible starting points. Clients that support defaults SHOULD pre-populate form fields with these values.",
     },
     Rule {
         key: "elicitation/declare",

@@ -13,7 +13,8 @@ use super::compiled::{
 };
 use super::load::{LoadError, load};
 use super::model::{
-    CodeExpect, DeliveryKind, Graded, HttpResponseKind, IdSource, RequestStep, RootSpec, Scenario, Step, TriggerKind,
+    ClientSampling, CodeExpect, DeliveryKind, ElicitAction, Graded, HttpResponseKind, IdSource, RequestStep, RootSpec,
+    Scenario, Step, TriggerKind,
 };
 
 /// The tool a `trigger: tool_call` scenario asks the client to call.
@@ -267,6 +268,8 @@ pub fn compile(path: &Path, scenario: Scenario) -> Compiled {
         log_level: c.log_level,
         call_tool: (scenario.trigger == TriggerKind::ToolCall).then(|| TRIGGER_TOOL.to_owned()),
         elicitation: c.elicitation.as_ref().map(|e| (e.contract_modes(), e.delay_ms)),
+        elicitation_action: c.elicitation.as_ref().map_or(ElicitAction::Decline, |e| e.action),
+        sampling: c.sampling.as_ref().map(ClientSampling::contract_features),
         roots_change: c.roots_change.as_ref().map(|rc| (rc.after_ms, roots(&rc.roots))),
     };
     let script = Script {

@@ -13,7 +13,7 @@ use backchannel_mock::transport::http::ResponseMode;
 use serde_json::Value;
 
 use super::catalog::{self, SpecRef};
-use super::model::{DeliveryKind, LogLevel, Severity, SpecRefDef, TriggerKind};
+use super::model::{DeliveryKind, ElicitAction, LogLevel, Severity, SpecRefDef, TriggerKind};
 
 /// A scenario ready to run.
 #[derive(Debug, Clone)]
@@ -312,6 +312,8 @@ pub enum Knob {
     RootsChange,
     /// `BACKCHANNEL_CLIENT_ELICITATION`: support elicitation in these modes.
     Elicitation,
+    /// `BACKCHANNEL_CLIENT_SAMPLING`: support sampling (declare `sampling`, answer it).
+    Sampling,
     /// `BACKCHANNEL_CLIENT_LOG_LEVEL=debug`: log at DEBUG.
     LogLevel,
     /// `BACKCHANNEL_CLIENT_CALL_TOOL`: call the scenario's tool once initialized.
@@ -323,8 +325,15 @@ pub enum Knob {
 
 impl Knob {
     /// Every knob.
-    pub const ALL: [Self; 6] =
-        [Self::Roots, Self::RootsChange, Self::Elicitation, Self::LogLevel, Self::CallTool, Self::Modern];
+    pub const ALL: [Self; 7] = [
+        Self::Roots,
+        Self::RootsChange,
+        Self::Elicitation,
+        Self::Sampling,
+        Self::LogLevel,
+        Self::CallTool,
+        Self::Modern,
+    ];
 
     /// How the contract spells it (`--honours`, profiles' `honours:`).
     pub fn as_str(self) -> &'static str {
@@ -332,6 +341,7 @@ impl Knob {
             Self::Roots => "roots",
             Self::RootsChange => "roots-change",
             Self::Elicitation => "elicitation",
+            Self::Sampling => "sampling",
             Self::LogLevel => "log-level",
             Self::CallTool => "call-tool",
             Self::Modern => "2026-07-28",
@@ -344,6 +354,7 @@ impl Knob {
             Self::Roots => "BACKCHANNEL_CLIENT_ROOTS",
             Self::RootsChange => "BACKCHANNEL_CLIENT_ROOTS_CHANGE",
             Self::Elicitation => "BACKCHANNEL_CLIENT_ELICITATION",
+            Self::Sampling => "BACKCHANNEL_CLIENT_SAMPLING",
             Self::LogLevel => "BACKCHANNEL_CLIENT_LOG_LEVEL",
             Self::CallTool => "BACKCHANNEL_CLIENT_CALL_TOOL",
             Self::Modern => "MCP_CONFORMANCE_PROTOCOL_VERSION=2026-07-28",
@@ -375,8 +386,12 @@ pub struct ClientPlan {
     /// A tool to call once initialized.
     pub call_tool: Option<String>,
     /// Elicitation modes to support (`form`, `url`, or `empty` for a `{}` declaration),
-    /// and how long the user takes to decline.
+    /// and how long the user takes to answer.
     pub elicitation: Option<(Vec<&'static str>, u64)>,
+    /// What the user answers a supported elicitation with.
+    pub elicitation_action: ElicitAction,
+    /// Sampling to support: `basic`, or the features `tools`, `context`.
+    pub sampling: Option<Vec<&'static str>>,
     /// Change the roots after this many milliseconds, to these.
     pub roots_change: Option<(u64, Vec<PlannedRoot>)>,
 }
@@ -394,6 +409,9 @@ impl ClientPlan {
         if self.elicitation.is_some() {
             k.insert(Knob::Elicitation);
         }
+        if self.sampling.is_some() {
+            k.insert(Knob::Sampling);
+        }
         if self.log_level.is_some_and(|l| l <= LogLevel::Debug) {
             k.insert(Knob::LogLevel);
         }
@@ -410,12 +428,16 @@ impl ClientPlan {
     /// `roots.listChanged`, `elicitation`, `elicitation.url`), if this plan turns one.
     pub fn configures(&self, path: &str) -> Option<Knob> {
         let modes = self.elicitation.as_ref().map(|(m, _)| m.as_slice()).unwrap_or_default();
+        let sampling = self.sampling.as_deref().unwrap_or_default();
         match path {
             "roots" if !self.roots.is_empty() || self.roots_change.is_some() => Some(Knob::Roots),
             "roots.listChanged" if self.roots_change.is_some() => Some(Knob::RootsChange),
             "elicitation" if self.elicitation.is_some() => Some(Knob::Elicitation),
             "elicitation.form" if modes.contains(&"form") || modes.contains(&"empty") => Some(Knob::Elicitation),
             "elicitation.url" if modes.contains(&"url") => Some(Knob::Elicitation),
+            "sampling" if self.sampling.is_some() => Some(Knob::Sampling),
+            "sampling.tools" if sampling.contains(&"tools") => Some(Knob::Sampling),
+            "sampling.context" if sampling.contains(&"context") => Some(Knob::Sampling),
             _ => None,
         }
     }

@@ -18,7 +18,10 @@ use serde::Deserialize;
 use serde_json::Value;
 use serde_saphyr::Spanned;
 
-pub use client::{ClientElicitation, ClientSection, ElicitationMode, LogLevel, RootSpec, RootsChangeSpec};
+pub use client::{
+    ClientElicitation, ClientSampling, ClientSection, ElicitAction, ElicitationMode, LogLevel, RootSpec,
+    RootsChangeSpec,
+};
 pub use expect::{
     CapabilitiesExpect, CapabilityList, CodeExpect, Graded, InputExpect, LogsExpect, MessageExpect, MethodsGraded,
     NotificationExpect, PointerAssert, RawExpect, RequestExpect, ResultExpect, RoundExpect, ScenarioExpect,

@@ -15,10 +15,14 @@ pub struct ClientSection {
     /// The client's log level for this scenario.
     #[serde(default)]
     pub log_level: Option<LogLevel>,
-    /// Elicitation the client should support (it then declines every request it
-    /// accepts: a user who says no). Default: none.
+    /// Elicitation the client should support ("the user" then answers with
+    /// `action`: by default, no). Default: none.
     #[serde(default)]
     pub elicitation: Option<ClientElicitation>,
+    /// Sampling the client should support (it then answers every request with a
+    /// model reply). Default: none.
+    #[serde(default)]
+    pub sampling: Option<ClientSampling>,
     /// Change the client's roots during the session.
     #[serde(default)]
     pub roots_change: Option<RootsChangeSpec>,
@@ -34,9 +38,67 @@ pub struct ClientElicitation {
     /// Declare the capability as `{}` (the 2025-06-18 spelling; form only since 2025-11-25).
     #[serde(default)]
     pub declare_empty: bool,
-    /// How long "the user" takes before declining, in milliseconds.
+    /// How long "the user" takes to answer, in milliseconds.
     #[serde(default)]
     pub delay_ms: u64,
+    /// What "the user" answers: `decline` (default), `cancel`, or `accept` (a form
+    /// with its defaults and a valid value for each required field; a URL consented to).
+    #[serde(default)]
+    pub action: ElicitAction,
+}
+
+/// What "the user" answers an elicitation with.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Deserialize, JsonSchema)]
+#[serde(rename_all = "lowercase")]
+pub enum ElicitAction {
+    /// Accept.
+    Accept,
+    /// Decline.
+    #[default]
+    Decline,
+    /// Cancel.
+    Cancel,
+}
+
+impl ElicitAction {
+    /// As the contract spells it (`BACKCHANNEL_CLIENT_ELICITATION_ACTION`, `--elicitation-action`).
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Accept => "accept",
+            Self::Decline => "decline",
+            Self::Cancel => "cancel",
+        }
+    }
+}
+
+/// Sampling support for the client under test.
+#[derive(Debug, Clone, Default, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct ClientSampling {
+    /// Declare `sampling.tools` (2025-11-25): accept tool-enabled requests.
+    #[serde(default)]
+    pub tools: bool,
+    /// Declare `sampling.context`: accept `includeContext` other than `none`.
+    #[serde(default)]
+    pub context: bool,
+}
+
+impl ClientSampling {
+    /// The features as the contract spells them (`BACKCHANNEL_CLIENT_SAMPLING`,
+    /// `--sampling`): `basic`, or `tools`, `context`, `tools,context`.
+    pub fn contract_features(&self) -> Vec<&'static str> {
+        let mut f = Vec::new();
+        if self.tools {
+            f.push("tools");
+        }
+        if self.context {
+            f.push("context");
+        }
+        if f.is_empty() {
+            f.push("basic");
+        }
+        f
+    }
 }
 
 impl ClientElicitation {
