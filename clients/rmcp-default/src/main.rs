@@ -38,6 +38,8 @@ const TRIGGER_TOOL: &str = "backchannel_run_scenario";
 struct Handling {
     sampling: Option<Sampling>,
     elicitation: Option<(Vec<String>, Action)>,
+    /// How long "the user" takes to answer (`BACKCHANNEL_CLIENT_ELICITATION_DELAY_MS`).
+    delay: Duration,
 }
 
 impl Handling {
@@ -55,7 +57,8 @@ impl Handling {
         });
         let action = var("BACKCHANNEL_CLIENT_ELICITATION_ACTION").parse().unwrap_or_default();
         let elicitation = (!modes.is_empty()).then_some((modes, action));
-        (sampling.is_some() || elicitation.is_some()).then_some(Self { sampling, elicitation })
+        let delay = Duration::from_millis(var("BACKCHANNEL_CLIENT_ELICITATION_DELAY_MS").parse().unwrap_or(0));
+        (sampling.is_some() || elicitation.is_some()).then_some(Self { sampling, elicitation, delay })
     }
 }
 
@@ -101,8 +104,16 @@ impl ClientHandler for Handling {
     async fn create_elicitation(
         &self,
         params: ElicitRequestParams,
-        _context: RequestContext<RoleClient>,
+        context: RequestContext<RoleClient>,
     ) -> Result<ElicitResult, ErrorData> {
+        // "The user" takes a while; a cancellation in the meantime ends it (rmcp then
+        // sends no response).
+        tokio::select! {
+            () = tokio::time::sleep(self.delay) => {}
+            () = context.ct.cancelled() => {
+                return Err(ErrorData::new(ErrorCode::INTERNAL_ERROR, "cancelled", None));
+            }
+        }
         let action = self.elicitation.as_ref().map_or(Action::Decline, |(_, a)| *a);
         Ok(match action {
             Action::Decline => ElicitResult::new(ElicitationAction::Decline),
