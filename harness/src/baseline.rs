@@ -34,9 +34,9 @@ enum File {
     Doc { baseline: Vec<Entry> },
 }
 
-/// Read the entries of a baseline file (`--baseline FILE`); the error names the file
+/// Read and compile a baseline file (`--baseline FILE`); the error names the file
 /// and, where the YAML is wrong, the line.
-pub fn load_file(path: &std::path::Path) -> Result<Vec<Entry>, String> {
+pub fn load_file(path: &std::path::Path) -> Result<Baseline, String> {
     let text = std::fs::read_to_string(path).map_err(|e| format!("{}: {e}", path.display()))?;
     let file: File = serde_saphyr::from_str(&text).map_err(|e| {
         format!("{}: not a baseline (a list of {{check, reason}}, or a `baseline:` list): {e}", path.display())
@@ -44,8 +44,7 @@ pub fn load_file(path: &std::path::Path) -> Result<Vec<Entry>, String> {
     let entries = match file {
         File::List(e) | File::Doc { baseline: e } => e,
     };
-    Baseline::new(entries.clone()).map_err(|e| format!("{}: {e}", path.display()))?;
-    Ok(entries)
+    Baseline::new(entries).map_err(|e| format!("{}: {e}", path.display()))
 }
 
 /// A compiled baseline.
@@ -67,6 +66,11 @@ impl Baseline {
             })
             .collect::<Result<_, _>>()?;
         Ok(Self { entries })
+    }
+
+    /// This baseline's entries, then `other`'s.
+    pub fn extend(&mut self, other: Self) {
+        self.entries.extend(other.entries);
     }
 
     /// How many entries.

@@ -288,7 +288,7 @@ pub fn run(
         let (signal, stop_tx) = (signal.clone(), stop_tx);
         rt.spawn(async move { watch_signals(stop_tx, &signal).await });
     }
-    let mut grader = Grader::new(options.strict, cfg.baseline().unwrap_or_else(|_| cfg.client.baseline()));
+    let mut grader = Grader::new(options.strict, cfg.baseline());
     let total = plan.cases.len();
     let key = |i: usize| {
         let c = &plan.cases[i];

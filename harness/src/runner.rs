@@ -153,7 +153,7 @@ pub struct RunConfig {
     /// Stops the run: cases not started do not start, cases in flight are killed.
     pub stop: Stop,
     /// Known failures given on their own (`--baseline FILE`), added to the profile's.
-    pub baseline: Vec<crate::baseline::Entry>,
+    pub baseline: crate::baseline::Baseline,
 }
 
 impl RunConfig {
@@ -165,18 +165,15 @@ impl RunConfig {
             keep: None,
             after_end: AFTER_END,
             stop: Stop::default(),
-            baseline: Vec::new(),
+            baseline: crate::baseline::Baseline::default(),
         }
     }
 
     /// The baseline the run is graded with: the profile's entries, then `baseline`.
-    pub fn baseline(&self) -> Result<crate::baseline::Baseline, String> {
-        let mut entries = match &self.client {
-            ClientSpec::Profile(p) => p.profile.baseline.clone(),
-            _ => Vec::new(),
-        };
-        entries.extend(self.baseline.iter().cloned());
-        crate::baseline::Baseline::new(entries)
+    pub fn baseline(&self) -> crate::baseline::Baseline {
+        let mut b = self.client.baseline();
+        b.extend(self.baseline.clone());
+        b
     }
 }
 

@@ -8,7 +8,7 @@ use std::time::{Duration, Instant};
 
 use serde_json::Value;
 
-use crate::support::{exe, root};
+use crate::support::{exe, processes_with, root};
 
 fn fixture(mode: &str) -> String {
     format!("{} --mode {mode} --", env!("CARGO_BIN_EXE_backchannel-broken-client"))
@@ -162,30 +162,6 @@ fn an_empty_plan_is_a_usage_error_that_says_why() {
     assert_eq!(out.status.code(), Some(2));
     let stderr = String::from_utf8_lossy(&out.stderr);
     assert!(stderr.contains("no case to run") && stderr.contains("2026-07-28"), "{stderr}");
-}
-
-/// Live (non-zombie) processes whose environment holds `marker`.
-fn processes_with(marker: &str) -> Vec<String> {
-    let mut found = Vec::new();
-    for entry in std::fs::read_dir("/proc").unwrap().flatten() {
-        let pid = entry.file_name().to_string_lossy().into_owned();
-        if !pid.chars().all(|c| c.is_ascii_digit()) {
-            continue;
-        }
-        let dir = Path::new("/proc").join(&pid);
-        let Ok(environ) = std::fs::read(dir.join("environ")) else { continue };
-        if !environ.split(|b| *b == 0).any(|kv| kv == marker.as_bytes()) {
-            continue;
-        }
-        let stat = std::fs::read_to_string(dir.join("stat")).unwrap_or_default();
-        if stat.rsplit(") ").next().and_then(|s| s.chars().next()) != Some('Z') {
-            found.push(format!(
-                "{pid}: {}",
-                String::from_utf8_lossy(&std::fs::read(dir.join("cmdline")).unwrap_or_default())
-            ));
-        }
-    }
-    found
 }
 
 #[test]

@@ -281,34 +281,21 @@ mod tests {
 
     #[tokio::test]
     async fn a_busy_client_is_waited_for_and_an_idle_one_is_not() {
+        // The session has already ended; the client may sit idle for 0.5 s.
+        let stop = Stop::default();
+        let after_end = |cmd| {
+            supervise(cmd, Duration::from_secs(20), std::future::ready(()), || (), Duration::from_millis(500), &stop)
+        };
         // Busy for ~1.5 s after the end, then exits: not hung, even with a 0.5 s idle limit.
         let mut busy = Command::new("sh");
         busy.args(["-c", "end=$(($(date +%s%N) + 1500000000)); while [ $(date +%s%N) -lt $end ]; do :; done"]);
-        let s = supervise(
-            busy,
-            Duration::from_secs(20),
-            std::future::ready(()),
-            || (),
-            Duration::from_millis(500),
-            &Stop::default(),
-        )
-        .await
-        .unwrap();
+        let s = after_end(busy).await.unwrap();
         assert!(!s.timed_out, "a client doing work is not hanging");
         // Blocked: judged hung after the idle limit.
         let mut idle = Command::new("sleep");
         idle.arg("30");
         let started = std::time::Instant::now();
-        let s = supervise(
-            idle,
-            Duration::from_secs(20),
-            std::future::ready(()),
-            || (),
-            Duration::from_millis(500),
-            &Stop::default(),
-        )
-        .await
-        .unwrap();
+        let s = after_end(idle).await.unwrap();
         assert!(s.timed_out);
         assert!(started.elapsed() < Duration::from_secs(5));
     }
