@@ -117,6 +117,35 @@ impl Shared {
         });
     }
 
+    /// Put `msg` on an SSE stream and record it, as one step under the tap's lock:
+    /// the client can read it as soon as it is sent, and its answer — recorded by
+    /// another task — must never land in the trace before the request it answers
+    /// (on a busy machine that happened, and the answer looked like one to an id
+    /// never sent). `false`, and nothing recorded, when the stream is gone.
+    fn send_recorded(
+        &self,
+        tx: &mpsc::UnboundedSender<Bytes>,
+        msg: &Outgoing,
+        exchange: u64,
+        stream: HttpStream,
+    ) -> bool {
+        let mut sent = false;
+        with_tap(&self.tap, |t| {
+            if tx.send(sse_event("message", &msg.bytes)).is_err() {
+                return Ok(());
+            }
+            sent = true;
+            t.frame_via(
+                Direction::ServerToClient,
+                &msg.bytes,
+                msg.step.as_deref(),
+                std::time::Instant::now(),
+                Some(HttpRef { exchange, stream }),
+            )
+        });
+        sent
+    }
+
     /// Hand a client frame to the engine, registering what its replies complete —
     /// unless the session has ended (checked under the lock that ending takes, so no
     /// request can wait for an engine that is gone); `false` then.
@@ -140,11 +169,10 @@ impl Shared {
     /// Deliver on the GET stream; `false` when none is open (or it closed).
     fn to_get_stream(&self, state: &mut SessionState, msg: &Outgoing) -> bool {
         let Some((exchange, tx)) = &state.get_stream else { return false };
-        if tx.send(sse_event("message", &msg.bytes)).is_err() {
+        if !self.send_recorded(tx, msg, *exchange, HttpStream::GetSse) {
             state.get_stream = None;
             return false;
         }
-        self.record_s2c(&msg.bytes, msg.step.as_deref(), *exchange, HttpStream::GetSse);
         true
     }
 }
@@ -173,8 +201,7 @@ impl Sink for HttpSink {
                 }
                 Some(Pending::Sse { waiting, tx }) => {
                     waiting.retain(|id| !msg.answers.contains(id));
-                    let _ = tx.send(sse_event("message", &msg.bytes));
-                    shared.record_s2c(&msg.bytes, msg.step.as_deref(), x, HttpStream::PostSse);
+                    shared.send_recorded(tx, &msg, x, HttpStream::PostSse);
                     if waiting.is_empty() {
                         // Dropping the sender ends the response stream.
                         state.exchanges.remove(&x);
@@ -187,8 +214,7 @@ impl Sink for HttpSink {
             },
             Route::InRequest(Origin { exchange: Some(x) }) => match state.exchanges.get_mut(&x) {
                 Some(Pending::Sse { tx, .. }) => {
-                    let _ = tx.send(sse_event("message", &msg.bytes));
-                    shared.record_s2c(&msg.bytes, msg.step.as_deref(), x, HttpStream::PostSse);
+                    shared.send_recorded(tx, &msg, x, HttpStream::PostSse);
                 }
                 _ => {
                     if !shared.to_get_stream(&mut state, &msg) {
