@@ -24,6 +24,7 @@ toolChoice allows — and the SDK declares sampling with those sub-capabilities.
 Logging goes to stderr in Python's default format at BACKCHANNEL_CLIENT_LOG_LEVEL.
 """
 
+import json
 import logging
 import os
 import sys
@@ -141,6 +142,14 @@ def sampling_capabilities():
     )
 
 
+# The trigger call's arguments (mirrored into Mcp-Param-* headers over 2026-07-28 HTTP
+# where the tool's schema marks them with x-mcp-header).
+ARGUMENTS = json.loads(os.environ.get("BACKCHANNEL_CLIENT_CALL_TOOL_ARGUMENTS") or "{}")
+# Or the prompt to get / the resource to read, when the scenario's rounds answer those.
+PROMPT = os.environ.get("BACKCHANNEL_CLIENT_GET_PROMPT", "")
+RESOURCE = os.environ.get("BACKCHANNEL_CLIENT_READ_RESOURCE", "")
+
+
 async def change_roots(session):
     await anyio.sleep(int(CHANGE[0]) / 1000)
     ROOTS[:] = CHANGE[1:]
@@ -160,12 +169,18 @@ async def drive(server):
         async with anyio.create_task_group() as tasks:
             if CHANGE:
                 tasks.start_soon(change_roots, client.session)
-            tools = await client.list_tools()
-            if any(t.name == TRIGGER_TOOL for t in tools.tools):
-                try:
-                    await client.call_tool(TRIGGER_TOOL, {})
-                except Exception as e:  # an input round it could not fulfil, or a refusal
-                    logging.getLogger("driver").info("tool call ended: %s", type(e).__name__)
+            try:
+                if PROMPT:
+                    # 2026-07-28 rounds may answer prompts/get and resources/read too.
+                    await client.get_prompt(PROMPT)
+                elif RESOURCE:
+                    await client.read_resource(RESOURCE)
+                else:
+                    tools = await client.list_tools()
+                    if any(t.name == TRIGGER_TOOL for t in tools.tools):
+                        await client.call_tool(TRIGGER_TOOL, ARGUMENTS)
+            except Exception as e:  # an input round it could not fulfil, or a refusal
+                logging.getLogger("driver").info("request ended: %s", type(e).__name__)
             if client.protocol_version >= "2026-07-28":
                 # No ping in 2026-07-28: the session is over once the call is.
                 tasks.cancel_scope.cancel()

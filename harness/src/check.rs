@@ -94,7 +94,7 @@ pub fn evaluate(input: &CaseInput<'_>) -> Vec<Finding> {
     let mut out = Emitter { input: *input, out: Vec::new() };
     let plan = &input.compiled.client;
     let knobs = plan.knobs(input.revision);
-    let took_up = |k: Knob| knob_taken_up(k, &session, input.logs);
+    let took_up = |k: Knob| knob_taken_up(k, &session, input.logs, plan);
     let unclaimed_and_untaken = |k: Knob| knobs.contains(&k) && !took_up(k) && !input.claims.contains(&k);
 
     // 2026-07-28 has no handshake: the session starts with the client's first modern
@@ -136,7 +136,7 @@ pub fn evaluate(input: &CaseInput<'_>) -> Vec<Finding> {
     };
     if started {
         protocol::wire_checks(&mut out, &session, input.revision);
-        http::checks(&mut out, trace, &session);
+        http::checks(&mut out, trace, &session, &input.compiled.tools());
         if modern {
             mrtr::honesty(&mut out, &session);
         } else {
@@ -144,6 +144,12 @@ pub fn evaluate(input: &CaseInput<'_>) -> Vec<Finding> {
         }
         answers::checks(&mut out, &session, trace, session.negotiated.unwrap_or(input.revision));
     } else {
+        if modern && modern_na.is_none() && session.sent_requests().any(|(m, _)| m == "server/discover") {
+            // A 2026-07-28 client whose every request was refused for its headers
+            // never starts a session: the headers say why. (One that opened with
+            // `initialize` does not speak the revision: `session.modern` says so.)
+            http::checks(&mut out, trace, &session, &input.compiled.tools());
+        }
         for check in ["wire.json-rpc", "wire.id-echo", "wire.one-answer"] {
             match &modern_na {
                 Some(why) => out.not_applicable(check, why),
@@ -172,8 +178,8 @@ pub fn evaluate(input: &CaseInput<'_>) -> Vec<Finding> {
 }
 
 /// Whether the client took up a knob: declared what it configures, logged at DEBUG,
-/// called the tool, spoke 2026-07-28.
-fn knob_taken_up(knob: Knob, session: &Session, logs: &[LogLine]) -> bool {
+/// called the tool (or got the prompt, read the resource the rounds answer), spoke 2026-07-28.
+fn knob_taken_up(knob: Knob, session: &Session, logs: &[LogLine], plan: &ClientPlan) -> bool {
     match knob {
         Knob::Roots => session.declares("roots"),
         Knob::RootsChange => session.declares("roots.listChanged"),
@@ -181,8 +187,10 @@ fn knob_taken_up(knob: Knob, session: &Session, logs: &[LogLine]) -> bool {
         Knob::Sampling => session.declares("sampling"),
         Knob::LogLevel => logs.iter().any(|l| l.level.is_some_and(|lv| lv <= Level::Debug)),
         Knob::CallTool => session.requests.iter().any(|r| {
-            r.method == "tools/call"
-                && r.params.as_ref().and_then(|p| p.get("name")).and_then(Value::as_str) == Some(TRIGGER_TOOL)
+            let m = plan.trigger_request;
+            r.method == m.as_str()
+                && r.params.as_ref().and_then(|p| p.get(m.name_field())).and_then(Value::as_str)
+                    == Some(m.target(TRIGGER_TOOL).as_str())
         }),
         Knob::Modern => session.asked_for_modern(),
     }
@@ -268,7 +276,7 @@ impl ScenarioCtx<'_> {
     /// client logged no DEBUG line at all, and does not claim the knob.
     pub(crate) fn log_level_not_taken(&self, logs: &[LogLine]) -> Option<String> {
         let asked = self.plan.knobs(self.revision).contains(&Knob::LogLevel);
-        let took = knob_taken_up(Knob::LogLevel, self.session, logs);
+        let took = knob_taken_up(Knob::LogLevel, self.session, logs, self.plan);
         (asked && !took && !self.claims.contains(&Knob::LogLevel))
             .then(|| format!("N/A: the client logs nothing at DEBUG (it does not take up {})", Knob::LogLevel.source()))
     }

@@ -9,6 +9,7 @@
 pub mod mock;
 pub mod process;
 
+use backchannel_mock::script::RoundMethod;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
@@ -242,7 +243,16 @@ pub fn client_command(
                 cmd.arg("--root").arg(root_arg(root));
             }
             if let Some(tool) = &plan.call_tool {
-                cmd.arg("--call-tool").arg(tool);
+                let m = plan.trigger_request;
+                let flag = match m {
+                    RoundMethod::ToolsCall => "--call-tool",
+                    RoundMethod::PromptsGet => "--get-prompt",
+                    RoundMethod::ResourcesRead => "--read-resource",
+                };
+                cmd.arg(flag).arg(m.target(tool));
+            }
+            if let Some(args) = &plan.call_arguments {
+                cmd.arg("--call-tool-arguments").arg(serde_json::Value::Object(args.clone()).to_string());
             }
             if let Some((modes, delay)) = &plan.elicitation {
                 cmd.arg("--elicitation").arg(modes.join(",")).arg("--elicitation-delay").arg(delay.to_string());
@@ -283,7 +293,18 @@ pub fn client_command(
     if !matches!(cfg.client, ClientSpec::Reference) {
         let roots: Vec<&str> = plan.roots.iter().map(|(u, _)| u.as_str()).collect();
         cmd.env("BACKCHANNEL_CLIENT_ROOTS", roots.join(" ")).env("BACKCHANNEL_CLIENT_LOG_LEVEL", level);
-        cmd.env("BACKCHANNEL_CLIENT_CALL_TOOL", plan.call_tool.as_deref().unwrap_or_default());
+        // The trigger request: a tool call, or (2026-07-28) a prompt to get or a resource to read.
+        let trigger = |m: RoundMethod| match &plan.call_tool {
+            Some(tool) if plan.trigger_request == m => m.target(tool),
+            _ => String::new(),
+        };
+        cmd.env("BACKCHANNEL_CLIENT_CALL_TOOL", trigger(RoundMethod::ToolsCall));
+        cmd.env("BACKCHANNEL_CLIENT_GET_PROMPT", trigger(RoundMethod::PromptsGet));
+        cmd.env("BACKCHANNEL_CLIENT_READ_RESOURCE", trigger(RoundMethod::ResourcesRead));
+        cmd.env(
+            "BACKCHANNEL_CLIENT_CALL_TOOL_ARGUMENTS",
+            plan.call_arguments.as_ref().map(|a| serde_json::Value::Object(a.clone()).to_string()).unwrap_or_default(),
+        );
         cmd.env(
             "BACKCHANNEL_CLIENT_ELICITATION",
             plan.elicitation.as_ref().map(|(m, _)| m.join(",")).unwrap_or_default(),

@@ -37,7 +37,7 @@ use tokio::time::{Instant, sleep_until};
 
 use crate::canary::Canary;
 use crate::protocol::{Revision, Transport};
-use crate::script::{Delivery, IdSpec, RequestStep, Script, Step, Trigger};
+use crate::script::{Delivery, IdSpec, RequestStep, RoundMethod, Script, Step, Trigger};
 use crate::trace::{EndReason, EventKind, FORMAT, Start, TraceWriter};
 use crate::wire::{Classified, Envelope, ErrorCode, classify, id_loosely_equal, loose_key};
 
@@ -417,7 +417,7 @@ impl<S: Sink> Engine<S> {
         let result = match method {
             "server/discover" => Ok(json!({
                 "supportedVersions": [modern],
-                "capabilities": { "tools": {} },
+                "capabilities": self.script.capabilities(),
                 "ttlMs": 0,
                 "cacheScope": "public",
                 "_meta": { "io.modelcontextprotocol/serverInfo": {
@@ -436,9 +436,10 @@ impl<S: Sink> Engine<S> {
             "ping" => Ok(json!({})),
             // Cacheable results carry their cache directives (schema: ListToolsResult).
             "tools/list" => Ok(json!({ "tools": self.script.tools(), "ttlMs": 0, "cacheScope": "public" })),
-            "tools/call" => {
-                let name = params.and_then(|p| p.get("name")).and_then(Value::as_str).unwrap_or_default();
-                let is_trigger = matches!(&self.script.trigger, Trigger::ToolCall { tool } if tool == name);
+            "prompts/list" => Ok(json!({ "prompts": self.script.prompts(), "ttlMs": 0, "cacheScope": "public" })),
+            "resources/list" => Ok(json!({ "resources": self.script.resources(), "ttlMs": 0, "cacheScope": "public" })),
+            "tools/call" | "prompts/get" | "resources/read" => {
+                let is_trigger = self.script.is_trigger(method, params);
                 if is_trigger && self.phase == Phase::Ready {
                     self.start_script(Some((id, origin)));
                     return None;
@@ -449,7 +450,11 @@ impl<S: Sink> Engine<S> {
                     self.event(EventKind::Retry);
                     return None;
                 }
-                self.plain_tool_call(name, is_trigger)
+                let name = params.and_then(|p| p.get("name")).and_then(Value::as_str).unwrap_or_default();
+                match method {
+                    "tools/call" => self.plain_tool_call(name, is_trigger),
+                    _ => Err((ErrorCode::INVALID_PARAMS, format!("{method}: no such prompt or resource"))),
+                }
             }
             _ => Err((ErrorCode::METHOD_NOT_FOUND, format!("method not found: {method}"))),
         };
@@ -627,7 +632,17 @@ impl<S: Sink> Engine<S> {
     /// the revision has `ping`) and the grace period.
     async fn finish_script(&mut self) -> Result<(), EndReason> {
         if let Some((id, origin)) = self.trigger_call.take() {
-            let mut result = tool_result("backchannel: the scenario's steps are done");
+            let done = "backchannel: the scenario's steps are done";
+            let mut result = match (&self.script.trigger, self.script.round_method) {
+                (Trigger::ToolCall { tool }, RoundMethod::PromptsGet) => json!({
+                    "description": tool,
+                    "messages": [{ "role": "user", "content": { "type": "text", "text": done } }],
+                }),
+                (Trigger::ToolCall { tool }, RoundMethod::ResourcesRead) => json!({
+                    "contents": [{ "uri": RoundMethod::ResourcesRead.target(tool), "mimeType": "text/plain", "text": done }],
+                }),
+                _ => tool_result(done),
+            };
             if self.script.is_modern() {
                 result["resultType"] = json!("complete");
             }
@@ -741,6 +756,7 @@ mod tests {
             barrier: false,
             trigger: Trigger::Initialized,
             delivery: Delivery::GetStream,
+            round_method: RoundMethod::ToolsCall,
         }
     }
 

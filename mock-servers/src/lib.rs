@@ -38,6 +38,7 @@
 //!     barrier: false,
 //!     trigger: Trigger::Initialized,
 //!     delivery: Delivery::GetStream,
+//!     round_method: RoundMethod::ToolsCall,
 //! };
 //! let (client, server) = tokio::io::duplex(4096);
 //! let (server_r, server_w) = tokio::io::split(server);

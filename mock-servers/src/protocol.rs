@@ -104,13 +104,13 @@ impl Revision {
     }
 
     /// Whether the kit runs this revision over a transport: Streamable HTTP from
-    /// 2025-03-26, HTTP+SSE (deprecated, still served) in every legacy revision, stdio
-    /// always. 2026-07-28 has no HTTP+SSE, and its sessionless Streamable HTTP binding
-    /// (`Mcp-Method` headers, no GET stream) is not in the mock yet: stdio only.
+    /// 2025-03-26 (in 2026-07-28 its sessionless binding: request headers, no GET
+    /// stream, `D/2026-07-28/basic/transports/streamable-http.mdx`), HTTP+SSE
+    /// (deprecated, still served) in every legacy revision, stdio always.
     pub fn has_transport(self, t: Transport) -> bool {
         match t {
             Transport::Stdio => true,
-            Transport::Http => self >= Self::V2025_03_26 && self.is_legacy(),
+            Transport::Http => self >= Self::V2025_03_26,
             Transport::Sse => self.is_legacy(),
         }
     }

@@ -56,6 +56,49 @@ pub struct Script {
     pub trigger: Trigger,
     /// Where server-initiated messages go over Streamable HTTP, unless a step says otherwise.
     pub delivery: Delivery,
+    /// 2026-07-28: which request of the client the input rounds answer (with
+    /// [`Trigger::ToolCall`], whose name is then the prompt's, or the resource's
+    /// `backchannel://NAME`).
+    #[serde(default)]
+    pub round_method: RoundMethod,
+}
+
+/// The client request a 2026-07-28 script's input rounds answer: an
+/// `InputRequiredResult` is allowed on `tools/call`, `prompts/get` and `resources/read`
+/// (`basic/transports/streamable-http.mdx`; `basic/patterns/mrtr.mdx`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize, schemars::JsonSchema)]
+pub enum RoundMethod {
+    /// `tools/call` of the trigger tool.
+    #[default]
+    #[serde(rename = "tools/call")]
+    ToolsCall,
+    /// `prompts/get` of the trigger prompt.
+    #[serde(rename = "prompts/get")]
+    PromptsGet,
+    /// `resources/read` of the trigger resource.
+    #[serde(rename = "resources/read")]
+    ResourcesRead,
+}
+
+impl RoundMethod {
+    /// The JSON-RPC method.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::ToolsCall => "tools/call",
+            Self::PromptsGet => "prompts/get",
+            Self::ResourcesRead => "resources/read",
+        }
+    }
+
+    /// The params member that names what is called, read or got.
+    pub fn name_field(self) -> &'static str {
+        if self == Self::ResourcesRead { "uri" } else { "name" }
+    }
+
+    /// What the client names in that member, for a trigger named `name`.
+    pub fn target(self, name: &str) -> String {
+        if self == Self::ResourcesRead { format!("backchannel://{name}") } else { name.to_owned() }
+    }
 }
 
 fn yes() -> bool {
@@ -104,6 +147,9 @@ pub struct ServerSettings {
     pub version: String,
     /// Tools listed by `tools/list` (each a `Tool` object).
     pub tools: Vec<Value>,
+    /// The trigger tool's `inputSchema` (default: an object without properties).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub trigger_input_schema: Option<Value>,
 }
 
 impl Default for ServerSettings {
@@ -113,6 +159,7 @@ impl Default for ServerSettings {
             name: "backchannel-mock".into(),
             version: env!("CARGO_PKG_VERSION").into(),
             tools: Vec::new(),
+            trigger_input_schema: None,
         }
     }
 }
@@ -282,10 +329,56 @@ impl Script {
             tools.push(serde_json::json!({
                 "name": tool,
                 "description": "Runs the backchannel scenario: while this call is in flight the server sends its requests.",
-                "inputSchema": { "type": "object", "properties": {} },
+                "inputSchema": self.server.trigger_input_schema.clone()
+                    .unwrap_or_else(|| serde_json::json!({ "type": "object", "properties": {} })),
             }));
         }
         tools
+    }
+
+    /// Whether a client request is the trigger (the request the steps run during:
+    /// the trigger `tools/call`, or in 2026-07-28 the `prompts/get` / `resources/read`
+    /// the rounds answer).
+    pub fn is_trigger(&self, method: &str, params: Option<&Value>) -> bool {
+        let Trigger::ToolCall { tool } = &self.trigger else { return false };
+        let m = self.round_method;
+        method == m.as_str()
+            && params.and_then(|p| p.get(m.name_field())).and_then(Value::as_str) == Some(m.target(tool).as_str())
+    }
+
+    /// The prompts `prompts/list` returns: the trigger prompt, when the rounds answer `prompts/get`.
+    pub fn prompts(&self) -> Vec<Value> {
+        match (&self.trigger, self.round_method) {
+            (Trigger::ToolCall { tool }, RoundMethod::PromptsGet) => vec![serde_json::json!({
+                "name": tool,
+                "description": "Runs the backchannel scenario: the server asks for input before it returns the prompt.",
+            })],
+            _ => Vec::new(),
+        }
+    }
+
+    /// The resources `resources/list` returns: the trigger resource, when the rounds answer `resources/read`.
+    pub fn resources(&self) -> Vec<Value> {
+        match (&self.trigger, self.round_method) {
+            (Trigger::ToolCall { tool }, RoundMethod::ResourcesRead) => vec![serde_json::json!({
+                "uri": RoundMethod::ResourcesRead.target(tool),
+                "name": tool,
+                "description": "Runs the backchannel scenario: the server asks for input before it returns the resource.",
+            })],
+            _ => Vec::new(),
+        }
+    }
+
+    /// The server capabilities: tools, and prompts or resources when the rounds answer them.
+    pub fn capabilities(&self) -> Value {
+        let mut caps = serde_json::json!({ "tools": {} });
+        if !self.prompts().is_empty() {
+            caps["prompts"] = serde_json::json!({});
+        }
+        if !self.resources().is_empty() {
+            caps["resources"] = serde_json::json!({});
+        }
+        caps
     }
 
     /// Whether this session speaks 2026-07-28 (no `initialize`; MRTR).
@@ -333,6 +426,7 @@ mod tests {
             barrier: false,
             trigger: Trigger::Initialized,
             delivery: Delivery::GetStream,
+            round_method: RoundMethod::ToolsCall,
         }
     }
 

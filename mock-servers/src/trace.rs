@@ -183,6 +183,13 @@ pub struct HttpExchange {
     /// the legacy `GET /sse` whose endpoint names it).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub issued_session: Option<String>,
+    /// The MCP request metadata headers sent (2026-07-28: `mcp-method`, `mcp-name`,
+    /// `mcp-param-*`; names lowercased, values as received).
+    #[serde(default, skip_serializing_if = "std::collections::BTreeMap::is_empty")]
+    pub mcp: crate::wire::headers::McpHeaders,
+    /// The `Last-Event-ID` header sent (a resumption attempt).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub last_event_id: Option<String>,
 }
 
 /// A non-frame event.

@@ -7,6 +7,7 @@
 
 mod codes;
 mod envelope;
+pub mod headers;
 mod id;
 
 pub use codes::ErrorCode;

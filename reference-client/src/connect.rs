@@ -41,6 +41,12 @@ pub struct SessionOptions {
     pub wait: Option<Duration>,
     /// Call this tool once initialized (the result is logged at INFO, its content at DEBUG).
     pub call_tool: Option<String>,
+    /// The arguments of that call.
+    pub call_arguments: Option<serde_json::Map<String, serde_json::Value>>,
+    /// Get this prompt once connected (2026-07-28 input rounds answered as for a tool call).
+    pub get_prompt: Option<String>,
+    /// Read this resource once connected (likewise).
+    pub read_resource: Option<String>,
     /// Ping the server this often and end the session when a ping *fails* (the
     /// transport refuses it: connection refused, 404 for an ended session): how an HTTP
     /// client notices that the server is gone. A ping that is merely slow is waited
@@ -63,8 +69,7 @@ pub enum Lifecycle {
     /// `basic/versioning.mdx`, Backward Compatibility; `basic/transports/stdio.mdx`).
     #[default]
     DualEra,
-    /// `initialize` only (what [`run_url`] uses: the sessionless 2026-07-28 HTTP
-    /// binding is not supported yet).
+    /// `initialize` only (a legacy-only client).
     Initialize,
 }
 
@@ -83,6 +88,24 @@ impl SessionOptions {
     /// Set [`Self::call_tool`].
     pub fn call_tool(mut self, tool: Option<String>) -> Self {
         self.call_tool = tool;
+        self
+    }
+
+    /// Set [`Self::get_prompt`].
+    pub fn get_prompt(mut self, name: Option<String>) -> Self {
+        self.get_prompt = name;
+        self
+    }
+
+    /// Set [`Self::read_resource`].
+    pub fn read_resource(mut self, uri: Option<String>) -> Self {
+        self.read_resource = uri;
+        self
+    }
+
+    /// Set [`Self::call_arguments`].
+    pub fn call_arguments(mut self, arguments: Option<serde_json::Map<String, serde_json::Value>>) -> Self {
+        self.call_arguments = arguments;
         self
     }
 
@@ -133,12 +156,15 @@ pub async fn run_url(config: Config, url: &str, options: &SessionOptions) -> Res
     let mut transport_config = StreamableHttpClientTransportConfig::with_uri(url);
     transport_config.retry_config = std::sync::Arc::new(FewRetries);
     let transport = StreamableHttpClientTransport::with_client(http.clone(), transport_config);
-    let options = &options.clone().lifecycle(Lifecycle::Initialize);
+    // Dual era here too: rmcp's Streamable HTTP transport speaks the sessionless
+    // 2026-07-28 binding (request metadata headers, `x-mcp-header` parameters) once
+    // `server/discover` succeeds, and the session falls back to `initialize` otherwise.
     match serve(client.clone(), transport, options).await {
-        Err(ClientError::Initialize(e)) if refused_with_4xx(&*e) => {
+        Err(ClientError::Initialize(e)) if refused_with_4xx(&e) => {
             tracing::info!(server = %server, "the server refused Streamable HTTP; falling back to HTTP+SSE");
             let transport = crate::legacy_sse::connect(http, url).await.map_err(ClientError::LegacySse)?;
-            serve(client, transport, options).await
+            // HTTP+SSE exists before 2026-07-28 only: no discover probe there.
+            serve(client, transport, &options.clone().lifecycle(Lifecycle::Initialize)).await
         }
         other => other,
     }
@@ -152,26 +178,68 @@ async fn socket_address(url: &str) -> Option<std::net::SocketAddr> {
     tokio::net::lookup_host((host, port)).await.ok()?.next()
 }
 
-/// Call `tool`, fulfilling 2026-07-28 input rounds (each ask goes to the handler:
+/// What the client asks for once connected.
+enum Ask {
+    /// `tools/call` of this tool with these arguments.
+    Tool(String, Option<serde_json::Map<String, serde_json::Value>>),
+    /// `prompts/get` of this prompt.
+    Prompt(String),
+    /// `resources/read` of this resource.
+    Resource(String),
+}
+
+/// Make the request, fulfilling 2026-07-28 input rounds (each ask goes to the handler:
 /// roots and configured elicitation are answered, anything else is refused with its
-/// one WARNING — and then the call is not retried, since "the client MUST construct
-/// the requested inputs before retrying", `basic/patterns/mrtr.mdx`).
-async fn call_tool<S: rmcp::Service<rmcp::RoleClient>>(
+/// one WARNING — and then the request is not retried, since "the client MUST construct
+/// the requested inputs before retrying", `basic/patterns/mrtr.mdx`). rmcp's
+/// `RunningService::{call_tool, get_prompt, read_resource}` drive the rounds.
+async fn ask<S: rmcp::Service<rmcp::RoleClient>>(
     running: &rmcp::service::RunningService<rmcp::RoleClient, S>,
     server: &str,
-    tool: &str,
+    ask: Ask,
 ) {
-    match running.call_tool(rmcp::model::CallToolRequestParams::new(tool.to_owned())).await {
-        Ok(result) => {
-            tracing::info!(server = %server, tool = %loggable(tool), is_error = ?result.is_error, "tool call finished");
-            tracing::debug!(server = %server, content = ?result.content, "tool call result");
+    let (what, name) = match &ask {
+        Ask::Tool(n, _) => ("tool call", n.clone()),
+        Ask::Prompt(n) => ("prompt", n.clone()),
+        Ask::Resource(u) => ("resource read", u.clone()),
+    };
+    let name = loggable(&name).into_owned();
+    let outcome = match ask {
+        Ask::Tool(tool, arguments) => {
+            // A 2026-07-28 client learns the tool's schema first: over HTTP, its
+            // `x-mcp-header` annotations say which arguments travel as `Mcp-Param-*`
+            // headers (rmcp's transport reads them from the `tools/list` answer).
+            let modern =
+                running.peer_info().is_some_and(|i| i.protocol_version >= rmcp::model::ProtocolVersion::V_2026_07_28);
+            if modern && let Err(e) = running.list_all_tools().await {
+                tracing::info!(server = %server, error = %e, "tools/list failed");
+            }
+            let mut params = rmcp::model::CallToolRequestParams::new(tool);
+            if let Some(arguments) = arguments {
+                params = params.with_arguments(arguments);
+            }
+            running.call_tool(params).await.map(|r| {
+                tracing::debug!(server = %server, content = ?r.content, "tool call result");
+                format!("is_error: {:?}", r.is_error)
+            })
         }
+        Ask::Prompt(prompt) => running.get_prompt(rmcp::model::GetPromptRequestParams::new(prompt)).await.map(|r| {
+            tracing::debug!(server = %server, messages = ?r.messages, "prompt");
+            format!("{} message(s)", r.messages.len())
+        }),
+        Ask::Resource(uri) => running.read_resource(rmcp::model::ReadResourceRequestParams::new(uri)).await.map(|r| {
+            tracing::debug!(server = %server, contents = ?r.contents, "resource");
+            format!("{} content(s)", r.contents.len())
+        }),
+    };
+    match outcome {
+        Ok(summary) => tracing::info!(server = %server, name = %name, %summary, "{what} finished"),
         // An ask this client refused (already logged once at WARNING, by method):
         // the round is abandoned, not retried.
         Err(rmcp::ServiceError::McpError(e)) if e.data.as_ref().is_some_and(|d| d.get("reason").is_some()) => {
-            tracing::info!(server = %server, tool = %loggable(tool), "tool call abandoned: the server asked for input this client does not give");
+            tracing::info!(server = %server, name = %name, "{what} abandoned: the server asked for input this client does not give");
         }
-        Err(e) => tracing::warn!(server = %server, tool = %loggable(tool), error = %e, "tool call failed"),
+        Err(e) => tracing::warn!(server = %server, name = %name, error = %e, "{what} failed"),
     }
 }
 
@@ -194,9 +262,13 @@ async fn nothing_listens(address: Option<std::net::SocketAddr>, every: Duration)
     }
 }
 
-/// Whether an initialize failure is the 400/404/405 that means "not Streamable HTTP".
-fn refused_with_4xx(e: &(dyn std::error::Error + 'static)) -> bool {
-    let mut next = Some(e);
+/// Whether an initialize failure is the 400/404/405 that means "not Streamable HTTP"
+/// (after a refused discover probe: whether the `initialize` that followed got one).
+fn refused_with_4xx(e: &ClientInitializeError) -> bool {
+    if let ClientInitializeError::LegacyFallbackFailed { fallback, .. } = e {
+        return refused_with_4xx(fallback);
+    }
+    let mut next: Option<&(dyn std::error::Error + 'static)> = Some(e);
     while let Some(err) = next {
         let text = err.to_string();
         if ["HTTP 400", "HTTP 404", "HTTP 405"].iter().any(|s| text.contains(s)) {
@@ -260,11 +332,17 @@ where
     if let Some(info) = running.peer_info() {
         tracing::info!(server = %server, protocol = %info.protocol_version, "session initialized");
     }
-    if let Some(tool) = options.call_tool.clone() {
-        // rmcp's RunningService::call_tool drives 2026-07-28 input rounds through this
-        // handler (the same policy as legacy requests); it needs the running service,
-        // which `waiting()` consumes, so the call runs before the wait below.
-        let call = call_tool(&running, &server, &tool);
+    let asked = match (&options.call_tool, &options.get_prompt, &options.read_resource) {
+        (Some(tool), ..) => Some(Ask::Tool(tool.clone(), options.call_arguments.clone())),
+        (None, Some(prompt), _) => Some(Ask::Prompt(prompt.clone())),
+        (None, None, Some(uri)) => Some(Ask::Resource(uri.clone())),
+        (None, None, None) => None,
+    };
+    if let Some(request) = asked {
+        // rmcp's RunningService drives 2026-07-28 input rounds through this handler
+        // (the same policy as legacy requests); it needs the running service, which
+        // `waiting()` consumes, so the request runs before the wait below.
+        let call = ask(&running, &server, request);
         match options.wait {
             Some(limit) => {
                 let _ = tokio::time::timeout(limit, call).await;
@@ -272,6 +350,9 @@ where
             None => call.await,
         }
     }
+    // 2026-07-28 has no `ping` (its changelog): the end of the server is noticed by
+    // the TCP probe alone.
+    let modern = running.peer_info().is_some_and(|i| i.protocol_version >= rmcp::model::ProtocolVersion::V_2026_07_28);
     if let Some(every) = options.ping_interval {
         let peer = running.peer().clone();
         let token = running.cancellation_token();
@@ -283,6 +364,9 @@ where
             // own loop decoding a large message) or a busy machine must not end a live
             // session — so there is no deadline on the ping itself.
             let pings = async {
+                if modern {
+                    return std::future::pending().await;
+                }
                 let mut tick = tokio::time::interval(every);
                 tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
                 tick.tick().await;

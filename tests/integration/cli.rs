@@ -226,6 +226,85 @@ fn http_mock_binds_loopback_and_refuses_foreign_origins() {
 }
 
 #[test]
+fn the_2026_http_mock_is_sessionless_and_validates_request_headers() {
+    use std::io::BufRead;
+    let mut child = std::process::Command::new(env!("CARGO_BIN_EXE_backchannel"))
+        .current_dir(root())
+        .args(["mock", "--scenario", "scenarios/mrtr/http-param-headers.yaml", "--http"])
+        .stdout(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut line = String::new();
+    std::io::BufReader::new(child.stdout.take().unwrap()).read_line(&mut line).unwrap();
+    let url = serde_json::from_str::<serde_json::Value>(&line).unwrap()["url"].as_str().unwrap().to_owned();
+    let rt = tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap();
+    rt.block_on(async {
+        let http = reqwest::Client::new();
+        let meta = r#""_meta":{"io.modelcontextprotocol/protocolVersion":"2026-07-28","io.modelcontextprotocol/clientCapabilities":{}}"#;
+        let post = |body: String, headers: &[(&str, &str)]| {
+            let mut r = http
+                .post(&url)
+                .header("content-type", "application/json")
+                .header("accept", "application/json, text/event-stream")
+                .body(body);
+            for (k, v) in headers {
+                r = r.header(*k, *v);
+            }
+            r.send()
+        };
+        let v = [("mcp-protocol-version", "2026-07-28")];
+        // GET and DELETE do not exist (405).
+        assert_eq!(http.get(&url).send().await.unwrap().status(), 405);
+        assert_eq!(http.delete(&url).send().await.unwrap().status(), 405);
+        // A legacy initialize: 400 and UnsupportedProtocolVersion.
+        let init = r#"{"jsonrpc":"2.0","id":0,"method":"initialize","params":{"protocolVersion":"2025-11-25","capabilities":{},"clientInfo":{"name":"t","version":"0"}}}"#;
+        let r = post(init.to_owned(), &[]).await.unwrap();
+        assert_eq!(r.status(), 400);
+        assert_eq!(r.json::<serde_json::Value>().await.unwrap()["error"]["code"], -32022);
+        // discover: served, and no session id minted (one sent is ignored).
+        let discover = format!(r#"{{"jsonrpc":"2.0","id":1,"method":"server/discover","params":{{{meta}}}}}"#);
+        let r = post(discover.clone(), &[v[0], ("mcp-method", "server/discover"), ("mcp-session-id", "abc")]).await.unwrap();
+        assert_eq!(r.status(), 200);
+        assert!(r.headers().get("mcp-session-id").is_none(), "2026-07-28 has no sessions");
+        assert_eq!(r.json::<serde_json::Value>().await.unwrap()["result"]["supportedVersions"][0], "2026-07-28");
+        // A missing Mcp-Method, a disagreeing one, an unsupported version: 400 with the code.
+        for (headers, code) in [
+            (vec![v[0]], -32020),
+            (vec![v[0], ("mcp-method", "tools/list")], -32020),
+            (vec![("mcp-protocol-version", "2099-01-01"), ("mcp-method", "server/discover")], -32022),
+        ] {
+            let r = post(discover.clone(), &headers).await.unwrap();
+            assert_eq!(r.status(), 400, "{headers:?}");
+            assert_eq!(r.json::<serde_json::Value>().await.unwrap()["error"]["code"], code, "{headers:?}");
+        }
+        // tools/call: Mcp-Name and the x-mcp-header parameters are checked against the body.
+        let call = format!(
+            r#"{{"jsonrpc":"2.0","id":2,"method":"tools/call","params":{{"name":"backchannel_run_scenario","arguments":{{"greeting":"Hello, 世界"}},{meta}}}}}"#
+        );
+        let base = [v[0], ("mcp-method", "tools/call"), ("mcp-name", "backchannel_run_scenario")];
+        let r = post(call.clone(), &base).await.unwrap();
+        assert_eq!(r.status(), 400, "the annotated argument's header is missing");
+        let mut with = base.to_vec();
+        with.push(("mcp-param-greeting", "=?base64?SGVsbG8sIOS4lueVjA==?="));
+        let r = post(call, &with).await.unwrap();
+        assert_eq!(r.status(), 200);
+        assert_eq!(r.headers().get("content-type").unwrap(), "text/event-stream", "the trigger call streams");
+        let body = r.text().await.unwrap();
+        assert!(body.contains(r#""resultType":"input_required""#), "{body}");
+        // An unknown method: 404 with -32601.
+        let r = post(
+            format!(r#"{{"jsonrpc":"2.0","id":3,"method":"nope/nope","params":{{{meta}}}}}"#),
+            &[v[0], ("mcp-method", "nope/nope")],
+        )
+        .await
+        .unwrap();
+        assert_eq!(r.status(), 404);
+    });
+    let _ = child.kill();
+    let _ = child.wait();
+}
+
+#[test]
 fn a_client_that_is_none_of_the_profiled_ones_can_be_tested() {
     // examples/minimal_client.py: standard-library Python, written to the stdio contract.
     backchannel()

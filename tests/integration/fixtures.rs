@@ -52,6 +52,10 @@ fn plan() -> Vec<(Mode, Vec<Transport>, Vec<PathBuf>)> {
                 | Mode::NoSession
                 | Mode::WrongSession
                 | Mode::NoInitialized
+                | Mode::NoMcpMethod
+                | Mode::WrongMcpName
+                | Mode::RawParams
+                | Mode::GetFatal
         )
     });
     let mut plan: Vec<_> = every.map(|m| (m, vec![Stdio], builtin.clone())).collect();
@@ -73,6 +77,25 @@ fn plan() -> Vec<(Mode, Vec<Transport>, Vec<PathBuf>)> {
     plan.push((Mode::NoSession, vec![Http, Sse], builtin.clone()));
     plan.push((Mode::WrongSession, vec![Http, Sse], builtin.clone()));
     plan.push((Mode::NoInitialized, vec![Stdio, Http, Sse], handshake));
+    // 2026-07-28 over Streamable HTTP: the MRTR bugs and the header bugs, on the MRTR
+    // scenarios (a legacy session never reaches them).
+    let mrtr: Vec<PathBuf> =
+        builtin.iter().filter(|p| p.components().any(|c| c.as_os_str() == "mrtr")).cloned().collect();
+    for m in [
+        Mode::NoMeta,
+        Mode::MrtrSameId,
+        Mode::MrtrBadState,
+        Mode::MrtrFabricate,
+        Mode::MrtrPartial,
+        Mode::MrtrNoRetry,
+        Mode::Crash,
+        Mode::NoMcpMethod,
+        Mode::WrongMcpName,
+        Mode::RawParams,
+        Mode::GetFatal,
+    ] {
+        plan.push((m, vec![Http], mrtr.clone()));
+    }
     plan
 }
 
@@ -206,6 +229,9 @@ fn every_check_kind_is_required_to_fail_somewhere() {
         ".request-state",
         ".retry-inputs",
         ".retried",
+        "http.request-headers",
+        "http.param-headers",
+        "http.modern-no-session",
     ];
     let mut required = BTreeSet::new();
     for (mode, transports, scenarios) in plan() {

@@ -43,12 +43,22 @@ pub(crate) fn session_checks(out: &mut Emitter<'_>, s: &Session, has_trace: bool
                 .at_frame(*seq),
             );
         }
-        (None, None) => out.violated(
-            "session.modern",
-            Must,
-            spec,
-            Evidence::new(format!("the client sent no request ({} frames)", s.client_frames.len())),
-        ),
+        (None, None) => {
+            // Every request was refused at the HTTP layer: say what the client opened with.
+            let why = match s.sent_requests().next() {
+                Some(("initialize", p)) => {
+                    let asked = p.and_then(|p| p.get("protocolVersion")).and_then(Value::as_str).unwrap_or("?");
+                    format!(
+                        "the client opened with initialize (asking for {asked}), refused by the server: it does not speak {MODERN}, which has no handshake"
+                    )
+                }
+                _ => format!(
+                    "no request of the client reached the server ({} client frames; a request the HTTP mock refused, e.g. for its headers, is not delivered)",
+                    s.client_frames.len()
+                ),
+            };
+            out.violated("session.modern", Must, spec, Evidence::new(why));
+        }
         (None, Some(first)) => out.pass(
             "session.modern",
             Must,
@@ -105,14 +115,24 @@ struct Played<'s> {
     retry: Option<&'s ClientRequest>,
 }
 
-/// Pair each round the mock sent with the call it answered and that call's retry
-/// (the client's next `tools/call` of the same tool).
+/// The requests an `InputRequiredResult` may answer, with the member naming what they
+/// call, get or read (`basic/transports/streamable-http.mdx`: `tools/call`,
+/// `prompts/get`, `resources/read`).
+const ROUND_METHODS: [(&str, &str); 3] = [("tools/call", "name"), ("prompts/get", "name"), ("resources/read", "uri")];
+
+/// What a request calls, gets or reads, when it is one a round may answer.
+fn target(r: &ClientRequest) -> Option<(&str, Option<&Value>)> {
+    let (method, field) = ROUND_METHODS.iter().find(|(m, _)| *m == r.method)?;
+    Some((method, r.params.as_ref().and_then(|p| p.get(*field))))
+}
+
+/// Pair each round the mock sent with the request it answered and that request's
+/// retry (the client's next request of the same method for the same tool, prompt or
+/// resource).
 fn played<'s>(s: &'s Session, round: &'s Round) -> Played<'s> {
-    let call = s.requests.iter().rev().find(|r| r.seq < round.seq && r.method == "tools/call" && r.id == round.answers);
-    let tool = call.and_then(|c| c.params.as_ref()?.get("name")).cloned();
-    let retry = s.requests.iter().find(|r| {
-        r.seq > round.seq && r.method == "tools/call" && r.params.as_ref().and_then(|p| p.get("name")).cloned() == tool
-    });
+    let call = s.requests.iter().rev().find(|r| r.seq < round.seq && target(r).is_some() && r.id == round.answers);
+    let what = call.and_then(target);
+    let retry = s.requests.iter().find(|r| r.seq > round.seq && what.is_some() && target(r) == what);
     Played { round, call, retry }
 }
 

@@ -347,14 +347,31 @@ impl Session {
     }
 
     /// Whether the client asked for 2026-07-28: probed with `server/discover`, asked
-    /// for it in `initialize`, or sent a request whose `_meta` names it.
+    /// for it in `initialize`, or sent a request whose `_meta` names it — in any
+    /// request it sent, also one the HTTP mock refused (what it asked for is its
+    /// intent, whether or not the server took the request).
     pub fn asked_for_modern(&self) -> bool {
         let modern =
             |v: Option<&Value>| v.and_then(Value::as_str).and_then(Revision::from_wire) == Some(Revision::MODERN);
-        self.requests.iter().any(|r| {
-            r.method == "server/discover"
-                || (r.method == "initialize" && modern(r.params.as_ref().and_then(|p| p.get("protocolVersion"))))
-                || modern(r.meta().and_then(|m| m.get(META_VERSION)))
+        self.sent_requests().any(|(method, params)| {
+            method == "server/discover"
+                || (method == "initialize" && modern(params.and_then(|p| p.get("protocolVersion"))))
+                || modern(params.and_then(|p| p.get("_meta")).and_then(|m| m.get(META_VERSION)))
+        })
+    }
+
+    /// Every request the client sent (method, params), delivered or refused by the
+    /// HTTP mock, in order.
+    pub fn sent_requests(&self) -> impl Iterator<Item = (&str, Option<&Value>)> {
+        self.client_frames.iter().filter_map(|(_, c, _)| c.as_ref()).flat_map(|c| {
+            let parts: Vec<&Envelope> = match &c.envelope {
+                Envelope::Batch(parts) => parts.iter().map(|p| &p.envelope).collect(),
+                env => vec![env],
+            };
+            parts.into_iter().filter_map(|e| match e {
+                Envelope::Request { method, params, .. } => Some((method.as_str(), params.as_ref())),
+                _ => None,
+            })
         })
     }
 

@@ -145,6 +145,50 @@ impl Case {
         self.frame(Direction::ClientToServer, json, None, Some(HttpRef { exchange: x, stream: HttpStream::PostBody }))
     }
 
+    /// One 2026-07-28 HTTP exchange: the client's POST of `json` with `Accept` for JSON
+    /// and SSE, `MCP-Protocol-Version: 2026-07-28` and these MCP headers, answered with
+    /// `answer` as JSON (200) — or, for a non-POST `method`, no body and `status`.
+    pub(crate) fn modern_http(
+        mut self,
+        method: &str,
+        json: Value,
+        mcp: &[(&str, &str)],
+        answer: Option<Value>,
+    ) -> Self {
+        self.exchange += 1;
+        let x = self.exchange;
+        let post = method == "POST";
+        self.records.push(Record::Http(HttpExchange {
+            exchange: x,
+            t_us: self.t_us,
+            method: method.into(),
+            path: "/mcp".into(),
+            status: if post { 200 } else { 405 },
+            protocol_version: Some("2026-07-28".into()),
+            accept: Some("application/json, text/event-stream".into()),
+            mcp: mcp.iter().map(|(k, v)| ((*k).to_owned(), (*v).to_owned())).collect(),
+            ..HttpExchange::default()
+        }));
+        if !post {
+            return self;
+        }
+        let me = self.frame(
+            Direction::ClientToServer,
+            json,
+            None,
+            Some(HttpRef { exchange: x, stream: HttpStream::PostBody }),
+        );
+        match answer {
+            Some(a) => me.frame(
+                Direction::ServerToClient,
+                a,
+                None,
+                Some(HttpRef { exchange: x, stream: HttpStream::PostJson }),
+            ),
+            None => me,
+        }
+    }
+
     /// A trace event.
     pub(crate) fn event(mut self, kind: EventKind) -> Self {
         self.records.push(Record::Event(Event { t_us: self.t_us, kind }));

@@ -23,6 +23,17 @@ pub(crate) struct ClientArgs {
     /// Call this tool once initialized.
     #[arg(long, value_name = "NAME")]
     call_tool: Option<String>,
+    /// Get this prompt once connected (instead of --call-tool; 2026-07-28 input rounds
+    /// on `prompts/get` are answered like those of a tool call).
+    #[arg(long, value_name = "NAME", conflicts_with_all = ["call_tool", "read_resource"])]
+    get_prompt: Option<String>,
+    /// Read this resource once connected (likewise, `resources/read`).
+    #[arg(long, value_name = "URI", conflicts_with = "call_tool")]
+    read_resource: Option<String>,
+    /// The arguments of --call-tool, a JSON object (mirrored into `Mcp-Param-*`
+    /// headers where the tool's schema says so, over 2026-07-28 HTTP).
+    #[arg(long, value_name = "JSON", requires = "call_tool", value_parser = parse_arguments)]
+    call_tool_arguments: Option<serde_json::Map<String, serde_json::Value>>,
     /// With --url: ping the server this often and end the session when a ping fails.
     #[arg(long, value_name = "SECONDS", default_value_t = 15.0)]
     ping_interval: f64,
@@ -163,6 +174,9 @@ pub(crate) fn run(args: ClientArgs) -> u8 {
     let options = SessionOptions::new()
         .wait(wait)
         .call_tool(args.call_tool)
+        .call_arguments(args.call_tool_arguments)
+        .get_prompt(args.get_prompt)
+        .read_resource(args.read_resource)
         .ping_interval(args.url.is_some().then_some(ping).flatten());
     let result = match &args.url {
         Some(url) => rt.block_on(run_url(config, url, &options)),
@@ -181,5 +195,14 @@ pub(crate) fn run(args: ClientArgs) -> u8 {
             tracing::error!("{msg}");
             EXIT_FAIL
         }
+    }
+}
+
+/// `--call-tool-arguments`: a JSON object.
+fn parse_arguments(s: &str) -> Result<serde_json::Map<String, serde_json::Value>, String> {
+    match serde_json::from_str::<serde_json::Value>(s) {
+        Ok(serde_json::Value::Object(m)) => Ok(m),
+        Ok(_) => Err("must be a JSON object".to_owned()),
+        Err(e) => Err(format!("not JSON: {e}")),
     }
 }

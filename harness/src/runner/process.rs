@@ -160,34 +160,67 @@ pub async fn supervise(
     Ok(Supervised { status, timed_out, truncated: stdout.1 || stderr.1, stdout: stdout.0, stderr: stderr.0, stopped })
 }
 
-/// The CPU time (user + system, in clock ticks) a process has used, from
-/// `/proc/<pid>/stat` (`None` where there is no procfs, or the process is gone).
-fn cpu_ticks(pid: u32) -> Option<u64> {
+/// The CPU time (user + system, in clock ticks) a process has used and whether it is
+/// runnable (state `R`) or in uninterruptible sleep (`D`), from `/proc/<pid>/stat`
+/// (`None` where there is no procfs, or the process is gone).
+fn activity(pid: u32) -> Option<(u64, bool, u32)> {
     let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).ok()?;
     // The command name is parenthesised and may hold spaces: fields start after the last ')'.
     let fields: Vec<&str> = stat.rsplit_once(')')?.1.split_whitespace().collect();
-    // After the name: state(3) … utime(14) stime(15), so indices 11 and 12 here.
-    Some(fields.get(11)?.parse::<u64>().ok()? + fields.get(12)?.parse::<u64>().ok()?)
+    // After the name: state(3) ppid(4) pgrp(5) … utime(14) stime(15): indices 0, 2, 11, 12 here.
+    let ticks = fields.get(11)?.parse::<u64>().ok()? + fields.get(12)?.parse::<u64>().ok()?;
+    // The state is per thread: a worker thread may be runnable while the main one sleeps.
+    let runnable = |stat: &str| {
+        stat.rsplit_once(')')
+            .and_then(|(_, rest)| rest.split_whitespace().next())
+            .is_some_and(|st| st == "R" || st == "D")
+    };
+    let active = std::fs::read_dir(format!("/proc/{pid}/task")).ok().is_some_and(|tasks| {
+        tasks.flatten().any(|t| std::fs::read_to_string(t.path().join("stat")).is_ok_and(|st| runnable(&st)))
+    });
+    Some((ticks, active, fields.get(2)?.parse().ok()?))
 }
 
-/// Resolves once process `pid` has used no CPU time for `limit`: it is blocked, not
-/// busy or starved (a runnable process gets some time within far less than a second
-/// on a loaded machine). Without procfs it falls back to `limit` of wall time.
+/// The activity of the client's process group (the client leads its own group; a
+/// stdio client's server — the mock — is in it): the CPU ticks of every member, and
+/// whether any is runnable. `None` once the leader is gone or without procfs.
+fn group_activity(leader: u32) -> Option<(u64, bool)> {
+    let (mut ticks, mut active, _) = activity(leader)?;
+    for entry in std::fs::read_dir("/proc").ok()?.flatten() {
+        let Some(pid) = entry.file_name().to_str().and_then(|n| n.parse::<u32>().ok()) else { continue };
+        if pid == leader {
+            continue;
+        }
+        if let Some((t, a, group)) = activity(pid)
+            && group == leader
+        {
+            ticks += t;
+            active |= a;
+        }
+    }
+    Some((ticks, active))
+}
+
+/// Resolves once the client's process group has made no progress for `limit`: no
+/// member used CPU time or was runnable — it is blocked, not busy or starved (a
+/// process waiting for a CPU on a loaded machine is runnable, and uses no CPU time
+/// meanwhile: it must not count as idle). Without procfs it falls back to `limit` of
+/// wall time.
 async fn idle_for(pid: Option<u32>, limit: Duration) {
-    let Some(pid) = pid.filter(|p| cpu_ticks(*p).is_some()) else {
+    let Some(pid) = pid.filter(|p| activity(*p).is_some()) else {
         return tokio::time::sleep(limit).await;
     };
     let step = Duration::from_millis(250).min(limit);
-    let mut last = cpu_ticks(pid);
+    let mut last = group_activity(pid).map(|(t, _)| t);
     let mut idle = Duration::ZERO;
     while idle < limit {
         tokio::time::sleep(step).await;
-        let now = cpu_ticks(pid);
-        if now.is_some() && now != last {
-            idle = Duration::ZERO;
-            last = now;
-        } else {
-            idle += step;
+        match group_activity(pid) {
+            Some((ticks, active)) if active || Some(ticks) != last => {
+                idle = Duration::ZERO;
+                last = Some(ticks);
+            }
+            _ => idle += step,
         }
     }
 }
@@ -301,9 +334,11 @@ mod tests {
     }
 
     #[test]
-    fn cpu_ticks_of_this_process() {
-        assert!(cpu_ticks(std::process::id()).is_some());
-        assert!(cpu_ticks(u32::MAX).is_none());
+    fn activity_of_this_process() {
+        // This test's thread is running while it reads its process's tasks.
+        assert!(activity(std::process::id()).is_some_and(|(_, active, _)| active));
+        assert!(activity(u32::MAX).is_none());
+        assert!(group_activity(u32::MAX).is_none());
     }
 
     #[tokio::test]

@@ -332,6 +332,33 @@ const RULES: &[Rule] = &[
         text: "If using HTTP, the client MUST include the MCP-Protocol-Version: <protocol-version> HTTP header on all subsequent requests to the MCP server.",
     },
     Rule {
+        key: "http/request-headers",
+        cite: Cite::Mcp(&[(
+            R5,
+            "basic/transports/streamable-http.mdx:76-79; basic/transports/streamable-http.mdx:252-258; basic/transports/streamable-http.mdx:286-297",
+            Must,
+        )]),
+        text: "Each POST MUST carry an Accept header listing application/json and text/event-stream, and the request metadata headers: MCP-Protocol-Version matching the body's _meta version, Mcp-Method, and Mcp-Name on tools/call, resources/read and prompts/get — Base64-encoded (=?base64?…?=) when the value is not plain ASCII.",
+    },
+    Rule {
+        key: "http/param-headers",
+        cite: Cite::Mcp(&[(
+            R5,
+            "basic/transports/streamable-http.mdx:364-367; basic/transports/streamable-http.mdx:479-485",
+            Must,
+        )]),
+        text: "When a tool's inputSchema marks parameters with x-mcp-header, conforming clients MUST mirror the designated parameter values into Mcp-Param-{Name} headers, encoded by the Value Encoding rules (omitted when the value is absent or null).",
+    },
+    Rule {
+        key: "http/modern-no-session",
+        cite: Cite::Mcp(&[(
+            R5,
+            "basic/transports/streamable-http.mdx:671-677; basic/transports/streamable-http.mdx:157",
+            Should,
+        )]),
+        text: "2026-07-28 Streamable HTTP has no sessions (Mcp-Session-Id), no standalone GET stream, no DELETE and no resumption (Last-Event-ID): a client speaking it uses none of them.",
+    },
+    Rule {
         key: "sse/post-to-endpoint",
         cite: Cite::Mcp(&[(R1, "basic/transports.mdx:67-69", Must)]),
         text: "When a client connects, the server MUST send an endpoint event containing a URI for the client to use for sending messages. All subsequent client messages MUST be sent as HTTP POST requests to this endpoint.",
@@ -533,6 +560,9 @@ mod tests {
             ("http/session-id", "ession-Id"),
             ("http/protocol-version-header", "MCP-Protocol-Version"),
             ("sse/post-to-endpoint", "endpoint"),
+            ("http/request-headers", "Accept"),
+            ("http/param-headers", "x-mcp-header"),
+            ("http/modern-no-session", "Earlier Streamable HTTP"),
             ("mrtr/retry-with-inputs", "inputRequests"),
             ("mrtr/new-id", "different"),
         ];

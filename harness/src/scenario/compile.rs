@@ -4,7 +4,7 @@
 use std::path::Path;
 use std::time::Duration;
 
-use backchannel_mock::script::{self as mock, Delivery, IdSpec, Script, ServerSettings, Trigger};
+use backchannel_mock::script::{self as mock, Delivery, IdSpec, RoundMethod, Script, ServerSettings, Trigger};
 use backchannel_mock::transport::http::ResponseMode;
 
 use super::compiled::{
@@ -271,12 +271,15 @@ pub fn compile(path: &Path, scenario: Scenario) -> Compiled {
         elicitation_action: c.elicitation.as_ref().map_or(ElicitAction::Decline, |e| e.action),
         sampling: c.sampling.as_ref().map(ClientSampling::contract_features),
         roots_change: c.roots_change.as_ref().map(|rc| (rc.after_ms, roots(&rc.roots))),
+        call_arguments: c.call_arguments.as_ref().map(|a| a.value.clone()),
+        trigger_request: scenario.input_required_on.as_ref().map_or(RoundMethod::ToolsCall, |m| m.value),
     };
     let script = Script {
         scenario: id.clone(),
         server: ServerSettings {
             protocol_version: None,
             tools: scenario.server.tools.clone(),
+            trigger_input_schema: scenario.server.trigger_input_schema.as_ref().map(|s| s.value.clone()),
             ..ServerSettings::default()
         },
         steps,
@@ -290,6 +293,7 @@ pub fn compile(path: &Path, scenario: Scenario) -> Compiled {
             TriggerKind::ToolCall => Trigger::ToolCall { tool: TRIGGER_TOOL.to_owned() },
         },
         delivery: delivery_of(fallback_delivery),
+        round_method: scenario.input_required_on.as_ref().map_or(RoundMethod::ToolsCall, |m| m.value),
     };
     let citations = scenario.citations().into_iter().map(|(k, s)| (k.value.clone(), s)).collect();
     let mut revisions = scenario.revisions.value.clone();

@@ -65,6 +65,11 @@ impl Compiled {
         script
     }
 
+    /// The tools the mock lists (the trigger tool included).
+    pub fn tools(&self) -> Vec<serde_json::Value> {
+        self.script.tools()
+    }
+
     /// The script for a case against a client that settles in `settle`: the scenario's
     /// own `grace_ms` when it sets one, else the client's settle time.
     pub fn script_for(&self, pin: Option<Revision>, settle: Duration) -> Script {
@@ -356,7 +361,7 @@ impl Knob {
             Self::Elicitation => "BACKCHANNEL_CLIENT_ELICITATION",
             Self::Sampling => "BACKCHANNEL_CLIENT_SAMPLING",
             Self::LogLevel => "BACKCHANNEL_CLIENT_LOG_LEVEL",
-            Self::CallTool => "BACKCHANNEL_CLIENT_CALL_TOOL",
+            Self::CallTool => "BACKCHANNEL_CLIENT_CALL_TOOL (or _GET_PROMPT, _READ_RESOURCE)",
             Self::Modern => "MCP_CONFORMANCE_PROTOCOL_VERSION=2026-07-28",
         }
     }
@@ -385,6 +390,11 @@ pub struct ClientPlan {
     pub log_level: Option<LogLevel>,
     /// A tool to call once initialized.
     pub call_tool: Option<String>,
+    /// The arguments of that call.
+    pub call_arguments: Option<serde_json::Map<String, serde_json::Value>>,
+    /// 2026-07-28: whether the trigger is that tool's `tools/call`, or a `prompts/get`
+    /// of the prompt of that name, or a `resources/read` of `backchannel://NAME`.
+    pub trigger_request: backchannel_mock::script::RoundMethod,
     /// Elicitation modes to support (`form`, `url`, or `empty` for a `{}` declaration),
     /// and how long the user takes to answer.
     pub elicitation: Option<(Vec<&'static str>, u64)>,

@@ -13,6 +13,7 @@ mod steps;
 use std::collections::BTreeMap;
 
 pub use backchannel_mock::protocol::{Revision, Transport};
+pub use backchannel_mock::script::RoundMethod;
 use schemars::JsonSchema;
 use serde::Deserialize;
 use serde_json::Value;
@@ -56,6 +57,12 @@ pub struct Scenario {
     /// When the steps start (default: right after `notifications/initialized`).
     #[serde(default)]
     pub trigger: TriggerKind,
+    /// 2026-07-28: the request the `input_required` rounds answer — `tools/call`
+    /// (default), `prompts/get` (the mock lists a prompt named like the trigger tool)
+    /// or `resources/read` (a resource `backchannel://backchannel_run_scenario`).
+    #[serde(default)]
+    #[schemars(with = "Option<RoundMethod>")]
+    pub input_required_on: Option<Spanned<RoundMethod>>,
     /// The whole mock session ends after this many milliseconds (default 15000).
     #[serde(default)]
     pub timeout_ms: Option<u64>,
@@ -189,6 +196,11 @@ pub struct ServerSection {
     /// Tools listed by `tools/list` (MCP `Tool` objects).
     #[serde(default)]
     pub tools: Vec<Value>,
+    /// The `inputSchema` of the trigger tool (`trigger: tool_call`), e.g. with
+    /// `x-mcp-header` annotations (default: an object without properties).
+    #[serde(default)]
+    #[schemars(with = "Option<Value>")]
+    pub trigger_input_schema: Option<Spanned<Value>>,
     /// How POSTed requests are answered over Streamable HTTP (default `json`).
     #[serde(default)]
     pub http_response: HttpResponseKind,

@@ -23,7 +23,8 @@ pub(super) struct Problem {
 type Rule = fn(&Scenario, &mut Vec<Problem>);
 
 /// The rules, in the order their problems are reported.
-const RULES: &[Rule] = &[revisions_and_transports, modern_steps, delivery, specs, requests, batches, raws, rounds];
+const RULES: &[Rule] =
+    &[revisions_and_transports, modern_steps, delivery, trigger_tool, specs, requests, batches, raws, rounds];
 
 /// Every problem, rule by rule.
 pub(super) fn problems(s: &Scenario) -> Vec<Problem> {
@@ -100,6 +101,28 @@ fn modern_steps(s: &Scenario, out: &mut Vec<Problem>) {
             ),
             _ => {}
         }
+    }
+}
+
+/// The trigger tool's schema and the call's arguments need a trigger tool.
+fn trigger_tool(s: &Scenario, out: &mut Vec<Problem>) {
+    if let Some(on) = &s.input_required_on
+        && s.trigger == TriggerKind::ToolCall
+        && s.revisions.value != [Revision::V2026_07_28]
+    {
+        push(out, at(on), "`input_required_on` needs `trigger: tool_call` and `revisions: [2026-07-28]`");
+    }
+    if s.trigger == TriggerKind::ToolCall {
+        return;
+    }
+    if let Some(schema) = &s.server.trigger_input_schema {
+        push(out, at(schema), "`server.trigger_input_schema` needs `trigger: tool_call`");
+    }
+    if let Some(args) = &s.client.call_arguments {
+        push(out, at(args), "`client.call_arguments` needs `trigger: tool_call`");
+    }
+    if let Some(on) = &s.input_required_on {
+        push(out, at(on), "`input_required_on` needs `trigger: tool_call` and `revisions: [2026-07-28]`");
     }
 }
 
@@ -282,6 +305,9 @@ mod tests {
                 "v.yaml:5:",
             ),
             ("title: t\nserver:\n  delivery: request_stream\nsteps: []\n", "v.yaml:3:"),
+            ("title: t\nclient:\n  call_arguments: {a: 1}\nsteps: []\n", "v.yaml:3:"),
+            ("title: t\ntrigger: tool_call\ninput_required_on: prompts/get\nsteps: []\n", "v.yaml:3:"),
+            ("title: t\nserver:\n  trigger_input_schema: {type: object}\nsteps: []\n", "v.yaml:3:"),
             (
                 "title: t\nsteps:\n  - sleep: {ms: 1}\n  - request: {method: ping, delivery: request_stream}\n",
                 "v.yaml:4:",

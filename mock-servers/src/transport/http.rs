@@ -40,9 +40,9 @@ use crate::canary::Canary;
 use crate::engine::{Engine, Inbound, Origin, Outgoing, Route, Sink, Tap, tap, with_tap};
 use crate::protocol::Revision;
 use crate::protocol::Transport;
-use crate::script::{Script, Trigger};
+use crate::script::Script;
 use crate::trace::{Direction, EndReason, EventKind, HttpRef, HttpStream, TraceWriter};
-use crate::wire::{Envelope, classify};
+use crate::wire::{Envelope, ErrorCode, classify, headers};
 
 /// How the mock answers a POSTed request (other than the trigger call, which is always SSE).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
@@ -94,10 +94,15 @@ struct Shared {
     inbound: mpsc::Sender<Inbound>,
     bound: SocketAddr,
     options: HttpOptions,
-    trigger_tool: Option<String>,
+    /// The script, to recognise its trigger request (answered with SSE).
+    trigger: Script,
     next_exchange: AtomicU64,
     state: Mutex<SessionState>,
     timeout: Duration,
+    /// 2026-07-28: the sessionless binding (no session, no GET stream, request headers).
+    modern: bool,
+    /// The tools the script lists (for the `x-mcp-header` annotations).
+    tools: Vec<Value>,
 }
 
 impl Shared {
@@ -250,19 +255,18 @@ pub async fn serve(
     let bound = listener.local_addr()?;
     let tap = tap(trace);
     let (tx, rx) = mpsc::channel(64);
-    let trigger_tool = match &script.trigger {
-        Trigger::ToolCall { tool } => Some(tool.clone()),
-        Trigger::Initialized | Trigger::BeforeInitialized => None,
-    };
+    let trigger = script.clone();
     let shared = Arc::new(Shared {
         tap: tap.clone(),
         inbound: tx,
         bound,
-        trigger_tool,
+        trigger,
         next_exchange: AtomicU64::new(1),
         state: Mutex::new(SessionState::default()),
         timeout: script.timeout,
         options: options.clone(),
+        modern: script.is_modern(),
+        tools: script.tools(),
     });
     let router = Router::new()
         .route(PATH, post(post_handler).get(get_handler).delete(delete_handler).fallback(not_found))
@@ -338,6 +342,9 @@ async fn post_handler(State(shared): State<Arc<Shared>>, uri: Uri, headers: Head
         return (StatusCode::BAD_REQUEST, [(header::CONTENT_TYPE, "application/json")], error.to_string())
             .into_response();
     };
+    if shared.modern {
+        return modern_post(&shared, exchange, at, facts, value, body).await;
+    }
     let messages: Vec<Envelope> = match classify(&value).envelope {
         Envelope::Batch(parts) => parts.into_iter().map(|p| p.envelope).collect(),
         env => vec![env],
@@ -348,10 +355,7 @@ async fn post_handler(State(shared): State<Arc<Shared>>, uri: Uri, headers: Head
         .collect();
     let is_initialize = messages.iter().any(|m| m.method() == Some("initialize"));
     let triggers = messages.iter().any(|m| match m {
-        Envelope::Request { method, params, .. } if method == "tools/call" => shared
-            .trigger_tool
-            .as_deref()
-            .is_some_and(|t| params.as_ref().and_then(|p| p.get("name")).and_then(Value::as_str) == Some(t)),
+        Envelope::Request { method, params, .. } => shared.trigger.is_trigger(method, params.as_ref()),
         _ => false,
     });
 
@@ -434,6 +438,9 @@ async fn get_handler(State(shared): State<Arc<Shared>>, uri: Uri, headers: Heade
     if !origin_allowed(facts.origin.as_deref(), &shared.bound) {
         return reject(&shared.tap, facts, StatusCode::FORBIDDEN, "Origin not allowed");
     }
+    if shared.modern {
+        return reject(&shared.tap, facts, StatusCode::METHOD_NOT_ALLOWED, NO_GET_OR_DELETE);
+    }
     if let Err((status, note)) = check_session(&shared, &facts) {
         return reject(&shared.tap, facts, status, note);
     }
@@ -464,6 +471,9 @@ async fn delete_handler(State(shared): State<Arc<Shared>>, uri: Uri, headers: He
     if !origin_allowed(facts.origin.as_deref(), &shared.bound) {
         return reject(&shared.tap, facts, StatusCode::FORBIDDEN, "Origin not allowed");
     }
+    if shared.modern {
+        return reject(&shared.tap, facts, StatusCode::METHOD_NOT_ALLOWED, NO_GET_OR_DELETE);
+    }
     if let Err((status, note)) = check_session(&shared, &facts) {
         return reject(&shared.tap, facts, status, note);
     }
@@ -487,4 +497,126 @@ async fn not_found(
         (StatusCode::NOT_FOUND, format!("no MCP endpoint here; use {PATH}"))
     };
     reject(&shared.tap, facts, status, &note)
+}
+
+/// 2026-07-28 has no GET stream and no session to delete (`streamable-http.mdx`,
+/// Earlier Streamable HTTP Revisions: "respond with 405 Method Not Allowed").
+const NO_GET_OR_DELETE: &str = "2026-07-28 has no GET stream and no session: 405";
+
+/// A POST in a 2026-07-28 session (`basic/transports/streamable-http.mdx` of that
+/// revision): no session (an `Mcp-Session-Id` is ignored, none is minted), one
+/// message per POST, and the request metadata headers validated before the engine
+/// sees the request — a missing or disagreeing header gets 400 with `-32020`, an
+/// unsupported `MCP-Protocol-Version` 400 with `-32022`. Requests are answered with
+/// JSON (the trigger call, whose rounds may carry notifications, with SSE); the
+/// engine's errors take their HTTP status: `-32601` 404, the modern codes 400.
+async fn modern_post(
+    shared: &Arc<Shared>,
+    exchange: u64,
+    at: Instant,
+    facts: crate::trace::HttpExchange,
+    value: Value,
+    body: Bytes,
+) -> Response {
+    let origin = Origin { exchange: Some(exchange) };
+    let frame = Inbound::Frame { bytes: body.to_vec(), at, origin };
+    let (id, method, params) = match classify(&value).envelope {
+        Envelope::Request { id, method, params } => (id, method, params),
+        Envelope::Notification { .. } => {
+            if !shared.deliver(exchange, None, frame).await {
+                return reject(&shared.tap, facts, StatusCode::NOT_FOUND, "the session has ended");
+            }
+            record(&shared.tap, facts, StatusCode::ACCEPTED, None);
+            return StatusCode::ACCEPTED.into_response();
+        }
+        Envelope::Batch(_) => {
+            return reject(
+                &shared.tap,
+                facts,
+                StatusCode::BAD_REQUEST,
+                "2026-07-28 has no batches: one message per POST",
+            );
+        }
+        Envelope::Result { .. } | Envelope::Error { .. } | Envelope::Invalid => {
+            return reject(
+                &shared.tap,
+                facts,
+                StatusCode::BAD_REQUEST,
+                "the body must be one JSON-RPC request or notification (a 2026-07-28 client sends no responses)",
+            );
+        }
+    };
+    let requested = facts.protocol_version.clone();
+    // Unsupported version first (the client may retry at a supported one); a legacy
+    // `initialize` without the header is a 2025-03-26 request (MAY, Protocol Version Header).
+    let unsupported = match requested.as_deref() {
+        Some(v) => (Revision::from_wire(v) != Some(Revision::MODERN)).then(|| v.to_owned()),
+        None if method == "initialize" => Some("2025-03-26".to_owned()),
+        None => None,
+    };
+    if let Some(v) = unsupported {
+        let error = serde_json::json!({
+            "code": ErrorCode::UNSUPPORTED_PROTOCOL_VERSION.0,
+            "message": format!("unsupported protocol version {v}; this server speaks {}", Revision::MODERN),
+            "data": { "supported": [Revision::MODERN.as_str()], "requested": v },
+        });
+        return rpc_reject(shared, facts, exchange, &id, error, "unsupported MCP-Protocol-Version");
+    }
+    let problems = headers::problems(requested.as_deref(), &facts.mcp, &method, params.as_ref(), &shared.tools);
+    if let Some(p) = problems.first() {
+        let error = serde_json::json!({
+            "code": ErrorCode::HEADER_MISMATCH.0,
+            "message": format!("Header mismatch: {}: {}", p.header, p.detail),
+        });
+        return rpc_reject(shared, facts, exchange, &id, error, "header validation failed");
+    }
+    let triggers = shared.trigger.is_trigger(&method, params.as_ref());
+    if triggers || shared.options.response_mode == ResponseMode::Sse {
+        let (tx, rx) = mpsc::unbounded_channel();
+        if !shared.deliver(exchange, Some(Pending::Sse { waiting: vec![id], tx }), frame).await {
+            return reject(&shared.tap, facts, StatusCode::NOT_FOUND, "the session has ended");
+        }
+        record(&shared.tap, facts, StatusCode::OK, Some("SSE response"));
+        let mut response = sse_response(rx, None);
+        response.headers_mut().insert("x-accel-buffering", HeaderValue::from_static("no"));
+        return response;
+    }
+    let (done_tx, done_rx) = oneshot::channel();
+    let pending = Pending::Json { waiting: vec![id], replies: Vec::new(), done: Some(done_tx) };
+    if !shared.deliver(exchange, Some(pending), frame).await {
+        return reject(&shared.tap, facts, StatusCode::NOT_FOUND, "the session has ended");
+    }
+    match tokio::time::timeout(shared.timeout, done_rx).await {
+        Ok(Ok(replies)) => {
+            let body = replies.into_iter().next().unwrap_or_default();
+            let code = serde_json::from_slice::<Value>(&body)
+                .ok()
+                .and_then(|v| v.get("error").and_then(|e| e.get("code")).and_then(Value::as_i64));
+            let status = match code.map(ErrorCode) {
+                Some(ErrorCode::METHOD_NOT_FOUND) => StatusCode::NOT_FOUND,
+                Some(ErrorCode::UNSUPPORTED_PROTOCOL_VERSION | ErrorCode::HEADER_MISMATCH) => StatusCode::BAD_REQUEST,
+                _ => StatusCode::OK,
+            };
+            record(&shared.tap, facts, status, Some("JSON response"));
+            (status, [(header::CONTENT_TYPE, "application/json")], body).into_response()
+        }
+        Ok(Err(_)) => reject(&shared.tap, facts, StatusCode::NOT_FOUND, "the session ended before the reply"),
+        Err(_) => reject(&shared.tap, facts, StatusCode::SERVICE_UNAVAILABLE, "no reply within the session's timeout"),
+    }
+}
+
+/// Refuse a 2026-07-28 request with HTTP 400 and a JSON-RPC error under its id,
+/// recording both the exchange and the error frame (the checks see the request answered).
+fn rpc_reject(
+    shared: &Shared,
+    facts: crate::trace::HttpExchange,
+    exchange: u64,
+    id: &Value,
+    error: Value,
+    note: &str,
+) -> Response {
+    let body = serde_json::json!({ "jsonrpc": "2.0", "id": id, "error": error }).to_string();
+    shared.record_s2c(body.as_bytes(), None, exchange, HttpStream::PostJson);
+    record(&shared.tap, facts, StatusCode::BAD_REQUEST, Some(note));
+    (StatusCode::BAD_REQUEST, [(header::CONTENT_TYPE, "application/json")], body).into_response()
 }

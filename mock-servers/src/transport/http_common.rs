@@ -228,6 +228,12 @@ pub(super) fn exchange_facts(exchange: u64, t_us: u64, method: &str, path: &str,
         accept: header_str(headers, header::ACCEPT.as_str()),
         note: None,
         issued_session: None,
+        mcp: headers
+            .iter()
+            .filter(|(name, _)| crate::wire::headers::is_mcp_metadata_header(name.as_str()))
+            .map(|(name, v)| (name.as_str().to_owned(), String::from_utf8_lossy(v.as_bytes()).into_owned()))
+            .collect(),
+        last_event_id: header_str(headers, "last-event-id"),
     }
 }
 

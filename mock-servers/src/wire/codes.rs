@@ -25,6 +25,9 @@ impl ErrorCode {
     /// 2026-07-28: the requested protocol version is not supported
     /// (`basic/index.mdx`, Error codes; `data.supported` lists the ones that are).
     pub const UNSUPPORTED_PROTOCOL_VERSION: Self = Self(-32022);
+    /// 2026-07-28 Streamable HTTP: a required header is missing, malformed, or
+    /// disagrees with the body (`basic/transports/streamable-http.mdx`, Server Validation).
+    pub const HEADER_MISMATCH: Self = Self(-32020);
 
     /// The conventional name of a code, when it has one.
     pub fn name(self) -> Option<&'static str> {
@@ -36,6 +39,7 @@ impl ErrorCode {
             Self::INTERNAL_ERROR => "Internal error",
             Self::USER_REJECTED => "User rejected",
             Self::UNSUPPORTED_PROTOCOL_VERSION => "Unsupported protocol version",
+            Self::HEADER_MISMATCH => "Header mismatch",
             _ => return None,
         })
     }

@@ -26,6 +26,10 @@ pub struct ClientSection {
     /// Change the client's roots during the session.
     #[serde(default)]
     pub roots_change: Option<RootsChangeSpec>,
+    /// The arguments of the trigger `tools/call` (`trigger: tool_call`; an object).
+    #[serde(default)]
+    #[schemars(with = "Option<serde_json::Map<String, serde_json::Value>>")]
+    pub call_arguments: Option<serde_saphyr::Spanned<serde_json::Map<String, serde_json::Value>>>,
 }
 
 /// Elicitation support for the client under test.
