@@ -103,11 +103,37 @@ pub fn evaluate(input: &CaseInput<'_>) -> Vec<Finding> {
     let modern_na = (modern && unclaimed_and_untaken(Knob::Modern)).then(|| {
         format!("N/A: the client does not speak {} (it never asked for it nor probed server/discover)", input.revision)
     });
+    // A client that had not sent a single frame when the session's own timeout ended
+    // it was still starting, or hung: a timer must not decide which (a slow client on
+    // a loaded machine is not a broken one). The case cannot be judged — the run is
+    // incomplete, never PASS — and a client that hangs still fails `client.exits`.
+    // Likewise a stdio client killed at the case's timeout before it launched the server.
+    let silent_until_timeout = (input.trace.is_some()
+        && session.client_frames.is_empty()
+        && trace.end().is_some_and(|e| e.reason == backchannel_mock::trace::EndReason::Timeout))
+        || (input.trace.is_none() && input.client.timed_out);
     let started = match (&modern_na, modern) {
         (Some(why), _) => {
             for check in ["session.modern", "mrtr.request-meta"] {
                 out.not_applicable(check, why);
             }
+            false
+        }
+        _ if silent_until_timeout => {
+            let (check, rule) = if modern {
+                ("session.modern", "mrtr/request-meta")
+            } else {
+                ("session.initialize", "lifecycle/initialize-first")
+            };
+            let secs = input.compiled.timeout.as_secs_f64();
+            let why = if input.trace.is_none() {
+                "the client was killed at the case's timeout before it launched the server: still starting or hung, which a timer cannot tell apart (rerun with fewer --jobs on a loaded machine)".to_owned()
+            } else {
+                format!(
+                    "the client sent nothing before the session's {secs:.0} s timeout ended it: still starting or hung, which a timer cannot tell apart (rerun with fewer --jobs on a loaded machine)"
+                )
+            };
+            out.push(check, Severity::Must, rule, Outcome::Inconclusive, Evidence::new(why));
             false
         }
         (None, true) => mrtr::session_checks(&mut out, &session, input.trace.is_some()),

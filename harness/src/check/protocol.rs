@@ -220,6 +220,21 @@ mod tests {
     }
 
     #[test]
+    fn a_client_silent_until_the_timeout_cannot_be_judged() {
+        use backchannel_mock::trace::EndReason;
+        // Nothing from the client when the session's timeout ended it: still starting
+        // (a loaded machine) or hung — INCONCLUSIVE, never a FAIL decided by a timer.
+        let f =
+            Case::new(&one_request("ping"), Transport::Stdio, Revision::V2025_11_25).end_by(EndReason::Timeout).eval();
+        assert_eq!(outcome(&f, "session.initialize"), Outcome::Inconclusive);
+        // A client that closed its side without a word did fail.
+        let f = Case::new(&one_request("ping"), Transport::Stdio, Revision::V2025_11_25)
+            .end_by(EndReason::ClientClosed)
+            .eval();
+        assert_eq!(outcome(&f, "session.initialize"), Outcome::Violated);
+    }
+
+    #[test]
     fn a_well_behaved_session_passes_the_protocol_checks() {
         let f = ping_case(Revision::V2025_11_25).c2s(json!({"jsonrpc":"2.0","id":1,"result":{}})).end().eval();
         for check in ["session.initialize", "session.initialized", "wire.json-rpc", "wire.no-batch", "wire.id-echo"] {

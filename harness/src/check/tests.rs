@@ -196,8 +196,13 @@ impl Case {
     }
 
     /// The mock's `end` record.
-    pub(crate) fn end(mut self) -> Self {
-        self.records.push(Record::End(End { t_us: self.t_us, reason: EndReason::ScriptDone }));
+    pub(crate) fn end(self) -> Self {
+        self.end_by(EndReason::ScriptDone)
+    }
+
+    /// The session ends for this reason.
+    pub(crate) fn end_by(mut self, reason: EndReason) -> Self {
+        self.records.push(Record::End(End { t_us: self.t_us, reason }));
         self
     }
 

@@ -162,12 +162,12 @@ pub async fn supervise(
 
 /// The CPU time (user + system, in clock ticks) a process has used and whether it is
 /// runnable (state `R`) or in uninterruptible sleep (`D`), from `/proc/<pid>/stat`
-/// (`None` where there is no procfs, or the process is gone).
-fn activity(pid: u32) -> Option<(u64, bool, u32)> {
+/// (`None` where there is no procfs, or the process is gone), with its parent and group.
+fn activity(pid: u32) -> Option<(u64, bool, u32, u32)> {
     let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).ok()?;
     // The command name is parenthesised and may hold spaces: fields start after the last ')'.
     let fields: Vec<&str> = stat.rsplit_once(')')?.1.split_whitespace().collect();
-    // After the name: state(3) ppid(4) pgrp(5) … utime(14) stime(15): indices 0, 2, 11, 12 here.
+    // After the name: state(3) ppid(4) pgrp(5) … utime(14) stime(15): indices 0, 1, 2, 11, 12 here.
     let ticks = fields.get(11)?.parse::<u64>().ok()? + fields.get(12)?.parse::<u64>().ok()?;
     // The state is per thread: a worker thread may be runnable while the main one sleeps.
     let runnable = |stat: &str| {
@@ -178,22 +178,38 @@ fn activity(pid: u32) -> Option<(u64, bool, u32)> {
     let active = std::fs::read_dir(format!("/proc/{pid}/task")).ok().is_some_and(|tasks| {
         tasks.flatten().any(|t| std::fs::read_to_string(t.path().join("stat")).is_ok_and(|st| runnable(&st)))
     });
-    Some((ticks, active, fields.get(2)?.parse().ok()?))
+    Some((ticks, active, fields.get(1)?.parse().ok()?, fields.get(2)?.parse().ok()?))
 }
 
-/// The activity of the client's process group (the client leads its own group; a
-/// stdio client's server — the mock — is in it): the CPU ticks of every member, and
-/// whether any is runnable. `None` once the leader is gone or without procfs.
+/// The activity of the client and everything it started: its process group (it
+/// leads its own) and every descendant — a stdio client's server may run in a
+/// session of its own (the Python SDK starts it with `start_new_session`), and a
+/// client waiting for its server to exit is making progress when the server is.
+/// The CPU ticks of all of them, and whether any is runnable. `None` once the leader
+/// is gone or without procfs.
 fn group_activity(leader: u32) -> Option<(u64, bool)> {
-    let (mut ticks, mut active, _) = activity(leader)?;
+    let (mut ticks, mut active, ..) = activity(leader)?;
+    let mut procs: Vec<(u32, u32, u64, bool, u32)> = Vec::new();
     for entry in std::fs::read_dir("/proc").ok()?.flatten() {
         let Some(pid) = entry.file_name().to_str().and_then(|n| n.parse::<u32>().ok()) else { continue };
         if pid == leader {
             continue;
         }
-        if let Some((t, a, group)) = activity(pid)
-            && group == leader
-        {
+        let Some((t, a, ppid, group)) = activity(pid) else { continue };
+        procs.push((pid, ppid, t, a, group));
+    }
+    // The group's members, then their descendants, to a fixed point.
+    let mut family: std::collections::HashSet<u32> = std::iter::once(leader).collect();
+    family.extend(procs.iter().filter(|p| p.4 == leader).map(|p| p.0));
+    loop {
+        let before = family.len();
+        family.extend(procs.iter().filter(|p| family.contains(&p.1)).map(|p| p.0).collect::<Vec<_>>());
+        if family.len() == before {
+            break;
+        }
+    }
+    for (pid, _, t, a, _) in &procs {
+        if family.contains(pid) {
             ticks += t;
             active |= a;
         }
@@ -336,7 +352,7 @@ mod tests {
     #[test]
     fn activity_of_this_process() {
         // This test's thread is running while it reads its process's tasks.
-        assert!(activity(std::process::id()).is_some_and(|(_, active, _)| active));
+        assert!(activity(std::process::id()).is_some_and(|(_, active, ..)| active));
         assert!(activity(u32::MAX).is_none());
         assert!(group_activity(u32::MAX).is_none());
     }
