@@ -198,6 +198,7 @@ pub fn evaluate(input: &CaseInput<'_>) -> Vec<Finding> {
     requests::per_raw(&mut out, &ctx);
     requests::notifications(&mut out, &ctx);
     mrtr::rounds(&mut out, &ctx);
+    mrtr::breaks(&mut out, &ctx);
     hygiene::logs(&mut out, &ctx);
     protocol::client_exit(&mut out, input.client);
     out.out

@@ -94,11 +94,25 @@ pub struct Outgoing {
 pub trait Sink: Send {
     /// Deliver one frame (recording it in the trace when it is actually written).
     fn send(&mut self, msg: Outgoing) -> impl Future<Output = io::Result<()>> + Send;
+
+    /// Abort the response stream of the in-flight request from `origin` before its
+    /// result, recording `event` first (so nothing the client does about the break
+    /// can land in the trace before it); `false`, and nothing recorded, when the
+    /// transport has no per-request stream to break (stdio, HTTP+SSE) or the
+    /// request's stream is gone already.
+    fn break_stream(&mut self, origin: Origin, event: EventKind) -> bool {
+        let _ = (origin, event);
+        false
+    }
 }
 
 impl<S: Sink> Sink for &mut S {
     fn send(&mut self, msg: Outgoing) -> impl Future<Output = io::Result<()>> + Send {
         (**self).send(msg)
+    }
+
+    fn break_stream(&mut self, origin: Origin, event: EventKind) -> bool {
+        (**self).break_stream(origin, event)
     }
 }
 
@@ -607,6 +621,21 @@ impl<S: Sink> Engine<S> {
                     .await?;
                     self.timer = Some(Timer::AwaitRetry(Instant::now() + round.retry_within));
                 }
+                Step::BreakStream { name, reissue_within } => {
+                    let Some((id, origin)) = self.trigger_call.take() else {
+                        self.event(EventKind::RoundSkipped { step: name });
+                        return Ok(());
+                    };
+                    if !self.sink.break_stream(origin, EventKind::StreamBroken { step: name.clone(), id: id.clone() }) {
+                        // Nothing to break here: the request stays in flight.
+                        let why = "this transport has no per-request response stream to break".to_owned();
+                        self.event(EventKind::Undelivered { steps: vec![Some(name)], why });
+                        self.trigger_call = Some((id, origin));
+                        return Ok(());
+                    }
+                    // The re-issued request is recognised as a retry is.
+                    self.timer = Some(Timer::AwaitRetry(Instant::now() + reissue_within));
+                }
             }
             return Ok(());
         }
@@ -908,21 +937,27 @@ mod tests {
         assert_eq!(batch[0]["result"], json!({}));
         assert_eq!(batch[1]["error"]["code"], -32601);
     }
-    #[tokio::test]
-    async fn a_modern_session_discovers_and_runs_input_rounds() {
-        use crate::script::InputRound;
-        let round = |name: &str, state: Option<&str>| {
-            Step::InputRequired(InputRound {
-                name: name.into(),
-                inputs: vec![("where".into(), "roots/list".into(), None)],
-                request_state: state.map(str::to_owned),
-                retry_within: Duration::from_millis(500),
-            })
-        };
-        let mut s = script(vec![round("r1", Some("st-1")), round("r2", None)], 5000);
+    /// A 2026-07-28 session whose trigger tool is `go`, over the test transport.
+    fn modern_peer(steps: Vec<Step>) -> Peer {
+        let mut s = script(steps, 5000);
         s.server.protocol_version = Some(Revision::V2026_07_28);
         s.trigger = Trigger::ToolCall { tool: "go".into() };
-        let mut p = Peer::start(s, 1 << 20);
+        Peer::start(s, 1 << 20)
+    }
+
+    fn round(name: &str, inputs: Vec<(String, String, Option<Value>)>, state: Option<&str>) -> Step {
+        Step::InputRequired(crate::script::InputRound {
+            name: name.into(),
+            inputs,
+            request_state: state.map(str::to_owned),
+            retry_within: Duration::from_millis(500),
+        })
+    }
+
+    #[tokio::test]
+    async fn a_modern_session_discovers_and_runs_input_rounds() {
+        let roots = || vec![("where".into(), "roots/list".into(), None)];
+        let mut p = modern_peer(vec![round("r1", roots(), Some("st-1")), round("r2", roots(), None)]);
         p.send(r#"{"jsonrpc":"2.0","id":0,"method":"initialize","params":{"protocolVersion":"2025-11-25"}}"#).await;
         let refused = p.recv().await.unwrap();
         assert_eq!(refused["error"]["code"], -32022);
@@ -946,20 +981,19 @@ mod tests {
     }
 
     #[tokio::test]
+    async fn a_stream_break_where_there_is_no_stream_leaves_the_call_in_flight() {
+        let cut = Step::BreakStream { name: "cut".into(), reissue_within: Duration::from_millis(100) };
+        let mut p = modern_peer(vec![cut, round("r1", Vec::new(), Some("s"))]);
+        p.send(r#"{"jsonrpc":"2.0","id":"c","method":"tools/call","params":{"name":"go"}}"#).await;
+        // stdio has no per-request stream: the round answers the same call.
+        let round = p.recv().await.unwrap();
+        assert_eq!((round["id"].clone(), round["result"]["requestState"].clone()), (json!("c"), json!("s")));
+    }
+
+    #[tokio::test]
     async fn a_modern_round_without_retry_ends_the_script() {
-        use crate::script::InputRound;
-        let mut s = script(
-            vec![Step::InputRequired(InputRound {
-                name: "r1".into(),
-                inputs: vec![("s".into(), "sampling/createMessage".into(), Some(json!({"maxTokens": 1})))],
-                request_state: None,
-                retry_within: Duration::from_millis(100),
-            })],
-            5000,
-        );
-        s.server.protocol_version = Some(Revision::V2026_07_28);
-        s.trigger = Trigger::ToolCall { tool: "go".into() };
-        let mut p = Peer::start(s, 1 << 20);
+        let sampling = vec![("s".into(), "sampling/createMessage".into(), Some(json!({"maxTokens": 1})))];
+        let mut p = modern_peer(vec![round("r1", sampling, None)]);
         p.send(r#"{"jsonrpc":"2.0","id":"c","method":"tools/call","params":{"name":"go"}}"#).await;
         assert_eq!(p.recv().await.unwrap()["result"]["inputRequests"]["s"]["params"]["maxTokens"], 1);
         assert_eq!(p.recv().await, None, "no retry: the session ends after the grace period");

@@ -185,6 +185,53 @@ impl FromStr for Transport {
     }
 }
 
+/// The requests a 2026-07-28 `InputRequiredResult` may answer — `tools/call`,
+/// `prompts/get`, `resources/read` (`basic/transports/streamable-http.mdx`;
+/// `basic/patterns/mrtr.mdx`) — which are also the ones whose target (`params.name`,
+/// or `params.uri`) travels as the `Mcp-Name` header over Streamable HTTP.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize, schemars::JsonSchema)]
+pub enum RoundMethod {
+    /// `tools/call` of the trigger tool.
+    #[default]
+    #[serde(rename = "tools/call")]
+    ToolsCall,
+    /// `prompts/get` of the trigger prompt.
+    #[serde(rename = "prompts/get")]
+    PromptsGet,
+    /// `resources/read` of the trigger resource.
+    #[serde(rename = "resources/read")]
+    ResourcesRead,
+}
+
+impl RoundMethod {
+    /// Every one of them.
+    pub const ALL: [Self; 3] = [Self::ToolsCall, Self::PromptsGet, Self::ResourcesRead];
+
+    /// The one whose JSON-RPC method is `method`.
+    pub fn from_method(method: &str) -> Option<Self> {
+        Self::ALL.into_iter().find(|m| m.as_str() == method)
+    }
+
+    /// The JSON-RPC method.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::ToolsCall => "tools/call",
+            Self::PromptsGet => "prompts/get",
+            Self::ResourcesRead => "resources/read",
+        }
+    }
+
+    /// The params member that names what is called, read or got.
+    pub fn name_field(self) -> &'static str {
+        if self == Self::ResourcesRead { "uri" } else { "name" }
+    }
+
+    /// What the client names in that member, for a trigger named `name`.
+    pub fn target(self, name: &str) -> String {
+        if self == Self::ResourcesRead { format!("backchannel://{name}") } else { name.to_owned() }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -16,6 +16,7 @@ use serde_json::Value;
 
 use crate::canary::Canary;
 use crate::protocol::Revision;
+pub use crate::protocol::RoundMethod;
 
 /// Durations as whole milliseconds in the serialized script.
 mod millis {
@@ -61,44 +62,6 @@ pub struct Script {
     /// `backchannel://NAME`).
     #[serde(default)]
     pub round_method: RoundMethod,
-}
-
-/// The client request a 2026-07-28 script's input rounds answer: an
-/// `InputRequiredResult` is allowed on `tools/call`, `prompts/get` and `resources/read`
-/// (`basic/transports/streamable-http.mdx`; `basic/patterns/mrtr.mdx`).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize, schemars::JsonSchema)]
-pub enum RoundMethod {
-    /// `tools/call` of the trigger tool.
-    #[default]
-    #[serde(rename = "tools/call")]
-    ToolsCall,
-    /// `prompts/get` of the trigger prompt.
-    #[serde(rename = "prompts/get")]
-    PromptsGet,
-    /// `resources/read` of the trigger resource.
-    #[serde(rename = "resources/read")]
-    ResourcesRead,
-}
-
-impl RoundMethod {
-    /// The JSON-RPC method.
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Self::ToolsCall => "tools/call",
-            Self::PromptsGet => "prompts/get",
-            Self::ResourcesRead => "resources/read",
-        }
-    }
-
-    /// The params member that names what is called, read or got.
-    pub fn name_field(self) -> &'static str {
-        if self == Self::ResourcesRead { "uri" } else { "name" }
-    }
-
-    /// What the client names in that member, for a trigger named `name`.
-    pub fn target(self, name: &str) -> String {
-        if self == Self::ResourcesRead { format!("backchannel://{name}") } else { name.to_owned() }
-    }
 }
 
 fn yes() -> bool {
@@ -208,6 +171,18 @@ pub enum Step {
     /// `InputRequiredResult`, then wait for the client's retry (which becomes the
     /// in-flight call for the next step).
     InputRequired(InputRound),
+    /// 2026-07-28 over Streamable HTTP: end the response stream of the in-flight
+    /// trigger request without its result (the connection is aborted), then wait for
+    /// the client to re-issue the request with a new id (`changelog.mdx` item 9: a
+    /// broken response stream loses the request; streams are not resumable). The
+    /// re-issued request becomes the request in flight for the next step.
+    BreakStream {
+        /// Step name (recorded on the event).
+        name: String,
+        /// How long the mock waits for the re-issued request.
+        #[serde(with = "millis")]
+        reissue_within: Duration,
+    },
 }
 
 /// One `InputRequiredResult` round.
@@ -317,7 +292,7 @@ impl Script {
                         *state = canary.expand_str(state);
                     }
                 }
-                Step::Sleep(_) | Step::AwaitNotification { .. } => {}
+                Step::Sleep(_) | Step::AwaitNotification { .. } | Step::BreakStream { .. } => {}
             }
         }
     }
@@ -463,6 +438,7 @@ mod tests {
                 request_state: Some("s".into()),
                 retry_within: Duration::from_secs(1),
             }),
+            Step::BreakStream { name: "cut".into(), reissue_within: Duration::from_millis(700) },
         ];
         assert_eq!(Script::from_json(&s.to_json()).unwrap(), s);
     }

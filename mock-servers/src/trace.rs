@@ -212,10 +212,19 @@ pub enum EventKind {
     ScriptStarted,
     /// Every step was sent; the mock waits for outstanding answers.
     ScriptDone,
-    /// 2026-07-28: the client retried the trigger call after an `InputRequiredResult`.
+    /// 2026-07-28: the client retried the trigger call after an `InputRequiredResult`,
+    /// or re-issued it after its response stream broke.
     Retry,
-    /// 2026-07-28: no retry came within the round's window.
+    /// 2026-07-28: no retry (or re-issue) came within the step's window.
     NoRetry,
+    /// 2026-07-28 over Streamable HTTP: a `break_stream` step aborted the response
+    /// stream of the request in flight, before its result.
+    StreamBroken {
+        /// The step.
+        step: String,
+        /// The id of the request whose stream was broken.
+        id: Value,
+    },
     /// An `input_required` step had no call in flight to answer, and was skipped.
     RoundSkipped {
         /// The step.
@@ -265,6 +274,7 @@ impl EventKind {
             Self::ScriptDone => "script_done",
             Self::Retry => "retry",
             Self::NoRetry => "no_retry",
+            Self::StreamBroken { .. } => "stream_broken",
             Self::RoundSkipped { .. } => "round_skipped",
             Self::Timeout { .. } => "timeout",
             Self::FrameTooLarge { .. } => "frame_too_large",

@@ -191,8 +191,8 @@ enum Ask {
 /// Make the request, fulfilling 2026-07-28 input rounds (each ask goes to the handler:
 /// roots and configured elicitation are answered, anything else is refused with its
 /// one WARNING — and then the request is not retried, since "the client MUST construct
-/// the requested inputs before retrying", `basic/patterns/mrtr.mdx`). rmcp's
-/// `RunningService::{call_tool, get_prompt, read_resource}` drive the rounds.
+/// the requested inputs before retrying", `basic/patterns/mrtr.mdx`); an attempt whose
+/// response stream broke is re-issued ([`crate::rounds::drive`]).
 async fn ask<S: rmcp::Service<rmcp::RoleClient>>(
     running: &rmcp::service::RunningService<rmcp::RoleClient, S>,
     server: &str,
@@ -204,13 +204,13 @@ async fn ask<S: rmcp::Service<rmcp::RoleClient>>(
         Ask::Resource(u) => ("resource read", u.clone()),
     };
     let name = loggable(&name).into_owned();
+    let modern = running.peer_info().is_some_and(|i| i.protocol_version >= rmcp::model::ProtocolVersion::V_2026_07_28);
+    let (handler, peer) = (running.service(), running.peer());
     let outcome = match ask {
         Ask::Tool(tool, arguments) => {
             // A 2026-07-28 client learns the tool's schema first: over HTTP, its
             // `x-mcp-header` annotations say which arguments travel as `Mcp-Param-*`
             // headers (rmcp's transport reads them from the `tools/list` answer).
-            let modern =
-                running.peer_info().is_some_and(|i| i.protocol_version >= rmcp::model::ProtocolVersion::V_2026_07_28);
             if modern && let Err(e) = running.list_all_tools().await {
                 tracing::info!(server = %server, error = %e, "tools/list failed");
             }
@@ -218,19 +218,25 @@ async fn ask<S: rmcp::Service<rmcp::RoleClient>>(
             if let Some(arguments) = arguments {
                 params = params.with_arguments(arguments);
             }
-            running.call_tool(params).await.map(|r| {
+            crate::rounds::drive(handler, peer, server, params, modern).await.map(|r| {
                 tracing::debug!(server = %server, content = ?r.content, "tool call result");
                 format!("is_error: {:?}", r.is_error)
             })
         }
-        Ask::Prompt(prompt) => running.get_prompt(rmcp::model::GetPromptRequestParams::new(prompt)).await.map(|r| {
-            tracing::debug!(server = %server, messages = ?r.messages, "prompt");
-            format!("{} message(s)", r.messages.len())
-        }),
-        Ask::Resource(uri) => running.read_resource(rmcp::model::ReadResourceRequestParams::new(uri)).await.map(|r| {
-            tracing::debug!(server = %server, contents = ?r.contents, "resource");
-            format!("{} content(s)", r.contents.len())
-        }),
+        Ask::Prompt(prompt) => {
+            let params = rmcp::model::GetPromptRequestParams::new(prompt);
+            crate::rounds::drive(handler, peer, server, params, modern).await.map(|r| {
+                tracing::debug!(server = %server, messages = ?r.messages, "prompt");
+                format!("{} message(s)", r.messages.len())
+            })
+        }
+        Ask::Resource(uri) => {
+            let params = rmcp::model::ReadResourceRequestParams::new(uri);
+            crate::rounds::drive(handler, peer, server, params, modern).await.map(|r| {
+                tracing::debug!(server = %server, contents = ?r.contents, "resource");
+                format!("{} content(s)", r.contents.len())
+            })
+        }
     };
     match outcome {
         Ok(summary) => tracing::info!(server = %server, name = %name, %summary, "{what} finished"),

@@ -41,6 +41,7 @@ mod config;
 mod connect;
 mod handler;
 pub mod legacy_sse;
+mod rounds;
 pub mod stdio;
 
 pub use config::{

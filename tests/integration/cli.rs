@@ -163,12 +163,13 @@ fn mock_ends_the_session_itself_and_exits() {
     drop(stdin);
 }
 
-/// Start `backchannel mock` with `args`, return the child and the URL it announced.
-fn start_mock(args: &[&str]) -> (std::process::Child, String) {
+/// Start `backchannel mock --scenario SCENARIO` with `args`, return the child and the
+/// URL it announced.
+fn start_mock(scenario: &str, args: &[&str]) -> (std::process::Child, String) {
     use std::io::BufRead;
     let mut child = std::process::Command::new(env!("CARGO_BIN_EXE_backchannel"))
         .current_dir(root())
-        .args(["mock", "--scenario", "tests/fixtures/scenarios/no-steps.yaml"])
+        .args(["mock", "--scenario", scenario])
         .args(args)
         .stdout(std::process::Stdio::piped())
         .spawn()
@@ -183,7 +184,7 @@ fn start_mock(args: &[&str]) -> (std::process::Child, String) {
 #[test]
 fn http_mock_binds_loopback_and_refuses_foreign_origins() {
     for flag in ["--http", "--sse"] {
-        let (mut child, url) = start_mock(&[flag]);
+        let (mut child, url) = start_mock("tests/fixtures/scenarios/no-steps.yaml", &[flag]);
         assert!(url.starts_with("http://127.0.0.1:"), "{flag} bound {url}");
         assert!(!url.ends_with(":0/mcp") && !url.ends_with(":0/sse"), "the port is ephemeral and real: {url}");
         let rt = tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap();
@@ -227,16 +228,7 @@ fn http_mock_binds_loopback_and_refuses_foreign_origins() {
 
 #[test]
 fn the_2026_http_mock_is_sessionless_and_validates_request_headers() {
-    use std::io::BufRead;
-    let mut child = std::process::Command::new(env!("CARGO_BIN_EXE_backchannel"))
-        .current_dir(root())
-        .args(["mock", "--scenario", "scenarios/mrtr/http-param-headers.yaml", "--http"])
-        .stdout(std::process::Stdio::piped())
-        .spawn()
-        .unwrap();
-    let mut line = String::new();
-    std::io::BufReader::new(child.stdout.take().unwrap()).read_line(&mut line).unwrap();
-    let url = serde_json::from_str::<serde_json::Value>(&line).unwrap()["url"].as_str().unwrap().to_owned();
+    let (mut child, url) = start_mock("scenarios/mrtr/http-param-headers.yaml", &["--http"]);
     let rt = tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap();
     rt.block_on(async {
         let http = reqwest::Client::new();
@@ -299,6 +291,52 @@ fn the_2026_http_mock_is_sessionless_and_validates_request_headers() {
         .await
         .unwrap();
         assert_eq!(r.status(), 404);
+    });
+    let _ = child.kill();
+    let _ = child.wait();
+}
+
+#[test]
+fn the_2026_http_mock_breaks_a_response_stream_and_serves_the_reissue() {
+    let (mut child, url) = start_mock("scenarios/mrtr/broken-stream.yaml", &["--http"]);
+    let rt = tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap();
+    rt.block_on(async {
+        let http = reqwest::Client::new();
+        let call = |id: u32| {
+            let body = format!(
+                r#"{{"jsonrpc":"2.0","id":{id},"method":"tools/call","params":{{"name":"backchannel_run_scenario","_meta":{{"io.modelcontextprotocol/protocolVersion":"2026-07-28","io.modelcontextprotocol/clientCapabilities":{{"roots":{{}}}}}}}}}}"#
+            );
+            http.post(&url)
+                .header("content-type", "application/json")
+                .header("accept", "application/json, text/event-stream")
+                .header("mcp-protocol-version", "2026-07-28")
+                .header("mcp-method", "tools/call")
+                .header("mcp-name", "backchannel_run_scenario")
+                .body(body)
+                .send()
+        };
+        // The first call's stream carries the notification, then breaks: the body
+        // fails (no terminating chunk), and no result ever came.
+        let r = call(1).await.unwrap();
+        assert_eq!(r.headers().get("content-type").unwrap(), "text/event-stream");
+        let mut body = Vec::new();
+        let mut stream = r.bytes_stream();
+        let mut failed = false;
+        while let Some(chunk) = futures::StreamExt::next(&mut stream).await {
+            match chunk {
+                Ok(c) => body.extend_from_slice(&c),
+                Err(_) => {
+                    failed = true;
+                    break;
+                }
+            }
+        }
+        let text = String::from_utf8_lossy(&body);
+        assert!(failed, "the stream must break, not end cleanly: {text}");
+        assert!(text.contains("working on it") && !text.contains(r#""result""#), "{text}");
+        // The re-issue (a new id) is the request in flight: it gets the round.
+        let text = call(2).await.unwrap().text().await.unwrap();
+        assert!(text.contains(r#""id":2"#) && text.contains(r#""resultType":"input_required""#), "{text}");
     });
     let _ = child.kill();
     let _ = child.wait();

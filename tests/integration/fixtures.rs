@@ -56,6 +56,10 @@ fn plan() -> Vec<(Mode, Vec<Transport>, Vec<PathBuf>)> {
                 | Mode::WrongMcpName
                 | Mode::RawParams
                 | Mode::GetFatal
+                | Mode::NoReissue
+                | Mode::ReissueSameId
+                | Mode::ReissueRestart
+                | Mode::Resume
         )
     });
     let mut plan: Vec<_> = every.map(|m| (m, vec![Stdio], builtin.clone())).collect();
@@ -93,6 +97,10 @@ fn plan() -> Vec<(Mode, Vec<Transport>, Vec<PathBuf>)> {
         Mode::WrongMcpName,
         Mode::RawParams,
         Mode::GetFatal,
+        Mode::NoReissue,
+        Mode::ReissueSameId,
+        Mode::ReissueRestart,
+        Mode::Resume,
     ] {
         plan.push((m, vec![Http], mrtr.clone()));
     }
@@ -229,6 +237,8 @@ fn every_check_kind_is_required_to_fail_somewhere() {
         ".request-state",
         ".retry-inputs",
         ".retried",
+        ".reissued",
+        ".same-request",
         "http.request-headers",
         "http.param-headers",
         "http.modern-no-session",

@@ -190,13 +190,15 @@ fn modern(out: &mut Emitter<'_>, trace: &Trace, tools: &[Value]) {
     let Some(after) = discovered else { return };
     let legacy = exchanges.values().filter(|h| h.exchange > after).find_map(|h| {
         let what = match (h.method.as_str(), &h.session, &h.last_event_id) {
-            ("GET", ..) => "a GET (standalone stream)".to_owned(),
-            ("DELETE", ..) => "a DELETE (session end)".to_owned(),
+            ("GET", _, Some(id)) => format!("a resumption (Last-Event-ID `{}`)", truncate(id, 24)),
+            ("GET", ..) => "a standalone stream".to_owned(),
+            ("DELETE", ..) => "a session end".to_owned(),
             (_, Some(s), _) => format!("Mcp-Session-Id `{}`", truncate(s, 12)),
             (_, _, Some(_)) => "Last-Event-ID (a resumption)".to_owned(),
             _ => return None,
         };
-        Some(format!("{} #{} carried {what}, answered {}", h.method, h.exchange, h.status))
+        let verb = if matches!(h.method.as_str(), "GET" | "DELETE") { "asked for" } else { "carried" };
+        Some(format!("{} #{} {verb} {what}, answered {}", h.method, h.exchange, h.status))
     });
     match legacy {
         Some(e) => out.violated("http.modern-no-session", Should, "http/modern-no-session", Evidence::new(e)),

@@ -3,7 +3,8 @@
 //! `basic/patterns/mrtr.mdx`): it retries with a new id, answers every ask, echoes
 //! the request state exactly, and never answers an ask it did not declare.
 
-use backchannel_mock::protocol::Revision;
+use backchannel_mock::protocol::{Revision, RoundMethod};
+use backchannel_mock::trace::{EventKind, Trace};
 use serde_json::Value;
 
 use super::capabilities::gate;
@@ -115,15 +116,10 @@ struct Played<'s> {
     retry: Option<&'s ClientRequest>,
 }
 
-/// The requests an `InputRequiredResult` may answer, with the member naming what they
-/// call, get or read (`basic/transports/streamable-http.mdx`: `tools/call`,
-/// `prompts/get`, `resources/read`).
-const ROUND_METHODS: [(&str, &str); 3] = [("tools/call", "name"), ("prompts/get", "name"), ("resources/read", "uri")];
-
 /// What a request calls, gets or reads, when it is one a round may answer.
-fn target(r: &ClientRequest) -> Option<(&str, Option<&Value>)> {
-    let (method, field) = ROUND_METHODS.iter().find(|(m, _)| *m == r.method)?;
-    Some((method, r.params.as_ref().and_then(|p| p.get(*field))))
+fn target(r: &ClientRequest) -> Option<(RoundMethod, Option<&Value>)> {
+    let m = RoundMethod::from_method(&r.method)?;
+    Some((m, r.params.as_ref().and_then(|p| p.get(m.name_field()))))
 }
 
 /// Pair each round the mock sent with the request it answered and that request's
@@ -188,17 +184,7 @@ pub(crate) fn honesty(out: &mut Emitter<'_>, s: &Session) {
 /// expectations (`<round>.retried`, `<round>.<key>.result`, `<round>.<key>.not-answered`).
 pub(crate) fn rounds(out: &mut Emitter<'_>, ctx: &ScenarioCtx<'_>) {
     let compiled = out.input().compiled;
-    // The spec's rules hold whatever the scenario requires of the client.
-    let wide = ScenarioCtx {
-        session: ctx.session,
-        trace: ctx.trace,
-        na: ctx.na.clone().filter(|_| !ctx.started),
-        never_started: ctx.never_started,
-        started: ctx.started,
-        plan: ctx.plan,
-        claims: ctx.claims,
-        revision: ctx.revision,
-    };
+    let wide = spec_wide(ctx);
     for scripted in &compiled.rounds {
         let sent = ctx.session.rounds.iter().find(|r| r.step == scripted.name);
         let played = sent.map(|r| played(ctx.session, r));
@@ -207,8 +193,144 @@ pub(crate) fn rounds(out: &mut Emitter<'_>, ctx: &ScenarioCtx<'_>) {
     }
 }
 
+/// The context the spec's rules are judged in: they hold whatever the scenario
+/// requires of the client, so only a session that never started makes them moot.
+fn spec_wide<'a>(ctx: &ScenarioCtx<'a>) -> ScenarioCtx<'a> {
+    ScenarioCtx {
+        session: ctx.session,
+        trace: ctx.trace,
+        na: ctx.na.clone().filter(|_| !ctx.started),
+        never_started: ctx.never_started,
+        started: ctx.started,
+        plan: ctx.plan,
+        claims: ctx.claims,
+        revision: ctx.revision,
+    }
+}
+
+/// A broken response stream as it happened: the request it lost, and the client's
+/// re-issue of it (its next request of the same method for the same tool, prompt or
+/// resource, sent after the break).
+struct Broken<'s> {
+    t_us: u64,
+    lost: Option<&'s ClientRequest>,
+    reissue: Option<&'s ClientRequest>,
+}
+
+fn broken<'s>(s: &'s Session, trace: &Trace, step: &str) -> Option<Broken<'s>> {
+    let (t_us, id) = trace.events().find_map(|e| match &e.kind {
+        EventKind::StreamBroken { step: name, id } if name == step => Some((e.t_us, id)),
+        _ => None,
+    })?;
+    let lost = s.requests.iter().rev().find(|r| r.t_us <= t_us && r.id == *id && target(r).is_some());
+    let what = lost.and_then(target);
+    let reissue =
+        s.requests.iter().find(|r| r.t_us >= t_us && lost.is_some_and(|l| r.seq > l.seq) && target(r) == what);
+    Some(Broken { t_us, lost, reissue })
+}
+
+/// A request's params without `_meta` (which may legitimately change between attempts).
+fn without_meta(r: &ClientRequest) -> Value {
+    let mut p = r.params.clone().unwrap_or(Value::Null);
+    if let Some(o) = p.as_object_mut() {
+        o.remove("_meta");
+    }
+    p
+}
+
+/// Per broken response stream (2026-07-28 Streamable HTTP, SEP-2575): the spec's rule
+/// for the re-issue (`<name>.new-id`, `<name>.same-request`, judged whenever the
+/// client re-issued) and the scenario's expectation `<name>.reissued`.
+pub(crate) fn breaks(out: &mut Emitter<'_>, ctx: &ScenarioCtx<'_>) {
+    let compiled = out.input().compiled;
+    let wide = spec_wide(ctx);
+    let rule = "http/reissue-broken-stream";
+    for scripted in &compiled.breaks {
+        let name = &scripted.name;
+        let b = broken(ctx.session, ctx.trace, name);
+        if let Some((lost, r)) = b.as_ref().and_then(|b| b.lost.zip(b.reissue)) {
+            let new_id = if r.id == lost.id {
+                Judged::Violated(
+                    Evidence::new(format!("re-issued with the lost request's id {}", truncate(&r.id.to_string(), 40)))
+                        .at_frame(r.seq),
+                )
+            } else {
+                Judged::Pass(
+                    Evidence::new(format!(
+                        "re-issued as id {} (the lost request was {})",
+                        truncate(&r.id.to_string(), 40),
+                        truncate(&lost.id.to_string(), 40)
+                    ))
+                    .at_frame(r.seq),
+                )
+            };
+            out.graded(&wide, &format!("{name}.new-id"), Must, rule, new_id);
+            let (was, now) = (without_meta(lost), without_meta(r));
+            let same = if was == now {
+                Judged::Pass(Evidence::new("the re-issue repeats the lost request's params").at_frame(r.seq))
+            } else {
+                Judged::Violated(
+                    Evidence::new("the re-issue is not the lost request: its params (apart from _meta) differ")
+                        .diff(truncate(&was.to_string(), 300), truncate(&now.to_string(), 300))
+                        .at_frame(r.seq),
+                )
+            };
+            out.graded(&wide, &format!("{name}.same-request"), Must, rule, same);
+        }
+        let Some(g) = &scripted.reissue else { continue };
+        let judged = match &b {
+            None => Judged::Skip(Evidence::new(
+                "the mock never broke this stream: no request was in flight (the client never made the call, or did not retry the round before)",
+            )),
+            Some(Broken { reissue: Some(r), t_us, .. }) => {
+                let after = r.t_us.saturating_sub(*t_us);
+                if after <= scripted.within.as_micros() as u64 {
+                    Judged::Pass(
+                        Evidence::new(format!("re-issued {} ms after the break", after / 1000)).at_frame(r.seq),
+                    )
+                } else {
+                    Judged::Violated(
+                        Evidence::new(format!(
+                            "re-issued {} ms after the break, later than {} ms",
+                            after / 1000,
+                            scripted.within.as_millis()
+                        ))
+                        .at_frame(r.seq),
+                    )
+                }
+            }
+            Some(Broken { reissue: None, t_us, .. }) => {
+                // Say what the client did instead, when it tried to resume the stream.
+                let resumed = ctx
+                    .trace
+                    .http_exchanges()
+                    .find(|h| h.t_us >= *t_us && (h.method == "GET" || h.last_event_id.is_some()));
+                let why = match resumed {
+                    Some(h) => format!(
+                        "no re-issue within {} ms; the client tried to resume instead ({}{}), which 2026-07-28 does not support",
+                        scripted.within.as_millis(),
+                        h.method,
+                        h.last_event_id
+                            .as_deref()
+                            .map(|id| format!(" with Last-Event-ID {}", truncate(id, 40)))
+                            .unwrap_or_default()
+                    ),
+                    None => format!("no re-issue within {} ms: the request was lost", scripted.within.as_millis()),
+                };
+                Judged::Violated(Evidence::new(why))
+            }
+        };
+        out.expected(ctx, &format!("{name}.reissued"), g, judged);
+    }
+}
+
 fn not_sent(scripted: &ScriptedRound, compiled: &crate::scenario::Compiled) -> Judged {
-    let first = compiled.rounds.first().is_some_and(|r| r.name == scripted.name);
+    let first = compiled.rounds.first().is_some_and(|r| r.name == scripted.name) && compiled.breaks.is_empty();
+    if !compiled.breaks.is_empty() {
+        return Judged::Skip(Evidence::new(
+            "the mock never sent this round: no request was in flight (the client never made the call, or did not retry or re-issue the one before)",
+        ));
+    }
     Judged::Skip(Evidence::new(if first {
         "the mock never sent this round: the client never called the scenario's tool"
     } else {
@@ -341,7 +463,9 @@ mod tests {
     use backchannel_mock::protocol::{Revision, Transport};
     use serde_json::{Value, json};
 
-    use super::super::tests::{Case, outcome};
+    use backchannel_mock::trace::EventKind;
+
+    use super::super::tests::{Case, finding, outcome};
     use crate::check::Outcome;
     use crate::scenario::compiled::Knob;
 
@@ -423,6 +547,80 @@ mod tests {
         let asks = json!({"jsonrpc":"2.0","id":0,"method":"initialize","params":{"protocolVersion":"2026-07-28"}});
         let f = Case::new(ROUND, Transport::Stdio, Revision::V2026_07_28).claims(&[]).c2s(asks).end().eval();
         assert_eq!(outcome(&f, "session.modern"), Outcome::Violated);
+    }
+
+    const BREAKS: &str = "title: t\nrevisions: [2026-07-28]\ntransports: [http]\ntrigger: tool_call\nclient:\n  roots: [{uri: 'file:///w'}]\nsteps:\n  - break_stream: {name: b, expect: {reissue: {spec: http/reissue-broken-stream}}}\n  - input_required: {name: r, request_state: st, inputs: [{key: k, method: roots/list}]}\n  - break_stream: {name: b2, expect: {within_ms: 100, reissue: {spec: http/reissue-broken-stream}}}\n";
+
+    fn broken(id: &str) -> EventKind {
+        EventKind::StreamBroken { step: if id == "c1" { "b" } else { "b2" }.into(), id: json!(id) }
+    }
+
+    /// The call (lost to break `b`), its re-issue `reissue`, a round on it, the retry
+    /// `c3` (lost to break `b2`) and its re-issue `last` after `late_ms`.
+    fn breaks(reissue: Option<Value>, last: Option<Value>, late_ms: u64) -> Vec<crate::check::Finding> {
+        let retry = json!({"requestState":"st","inputResponses":{"k":{"roots":[{"uri":"file:///w"}]}}});
+        let mut c = Case::new(BREAKS, Transport::Http, Revision::V2026_07_28)
+            .c2s(json!({"jsonrpc":"2.0","id":"d","method":"server/discover","params":{"_meta":meta()}}))
+            .s2c(json!({"jsonrpc":"2.0","id":"d","result":{"supportedVersions":["2026-07-28"]}}), None)
+            .c2s(call("c1", json!({})))
+            .event(broken("c1"));
+        let Some(reissue) = reissue else { return c.end().eval() };
+        let answered = reissue["id"].clone();
+        c = c.c2s(reissue).s2c(
+            json!({"jsonrpc":"2.0","id":answered,"result":{"resultType":"input_required","requestState":"st",
+                   "inputRequests":{"k":{"method":"roots/list"}}}}),
+            Some("r"),
+        );
+        c = c.c2s(call("c3", retry)).event(broken("c3")).wait_ms(late_ms);
+        if let Some(l) = last {
+            c = c.c2s(l);
+        }
+        c.end().eval()
+    }
+
+    #[test]
+    fn a_broken_stream_is_reissued_with_a_new_id_and_the_same_params() {
+        let again = json!({"requestState":"st","inputResponses":{"k":{"roots":[{"uri":"file:///w"}]}}});
+        let f = breaks(Some(call("c2", json!({}))), Some(call("c4", again)), 0);
+        for check in
+            ["b.new-id", "b.same-request", "b.reissued", "b2.new-id", "b2.same-request", "b2.reissued", "r.new-id"]
+        {
+            assert_eq!(outcome(&f, check), Outcome::Pass, "{check}");
+        }
+    }
+
+    #[test]
+    fn each_reissue_rule_can_fail() {
+        let again = || json!({"requestState":"st","inputResponses":{"k":{"roots":[{"uri":"file:///w"}]}}});
+        // The lost request's id again.
+        let f = breaks(Some(call("c1", json!({}))), Some(call("c3", again())), 0);
+        assert_eq!(outcome(&f, "b.new-id"), Outcome::Violated);
+        assert_eq!(outcome(&f, "b2.new-id"), Outcome::Violated);
+        // The original call instead of the lost retry: the round's inputs and state are gone.
+        let f = breaks(Some(call("c2", json!({}))), Some(call("c4", json!({}))), 0);
+        assert_eq!(outcome(&f, "b.same-request"), Outcome::Pass);
+        assert_eq!(outcome(&f, "b2.same-request"), Outcome::Violated);
+        // Too late for the scenario's window (the rules still pass).
+        let f = breaks(Some(call("c2", json!({}))), Some(call("c4", again())), 200);
+        assert_eq!(outcome(&f, "b2.reissued"), Outcome::Violated);
+        assert_eq!(outcome(&f, "b2.new-id"), Outcome::Pass);
+        // Never re-issued: the next break never happens, and no rule is judged.
+        let f = breaks(None, None, 0);
+        assert_eq!(outcome(&f, "b.reissued"), Outcome::Violated);
+        assert_eq!(outcome(&f, "b2.reissued"), Outcome::Skipped);
+        assert!(f.iter().all(|x| x.check != "b.new-id" && x.check != "b.same-request"));
+    }
+
+    #[test]
+    fn a_resumption_attempt_is_named_in_the_evidence() {
+        let f = Case::new(BREAKS, Transport::Http, Revision::V2026_07_28)
+            .c2s(call("c1", json!({})))
+            .event(broken("c1"))
+            .modern_http("GET", Value::Null, &[], None)
+            .end()
+            .eval();
+        assert_eq!(outcome(&f, "b.reissued"), Outcome::Violated);
+        assert!(finding(&f, "b.reissued").evidence.summary.contains("resume"), "{:?}", finding(&f, "b.reissued"));
     }
 
     #[test]

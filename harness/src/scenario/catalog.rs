@@ -359,6 +359,11 @@ const RULES: &[Rule] = &[
         text: "2026-07-28 Streamable HTTP has no sessions (Mcp-Session-Id), no standalone GET stream, no DELETE and no resumption (Last-Event-ID): a client speaking it uses none of them.",
     },
     Rule {
+        key: "http/reissue-broken-stream",
+        cite: Cite::Mcp(&[(R5, "changelog.mdx:28; basic/transports/streamable-http.mdx:157", Must)]),
+        text: "Streams are not resumable: a broken response stream loses the in-flight request, and clients MUST re-issue it as a new request with a new request ID (SEP-2575).",
+    },
+    Rule {
         key: "sse/post-to-endpoint",
         cite: Cite::Mcp(&[(R1, "basic/transports.mdx:67-69", Must)]),
         text: "When a client connects, the server MUST send an endpoint event containing a URI for the client to use for sending messages. All subsequent client messages MUST be sent as HTTP POST requests to this endpoint.",
@@ -563,6 +568,7 @@ mod tests {
             ("http/request-headers", "Accept"),
             ("http/param-headers", "x-mcp-header"),
             ("http/modern-no-session", "Earlier Streamable HTTP"),
+            ("http/reissue-broken-stream", "re-issue it as a new request"),
             ("mrtr/retry-with-inputs", "inputRequests"),
             ("mrtr/new-id", "different"),
         ];

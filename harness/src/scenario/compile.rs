@@ -9,7 +9,7 @@ use backchannel_mock::transport::http::ResponseMode;
 
 use super::compiled::{
     AnswerExpect, CapabilityRule, ClientPlan, CodeRule, Compiled, Expectation, MessageRule, Pointer, Requirements,
-    ResultRule, ScriptedInput, ScriptedRaw, ScriptedRequest, ScriptedRound, SessionExpect,
+    ResultRule, ScriptedBreak, ScriptedInput, ScriptedRaw, ScriptedRequest, ScriptedRound, SessionExpect,
 };
 use super::load::{LoadError, load};
 use super::model::{
@@ -126,6 +126,7 @@ pub fn compile(path: &Path, scenario: Scenario) -> Compiled {
     let mut requests = Vec::new();
     let mut raws = Vec::new();
     let mut rounds = Vec::new();
+    let mut breaks = Vec::new();
     let mut steps = Vec::new();
     let mut taken = std::collections::BTreeSet::new();
     let fallback_delivery = default_delivery(&scenario);
@@ -238,6 +239,16 @@ pub fn compile(path: &Path, scenario: Scenario) -> Compiled {
                     retry_within: within,
                 }));
             }
+            Step::BreakStream(b) => {
+                let name = unique_name(b.name.as_deref().unwrap_or("break_stream"), &mut taken);
+                let within = b.expect.within_ms.map_or(DEFAULT_WITHIN, Duration::from_millis);
+                breaks.push(ScriptedBreak {
+                    name: name.clone(),
+                    reissue: b.expect.reissue.as_ref().map(grade),
+                    within,
+                });
+                steps.push(mock::Step::BreakStream { name, reissue_within: within });
+            }
         }
     }
     let timeout = scenario.timeout_ms.map_or(DEFAULT_TIMEOUT, Duration::from_millis);
@@ -309,6 +320,7 @@ pub fn compile(path: &Path, scenario: Scenario) -> Compiled {
         requests,
         raws,
         rounds,
+        breaks,
         expect,
         requires: Requirements {
             undeclared: scenario.requires.undeclared.clone(),

@@ -36,6 +36,8 @@ pub struct Compiled {
     pub raws: Vec<ScriptedRaw>,
     /// The MRTR rounds (2026-07-28), in step order.
     pub rounds: Vec<ScriptedRound>,
+    /// The broken response streams (2026-07-28 Streamable HTTP), in step order.
+    pub breaks: Vec<ScriptedBreak>,
     /// Expectations about the whole session.
     pub expect: SessionExpect,
     /// Preconditions of the scenario's own expectations.
@@ -259,6 +261,17 @@ pub struct ScriptedRound {
     /// The client must retry (`<round>.retried`).
     pub retry: Option<Expectation>,
     /// How long the retry may take.
+    pub within: Duration,
+}
+
+/// One broken response stream, as the checks see it.
+#[derive(Debug, Clone)]
+pub struct ScriptedBreak {
+    /// The step name (unique in the scenario).
+    pub name: String,
+    /// The client must re-issue the request (`<name>.reissued`).
+    pub reissue: Option<Expectation>,
+    /// How long the re-issue may take.
     pub within: Duration,
 }
 

@@ -25,11 +25,12 @@ pub use client::{
 };
 pub use expect::{
     CapabilitiesExpect, CapabilityList, CodeExpect, Graded, InputExpect, LogsExpect, MessageExpect, MethodsGraded,
-    NotificationExpect, PointerAssert, RawExpect, RequestExpect, ResultExpect, RoundExpect, ScenarioExpect,
+    NotificationExpect, PointerAssert, RawExpect, ReissueExpect, RequestExpect, ResultExpect, RoundExpect,
+    ScenarioExpect,
 };
 pub use steps::{
-    AwaitNotificationStep, BatchStep, IdSource, InputRequiredStep, InputSpec, NotificationStep, RawStep, RequestStep,
-    SleepStep, Step, WireId,
+    AwaitNotificationStep, BatchStep, BreakStreamStep, IdSource, InputRequiredStep, InputSpec, NotificationStep,
+    RawStep, RequestStep, SleepStep, Step, WireId,
 };
 
 /// A scenario: what the mock server does, and what the client must do about it.
@@ -117,6 +118,7 @@ impl Scenario {
                         out.extend(input.expect.result.iter().map(|g| (&g.spec, g.severity)));
                     }
                 }
+                Step::BreakStream(b) => out.extend(b.expect.reissue.iter().map(|g| (&g.spec, g.severity))),
                 Step::Notification(_) | Step::Sleep(_) | Step::AwaitNotification(_) => {}
             }
         }

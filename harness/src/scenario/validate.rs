@@ -94,6 +94,17 @@ fn modern_steps(s: &Scenario, out: &mut Vec<Problem>) {
                     "`input_required` steps need `revisions: [2026-07-28]` and `trigger: tool_call` (MRTR answers a tool call)",
                 );
             }
+            Step::BreakStream(_)
+                if s.revisions.value != [Revision::V2026_07_28]
+                    || s.trigger != TriggerKind::ToolCall
+                    || s.transports.value != [Transport::Http] =>
+            {
+                push(
+                    out,
+                    at(step),
+                    "`break_stream` steps need `revisions: [2026-07-28]`, `trigger: tool_call` and `transports: [http]` (only a Streamable HTTP request has a response stream of its own to break)",
+                );
+            }
             Step::Request(_) | Step::Batch(_) if modern => push(
                 out,
                 at(step),
@@ -144,7 +155,7 @@ fn delivery(s: &Scenario, out: &mut Vec<Problem>) {
             Step::Batch(b) => request_stream(b.delivery) || b.requests.iter().any(|r| request_stream(r.delivery)),
             Step::Notification(n) => request_stream(n.delivery),
             Step::Raw(r) => request_stream(r.delivery),
-            Step::Sleep(_) | Step::InputRequired(_) | Step::AwaitNotification(_) => false,
+            Step::Sleep(_) | Step::InputRequired(_) | Step::AwaitNotification(_) | Step::BreakStream(_) => false,
         };
         if uses {
             push(out, at(step), WHY);
@@ -300,6 +311,10 @@ mod tests {
             ("title: t\ntransports: []\nsteps: []\n", "v.yaml:2:"),
             ("title: t\nrevisions: [2024-11-05]\ntransports: [http]\nsteps: []\n", "v.yaml:3:"),
             ("title: t\nsteps:\n  - sleep: {ms: 1}\n  - input_required: {request_state: s}\n", "v.yaml:4:"),
+            (
+                "title: t\nrevisions: [2026-07-28]\ntransports: [stdio, http]\ntrigger: tool_call\nsteps:\n  - break_stream: {}\n",
+                "v.yaml:6:",
+            ),
             (
                 "title: t\nrevisions: [2026-07-28]\ntrigger: tool_call\nsteps:\n  - request: {method: ping}\n",
                 "v.yaml:5:",

@@ -12,7 +12,6 @@
 //! response of the in-flight trigger `tools/call`.
 
 use std::collections::HashMap;
-use std::convert::Infallible;
 use std::io;
 use std::net::SocketAddr;
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -240,7 +239,28 @@ impl Sink for HttpSink {
         }
         Ok(())
     }
+    fn break_stream(&mut self, origin: Origin, event: EventKind) -> bool {
+        let Some(x) = origin.exchange else { return false };
+        let mut state = self.0.lock();
+        let Some(Pending::Sse { tx, .. }) = state.exchanges.get(&x) else { return false };
+        if tx.is_closed() {
+            return false;
+        }
+        let mut broken = false;
+        with_tap(&self.0.tap, |t| {
+            t.event(event)?;
+            // The abort marker makes the body fail: hyper drops the connection
+            // mid-stream, with no terminating chunk, as a network failure would.
+            broken = tx.send(ABORT).is_ok();
+            Ok(())
+        });
+        state.exchanges.remove(&x);
+        broken
+    }
 }
+
+/// Sent on a response stream's channel to abort it (an SSE event is never empty).
+const ABORT: Bytes = Bytes::new();
 
 /// Serve one Streamable HTTP session on `listener` until it ends (see [`ClientExit`]
 /// for `exit`).
@@ -300,8 +320,18 @@ pub async fn serve(
 }
 
 fn sse_response(rx: mpsc::UnboundedReceiver<Bytes>, session: Option<&str>) -> Response {
-    let stream =
-        futures::stream::unfold(rx, |mut rx| async move { rx.recv().await.map(|b| (Ok::<_, Infallible>(b), rx)) });
+    let stream = futures::stream::unfold(Some(rx), |rx| async move {
+        let mut rx = rx?;
+        match rx.recv().await? {
+            b if b.is_empty() => {
+                // Pending once first, so the connection flushes what it was sent
+                // (hyper aborts at the error without writing out its buffer).
+                tokio::time::sleep(Duration::from_millis(10)).await;
+                Some((Err(io::Error::other("response stream broken on purpose")), None))
+            }
+            b => Some((Ok(b), Some(rx))),
+        }
+    });
     let mut response = Response::new(Body::from_stream(stream));
     let h = response.headers_mut();
     h.insert(header::CONTENT_TYPE, HeaderValue::from_static("text/event-stream"));

@@ -14,10 +14,7 @@ use std::collections::BTreeMap;
 use base64::Engine as _;
 use serde_json::Value;
 
-/// The methods whose `Mcp-Name` comes from `params.name`.
-const NAMED_BY_NAME: [&str; 2] = ["tools/call", "prompts/get"];
-/// The methods whose `Mcp-Name` comes from `params.uri`.
-const NAMED_BY_URI: [&str; 1] = ["resources/read"];
+use crate::protocol::RoundMethod;
 
 /// The `_meta` key that carries the protocol version of a 2026-07-28 request.
 pub const META_PROTOCOL_VERSION: &str = "io.modelcontextprotocol/protocolVersion";
@@ -92,13 +89,7 @@ pub fn problems(
         }
         Some(_) => {}
     }
-    let name_source = if NAMED_BY_NAME.contains(&method) {
-        Some("name")
-    } else if NAMED_BY_URI.contains(&method) {
-        Some("uri")
-    } else {
-        None
-    };
+    let name_source = RoundMethod::from_method(method).map(RoundMethod::name_field);
     if let Some(field) = name_source {
         let body = params.and_then(|p| p.get(field)).and_then(Value::as_str);
         match (mcp.get("mcp-name"), body) {

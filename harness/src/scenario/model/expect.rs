@@ -155,6 +155,18 @@ pub struct RoundExpect {
     pub retry: Option<Graded>,
 }
 
+/// What must follow a broken response stream.
+#[derive(Debug, Clone, Default, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct ReissueExpect {
+    /// The re-issued request must come within this many milliseconds (default 5000).
+    #[serde(default)]
+    pub within_ms: Option<u64>,
+    /// The client must re-issue the request (check `<name>.reissued`).
+    #[serde(default)]
+    pub reissue: Option<Graded>,
+}
+
 /// Expectations about the whole session.
 #[derive(Debug, Clone, Default, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]

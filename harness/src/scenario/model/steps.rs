@@ -4,7 +4,7 @@ use schemars::JsonSchema;
 use serde::Deserialize;
 use serde_json::Value;
 
-use super::{DeliveryKind, InputExpect, RawExpect, RequestExpect, RoundExpect};
+use super::{DeliveryKind, InputExpect, RawExpect, ReissueExpect, RequestExpect, RoundExpect};
 
 /// One step of the script.
 #[derive(Debug, Clone, Deserialize, JsonSchema)]
@@ -27,6 +27,9 @@ pub enum Step {
     /// 2026-07-28 (MRTR): answer the client's in-flight trigger `tools/call` with an
     /// `InputRequiredResult` holding these asks, and wait for its retry.
     InputRequired(InputRequiredStep),
+    /// 2026-07-28 over Streamable HTTP: break the response stream of the request in
+    /// flight before its result, and wait for the client to re-issue it.
+    BreakStream(BreakStreamStep),
 }
 
 /// A server→client request.
@@ -189,6 +192,23 @@ pub struct InputRequiredStep {
     /// What the retry must be.
     #[serde(default)]
     pub expect: RoundExpect,
+}
+
+/// A broken response stream (2026-07-28 Streamable HTTP, `changelog.mdx` item 9,
+/// SEP-2575): the mock aborts the connection carrying the SSE response of the
+/// request in flight (the trigger call, or a round's retry) before its result. The
+/// client MUST re-issue the request as a new request with a new id — checks
+/// `<name>.new-id` and `<name>.same-request` judge the re-issue, `<name>.reissued`
+/// whether one came — and it becomes the request in flight for the next step.
+#[derive(Debug, Clone, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct BreakStreamStep {
+    /// Step name (default `break_stream`; `#2`, `#3`… when repeated).
+    #[serde(default)]
+    pub name: Option<String>,
+    /// What the re-issue must be.
+    #[serde(default)]
+    pub expect: ReissueExpect,
 }
 
 /// One ask of an MRTR round.
