@@ -192,11 +192,13 @@ enum Ask {
 /// roots and configured elicitation are answered, anything else is refused with its
 /// one WARNING — and then the request is not retried, since "the client MUST construct
 /// the requested inputs before retrying", `basic/patterns/mrtr.mdx`); an attempt whose
-/// response stream broke is re-issued ([`crate::rounds::drive`]).
+/// response stream broke is re-issued ([`crate::rounds::drive`]). `modern`: the
+/// session speaks 2026-07-28.
 async fn ask<S: rmcp::Service<rmcp::RoleClient>>(
     running: &rmcp::service::RunningService<rmcp::RoleClient, S>,
     server: &str,
     ask: Ask,
+    modern: bool,
 ) {
     let (what, name) = match &ask {
         Ask::Tool(n, _) => ("tool call", n.clone()),
@@ -204,7 +206,6 @@ async fn ask<S: rmcp::Service<rmcp::RoleClient>>(
         Ask::Resource(u) => ("resource read", u.clone()),
     };
     let name = loggable(&name).into_owned();
-    let modern = running.peer_info().is_some_and(|i| i.protocol_version >= rmcp::model::ProtocolVersion::V_2026_07_28);
     let (handler, peer) = (running.service(), running.peer());
     let outcome = match ask {
         Ask::Tool(tool, arguments) => {
@@ -338,6 +339,7 @@ where
     if let Some(info) = running.peer_info() {
         tracing::info!(server = %server, protocol = %info.protocol_version, "session initialized");
     }
+    let modern = running.peer_info().is_some_and(|i| i.protocol_version >= rmcp::model::ProtocolVersion::V_2026_07_28);
     let asked = match (&options.call_tool, &options.get_prompt, &options.read_resource) {
         (Some(tool), ..) => Some(Ask::Tool(tool.clone(), options.call_arguments.clone())),
         (None, Some(prompt), _) => Some(Ask::Prompt(prompt.clone())),
@@ -345,10 +347,10 @@ where
         (None, None, None) => None,
     };
     if let Some(request) = asked {
-        // rmcp's RunningService drives 2026-07-28 input rounds through this handler
-        // (the same policy as legacy requests); it needs the running service, which
-        // `waiting()` consumes, so the request runs before the wait below.
-        let call = ask(&running, &server, request);
+        // The 2026-07-28 input rounds go through this handler (the same policy as
+        // legacy requests); they need the running service, which `waiting()`
+        // consumes, so the request runs before the wait below.
+        let call = ask(&running, &server, request, modern);
         match options.wait {
             Some(limit) => {
                 let _ = tokio::time::timeout(limit, call).await;
@@ -358,7 +360,6 @@ where
     }
     // 2026-07-28 has no `ping` (its changelog): the end of the server is noticed by
     // the TCP probe alone.
-    let modern = running.peer_info().is_some_and(|i| i.protocol_version >= rmcp::model::ProtocolVersion::V_2026_07_28);
     if let Some(every) = options.ping_interval {
         let peer = running.peer().clone();
         let token = running.cancellation_token();

@@ -149,7 +149,7 @@ fn modern(out: &mut Emitter<'_>, trace: &Trace, tools: &[Value]) {
                 _ => standard.push(line),
             }
         }
-        mirrored += annotated_values(method, *p, tools);
+        mirrored += headers::mirrored(method, *p, tools).len();
     }
     let first = |v: &[String]| {
         let more = if v.len() > 1 { format!(" (and {} more)", v.len() - 1) } else { String::new() };
@@ -209,17 +209,6 @@ fn modern(out: &mut Emitter<'_>, trace: &Trace, tools: &[Value]) {
             Evidence::new("no GET, DELETE, session id or Last-Event-ID after server/discover"),
         ),
     }
-}
-
-/// How many annotated arguments with a value a request carries.
-fn annotated_values(method: &str, params: Option<&Value>, tools: &[Value]) -> usize {
-    if method != "tools/call" {
-        return 0;
-    }
-    let name = params.and_then(|p| p.get("name")).and_then(Value::as_str);
-    let Some(tool) = tools.iter().find(|t| t.get("name").and_then(Value::as_str) == name) else { return 0 };
-    let arguments = params.and_then(|p| p.get("arguments"));
-    headers::annotations(tool).iter().filter(|a| a.value_in(arguments).and_then(headers::header_text).is_some()).count()
 }
 
 #[cfg(test)]

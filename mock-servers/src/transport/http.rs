@@ -93,15 +93,12 @@ struct Shared {
     inbound: mpsc::Sender<Inbound>,
     bound: SocketAddr,
     options: HttpOptions,
-    /// The script, to recognise its trigger request (answered with SSE).
-    trigger: Script,
+    /// The script: its trigger request is answered with SSE, its era picks the binding
+    /// (2026-07-28: sessionless, request headers checked against its tools).
+    script: Script,
     next_exchange: AtomicU64,
     state: Mutex<SessionState>,
     timeout: Duration,
-    /// 2026-07-28: the sessionless binding (no session, no GET stream, request headers).
-    modern: bool,
-    /// The tools the script lists (for the `x-mcp-header` annotations).
-    tools: Vec<Value>,
 }
 
 impl Shared {
@@ -275,18 +272,15 @@ pub async fn serve(
     let bound = listener.local_addr()?;
     let tap = tap(trace);
     let (tx, rx) = mpsc::channel(64);
-    let trigger = script.clone();
     let shared = Arc::new(Shared {
         tap: tap.clone(),
         inbound: tx,
         bound,
-        trigger,
+        script: script.clone(),
         next_exchange: AtomicU64::new(1),
         state: Mutex::new(SessionState::default()),
         timeout: script.timeout,
         options: options.clone(),
-        modern: script.is_modern(),
-        tools: script.tools(),
     });
     let router = Router::new()
         .route(PATH, post(post_handler).get(get_handler).delete(delete_handler).fallback(not_found))
@@ -372,7 +366,7 @@ async fn post_handler(State(shared): State<Arc<Shared>>, uri: Uri, headers: Head
         return (StatusCode::BAD_REQUEST, [(header::CONTENT_TYPE, "application/json")], error.to_string())
             .into_response();
     };
-    if shared.modern {
+    if shared.script.is_modern() {
         return modern_post(&shared, exchange, at, facts, value, body).await;
     }
     let messages: Vec<Envelope> = match classify(&value).envelope {
@@ -385,7 +379,7 @@ async fn post_handler(State(shared): State<Arc<Shared>>, uri: Uri, headers: Head
         .collect();
     let is_initialize = messages.iter().any(|m| m.method() == Some("initialize"));
     let triggers = messages.iter().any(|m| match m {
-        Envelope::Request { method, params, .. } => shared.trigger.is_trigger(method, params.as_ref()),
+        Envelope::Request { method, params, .. } => shared.script.is_trigger(method, params.as_ref()),
         _ => false,
     });
 
@@ -468,7 +462,7 @@ async fn get_handler(State(shared): State<Arc<Shared>>, uri: Uri, headers: Heade
     if !origin_allowed(facts.origin.as_deref(), &shared.bound) {
         return reject(&shared.tap, facts, StatusCode::FORBIDDEN, "Origin not allowed");
     }
-    if shared.modern {
+    if shared.script.is_modern() {
         return reject(&shared.tap, facts, StatusCode::METHOD_NOT_ALLOWED, NO_GET_OR_DELETE);
     }
     if let Err((status, note)) = check_session(&shared, &facts) {
@@ -501,7 +495,7 @@ async fn delete_handler(State(shared): State<Arc<Shared>>, uri: Uri, headers: He
     if !origin_allowed(facts.origin.as_deref(), &shared.bound) {
         return reject(&shared.tap, facts, StatusCode::FORBIDDEN, "Origin not allowed");
     }
-    if shared.modern {
+    if shared.script.is_modern() {
         return reject(&shared.tap, facts, StatusCode::METHOD_NOT_ALLOWED, NO_GET_OR_DELETE);
     }
     if let Err((status, note)) = check_session(&shared, &facts) {
@@ -592,7 +586,8 @@ async fn modern_post(
         });
         return rpc_reject(shared, facts, exchange, &id, error, "unsupported MCP-Protocol-Version");
     }
-    let problems = headers::problems(requested.as_deref(), &facts.mcp, &method, params.as_ref(), &shared.tools);
+    let problems =
+        headers::problems(requested.as_deref(), &facts.mcp, &method, params.as_ref(), &shared.script.tools());
     if let Some(p) = problems.first() {
         let error = serde_json::json!({
             "code": ErrorCode::HEADER_MISMATCH.0,
@@ -600,7 +595,7 @@ async fn modern_post(
         });
         return rpc_reject(shared, facts, exchange, &id, error, "header validation failed");
     }
-    let triggers = shared.trigger.is_trigger(&method, params.as_ref());
+    let triggers = shared.script.is_trigger(&method, params.as_ref());
     if triggers || shared.options.response_mode == ResponseMode::Sse {
         let (tx, rx) = mpsc::unbounded_channel();
         if !shared.deliver(exchange, Some(Pending::Sse { waiting: vec![id], tx }), frame).await {

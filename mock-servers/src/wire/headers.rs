@@ -102,34 +102,59 @@ pub fn problems(
             (Some(_), None) => {}
         }
     }
-    if method == "tools/call" {
-        let name = params.and_then(|p| p.get("name")).and_then(Value::as_str);
-        let tool = tools.iter().find(|t| t.get("name").and_then(Value::as_str) == name);
-        let arguments = params.and_then(|p| p.get("arguments"));
-        for a in tool.map(annotations).unwrap_or_default() {
-            let header = format!("Mcp-Param-{}", a.header);
-            let sent = mcp.get(&header.to_ascii_lowercase());
-            let value = a.value_in(arguments);
-            let Some(expected) = value.and_then(header_text) else {
-                continue; // no value: the header is omitted, and not expected
-            };
-            match sent {
-                None => problem(
+    for Mirrored { annotation: a, value, text } in mirrored(method, params, tools) {
+        let header = format!("Mcp-Param-{}", a.header);
+        match mcp.get(&header.to_ascii_lowercase()) {
+            None => {
+                problem(
                     HeaderRule::Param,
                     &header,
                     format!("missing, while arguments.{} has a value", a.path.join(".")),
-                ),
-                Some(h) => {
-                    let numeric = value.is_some_and(|v| v.is_i64() || v.is_u64());
-                    let same = if numeric { numerically_equal(h, &expected) } else { agrees(h, &expected) };
-                    if let Err(why) = same {
-                        problem(HeaderRule::Param, &header, format!("{why} (arguments.{})", a.path.join(".")));
-                    }
+                );
+            }
+            Some(h) => {
+                let numeric = value.is_i64() || value.is_u64();
+                let same = if numeric { numerically_equal(h, &text) } else { agrees(h, &text) };
+                if let Err(why) = same {
+                    problem(HeaderRule::Param, &header, format!("{why} (arguments.{})", a.path.join(".")));
                 }
             }
         }
     }
     out
+}
+
+/// An annotated argument a `tools/call` carries with a value: it must travel as a header.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Mirrored<'a> {
+    /// The annotation.
+    pub annotation: Annotation,
+    /// The argument's value.
+    pub value: &'a Value,
+    /// Its header text, before encoding.
+    pub text: String,
+}
+
+/// The arguments of a `tools/call` that its tool marks with `x-mcp-header` and that
+/// have a value (an absent or null one is omitted, and not expected); none for any
+/// other method, or a tool `tools` does not define.
+pub fn mirrored<'a>(method: &str, params: Option<&'a Value>, tools: &[Value]) -> Vec<Mirrored<'a>> {
+    if method != "tools/call" {
+        return Vec::new();
+    }
+    let name = params.and_then(|p| p.get("name")).and_then(Value::as_str);
+    let Some(tool) = tools.iter().find(|t| t.get("name").and_then(Value::as_str) == name) else {
+        return Vec::new();
+    };
+    let arguments = params.and_then(|p| p.get("arguments"));
+    annotations(tool)
+        .into_iter()
+        .filter_map(|annotation| {
+            let value = annotation.value_in(arguments)?;
+            let text = header_text(value)?;
+            Some(Mirrored { annotation, value, text })
+        })
+        .collect()
 }
 
 /// An `x-mcp-header` annotation: the header's name part and the property path.
