@@ -15,7 +15,9 @@
 //!   per request), `<step>.error`, `<step>.error-code`, `<step>.error-message`,
 //!   `<step>.result` (or `<step>.not-answered` for a request that must stay unanswered),
 //!   `<raw>.error-code-if-answered`, `notifications.<method>`, `capabilities.absent`, `capabilities.present`,
-//!   `logs.warning-per-request`, `logs.no-canary-at-warning`, `logs.canary-at-debug`.
+//!   `logs.warning-per-request`, `logs.no-canary-at-warning`, `logs.canary-at-debug`;
+//! - in gateway mode, **gateway checks** over the upstream trace and the downstream
+//!   client's record ([`gateway`]): `<step>.relayed`, `<step>.answer-intact`.
 //!
 //! Ids are `<scenario id>:<check>`; they are stable, and baselines refer to them.
 //!
@@ -24,6 +26,7 @@
 
 mod answers;
 mod capabilities;
+pub mod gateway;
 mod http;
 mod hygiene;
 pub mod model;
@@ -62,6 +65,8 @@ pub struct CaseInput<'a> {
     pub revision: Revision,
     /// The knobs the client claims to honour (all of them for the reference client).
     pub claims: &'a Knobs,
+    /// In gateway mode: what the downstream client received through the gateway.
+    pub downstream: Option<&'a gateway::Downstream>,
 }
 
 /// How the client process ended.
@@ -200,7 +205,14 @@ pub fn evaluate(input: &CaseInput<'_>) -> Vec<Finding> {
     mrtr::rounds(&mut out, &ctx);
     mrtr::breaks(&mut out, &ctx);
     hygiene::logs(&mut out, &ctx);
-    protocol::client_exit(&mut out, input.client);
+    match input.downstream {
+        Some(downstream) => {
+            gateway::checks(&mut out, &ctx, downstream);
+            // A gateway serves many sessions: it outlives one upstream session by design.
+            out.not_applicable("client.exits", "N/A: a gateway outlives an upstream session; the harness stops it");
+        }
+        None => protocol::client_exit(&mut out, input.client),
+    }
     out.out
 }
 

@@ -3,6 +3,13 @@
 //! strings that name the server in its logs, what must be installed, how to ask
 //! its version, and its baseline of known failures.
 //!
+//! Gateway profiles (`gateways/<name>.yaml`) are the same file with `downstream:`
+//! (where downstream clients reach the gateway): the command starts the gateway with
+//! the mock as its upstream server, `transports` are the upstream's, and two more
+//! placeholders expand — `{upstream_url}` (= `{url}`) and `{port}` (the free
+//! loopback port the gateway must listen on downstream), plus `{case_dir}` (the
+//! case's scratch directory, where `files:` are written).
+//!
 //! Placeholders in `command` (and in `server_names`):
 //! - `{url}` — the HTTP mock's URL (HTTP transports);
 //! - `{server_argv}` — as a word of its own: the mock's argv, spliced (stdio);
@@ -75,6 +82,29 @@ pub struct Profile {
     /// Known failures.
     #[serde(default)]
     pub baseline: Vec<Entry>,
+    /// A gateway profile: where downstream clients reach the gateway.
+    #[serde(default)]
+    pub downstream: Option<Downstream>,
+    /// Files written into the case's scratch directory before the command starts
+    /// (name → content; placeholders expand): a gateway's config file, say.
+    #[serde(default)]
+    pub files: BTreeMap<String, String>,
+}
+
+/// How downstream clients reach a gateway.
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct Downstream {
+    /// `stdio` (the downstream client launches the command and speaks on its stdio),
+    /// `http` (Streamable HTTP) or `sse` (HTTP+SSE) on `http://127.0.0.1:{port}{path}`.
+    pub transport: Transport,
+    /// The endpoint's path (HTTP transports; default `/mcp`).
+    #[serde(default = "default_path")]
+    pub path: String,
+}
+
+fn default_path() -> String {
+    "/mcp".to_owned()
 }
 
 fn all_transports() -> Vec<Transport> {
@@ -141,15 +171,46 @@ impl LoadedProfile {
 
     /// Find `name` (`clients/<name>.yaml` under the current directory) or load a path.
     pub fn find(name_or_path: &str) -> Result<Self, String> {
+        Self::find_in("clients", name_or_path)
+    }
+
+    /// Find `name` (`<dir>/<name>.yaml` under the current directory) or load a path.
+    pub fn find_in(dir: &str, name_or_path: &str) -> Result<Self, String> {
         let path = if name_or_path.ends_with(".yaml") || name_or_path.contains('/') {
             PathBuf::from(name_or_path)
         } else {
-            PathBuf::from("clients").join(format!("{name_or_path}.yaml"))
+            PathBuf::from(dir).join(format!("{name_or_path}.yaml"))
         };
         if !path.is_file() {
-            return Err(format!("no client profile at {}", path.display()));
+            return Err(format!("no profile at {}", path.display()));
         }
         Self::load(&path)
+    }
+
+    /// A gateway given as a command line (`backchannel run --gateway-cmd`).
+    pub fn gateway_command(line: &str, downstream: Downstream, honours: Vec<Knob>) -> Result<Self, String> {
+        if shlex::split(line).is_none_or(|w| w.is_empty()) {
+            return Err(format!("cannot split `{line}` into a command line"));
+        }
+        let profile = Profile {
+            name: None,
+            description: None,
+            command: line.to_owned(),
+            env: BTreeMap::new(),
+            transports: all_transports(),
+            test_transports: None,
+            log_format: LogFormat::Auto,
+            server_names: Vec::new(),
+            requires: Vec::new(),
+            version: None,
+            honours,
+            settle_ms: None,
+            baseline: Vec::new(),
+            downstream: Some(downstream),
+            files: BTreeMap::new(),
+        };
+        let dir = std::env::current_dir().unwrap_or_else(|_| PathBuf::from("."));
+        Ok(Self { profile, name: format!("`{line}`"), dir, baseline: Baseline::default() })
     }
 
     /// `None` when installed; otherwise the first missing path.
@@ -170,7 +231,7 @@ impl LoadedProfile {
                 placed = true;
                 continue;
             }
-            placed |= w.contains("{url}") || w.contains("{server_cmd}");
+            placed |= ["{url}", "{upstream_url}", "{server_cmd}"].iter().any(|p| w.contains(p));
             out.push(self.expand(&w, transport, target));
         }
         if !placed {
@@ -191,6 +252,7 @@ impl LoadedProfile {
             }
         };
         s.replace("{url}", &url)
+            .replace("{upstream_url}", &url)
             .replace("{server_cmd}", &cmd)
             .replace("{transport}", transport.as_str())
             .replace("{profile_dir}", &self.dir.display().to_string())

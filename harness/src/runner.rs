@@ -15,7 +15,7 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use backchannel_mock::protocol::{Revision, Transport};
-use backchannel_mock::trace::Trace;
+use backchannel_mock::trace::{EndReason, Trace};
 use tokio::process::Command;
 
 use crate::check::{self, CaseInput, ClientEnd};
@@ -32,6 +32,9 @@ pub const CASE_SLACK: Duration = Duration::from_secs(10);
 
 /// Once the mock has ended the session, the client has this long to exit.
 pub const AFTER_END: Duration = Duration::from_secs(5);
+
+/// Once the mock has ended the session, a gateway case ends after this long idle.
+const GATEWAY_AFTER_END: Duration = Duration::from_millis(500);
 
 /// The client under test.
 #[derive(Debug, Clone)]
@@ -52,6 +55,11 @@ pub enum ClientSpec {
     /// A client profile (`clients/<name>.yaml`): the same contract, with placeholders,
     /// environment, log format and server names of its own.
     Profile(Arc<LoadedProfile>),
+    /// A gateway (`gateways/<name>.yaml`, or `--gateway-cmd`): started with the mock as
+    /// its upstream server, with the reference client downstream, configured as the
+    /// scenario says and keeping a record of what reaches it. The gateway's output is
+    /// the log judged; the reference client's goes to a file of its own.
+    Gateway(Arc<LoadedProfile>),
 }
 
 impl ClientSpec {
@@ -76,10 +84,26 @@ impl ClientSpec {
         Ok(Self::Profile(Arc::new(profile)))
     }
 
-    /// The transports this client supports.
+    /// A gateway profile (`gateways/<name>.yaml`, or a path), which must be installed.
+    pub fn gateway(name_or_path: &str) -> Result<Self, String> {
+        let profile = LoadedProfile::find_in("gateways", name_or_path)?;
+        if profile.profile.downstream.is_none() {
+            return Err(format!("`{}` is not a gateway profile (it has no `downstream:`)", profile.name));
+        }
+        if let Some(missing) = profile.missing() {
+            return Err(format!(
+                "gateway `{}` is not installed ({} is missing): run gateways/setup.sh",
+                profile.name,
+                missing.display()
+            ));
+        }
+        Ok(Self::Gateway(Arc::new(profile)))
+    }
+
+    /// The transports this client supports (a gateway: upstream).
     pub fn supports(&self, t: Transport) -> bool {
         match self {
-            Self::Profile(p) => p.profile.transports.contains(&t),
+            Self::Profile(p) | Self::Gateway(p) => p.profile.transports.contains(&t),
             _ => true,
         }
     }
@@ -92,6 +116,10 @@ impl ClientSpec {
             Self::Profile(p) => match p.version() {
                 Some(v) => format!("{} {v}", p.name),
                 None => p.name.clone(),
+            },
+            Self::Gateway(p) => match p.version() {
+                Some(v) => format!("the gateway {} {v}", p.name),
+                None => format!("the gateway {}", p.name),
             },
         }
     }
@@ -115,7 +143,9 @@ impl ClientSpec {
         match self {
             Self::Reference => Knob::ALL.into_iter().collect(),
             Self::Command { honours, .. } => honours.clone(),
-            Self::Profile(p) => p.profile.honours.iter().copied().collect(),
+            // A gateway: what it says it relays (its downstream, the reference client,
+            // honours every knob; whether the gateway passes it on is what is judged).
+            Self::Profile(p) | Self::Gateway(p) => p.profile.honours.iter().copied().collect(),
         }
     }
 
@@ -127,14 +157,14 @@ impl ClientSpec {
         match self {
             Self::Reference => Duration::ZERO,
             Self::Command { settle, .. } => *settle,
-            Self::Profile(p) => p.profile.settle_ms.map_or(DEFAULT_SETTLE, Duration::from_millis),
+            Self::Profile(p) | Self::Gateway(p) => p.profile.settle_ms.map_or(DEFAULT_SETTLE, Duration::from_millis),
         }
     }
 
     /// The client's baseline (empty but for a profile).
     pub fn baseline(&self) -> crate::baseline::Baseline {
         match self {
-            Self::Profile(p) => p.baseline.clone(),
+            Self::Profile(p) | Self::Gateway(p) => p.baseline.clone(),
             _ => crate::baseline::Baseline::default(),
         }
     }
@@ -225,53 +255,127 @@ impl Endpoint {
 /// connect, and a ping) to notice the end of the session.
 const REFERENCE_PING_SECONDS: &str = "0.2";
 
-/// The client's command line for a case.
+/// What a gateway case adds: the port the gateway listens on downstream and the
+/// case's scratch directory (its files, the downstream record and logs).
+#[derive(Debug, Clone)]
+pub struct GatewayCase {
+    /// The free loopback port for `{port}`.
+    pub port: u16,
+    /// The case's scratch directory (`{case_dir}`).
+    pub dir: PathBuf,
+}
+
+impl GatewayCase {
+    /// The downstream client's record of what reached it.
+    pub fn record(&self) -> PathBuf {
+        self.dir.join("downstream.jsonl")
+    }
+
+    /// The downstream client's own logs.
+    pub fn log(&self) -> PathBuf {
+        self.dir.join("downstream.log")
+    }
+
+    /// `{port}` and `{case_dir}` expanded in one string.
+    fn expand(&self, s: &str) -> String {
+        s.replace("{port}", &self.port.to_string()).replace("{case_dir}", &self.dir.display().to_string())
+    }
+}
+
+/// A loopback port nothing listens on now (the OS's pick; it is free when returned).
+fn free_port() -> std::io::Result<u16> {
+    Ok(std::net::TcpListener::bind(("127.0.0.1", 0))?.local_addr()?.port())
+}
+
+/// The reference client's command line with the scenario's client plan as flags
+/// (the endpoint is the caller's).
+fn reference_command(exe: &Path, compiled: &Compiled, level: &str) -> Command {
+    let plan = &compiled.client;
+    let mut cmd = Command::new(exe);
+    cmd.arg("client");
+    for root in &plan.roots {
+        cmd.arg("--root").arg(root_arg(root));
+    }
+    if let Some(tool) = &plan.call_tool {
+        let m = plan.trigger_request;
+        let flag = match m {
+            RoundMethod::ToolsCall => "--call-tool",
+            RoundMethod::PromptsGet => "--get-prompt",
+            RoundMethod::ResourcesRead => "--read-resource",
+        };
+        cmd.arg(flag).arg(m.target(tool));
+    }
+    if let Some(args) = &plan.call_arguments {
+        cmd.arg("--call-tool-arguments").arg(serde_json::Value::Object(args.clone()).to_string());
+    }
+    if let Some((modes, delay)) = &plan.elicitation {
+        cmd.arg("--elicitation").arg(modes.join(",")).arg("--elicitation-delay").arg(delay.to_string());
+        cmd.arg("--elicitation-action").arg(plan.elicitation_action.as_str());
+    }
+    if let Some(features) = &plan.sampling {
+        cmd.arg("--sampling").arg(features.join(","));
+    }
+    if let Some((after, roots)) = &plan.roots_change {
+        cmd.arg("--roots-change-after").arg(after.to_string());
+        for root in roots {
+            cmd.arg("--root-after").arg(root_arg(root));
+        }
+    }
+    cmd.arg("--log-level").arg(level);
+    cmd
+}
+
+/// The client's command line for a case (`gateway`: set for a gateway case).
 pub fn client_command(
     cfg: &RunConfig,
     compiled: &Compiled,
     transport: Transport,
     revision: Revision,
     endpoint: &Endpoint,
+    gateway: Option<&GatewayCase>,
 ) -> Command {
     let plan = &compiled.client;
     let level = plan.log_level.map_or("info", |l| l.as_str());
     let mut cmd = match &cfg.client {
         ClientSpec::Reference => {
-            let mut cmd = Command::new(&cfg.exe);
-            cmd.arg("client");
-            for root in &plan.roots {
-                cmd.arg("--root").arg(root_arg(root));
-            }
-            if let Some(tool) = &plan.call_tool {
-                let m = plan.trigger_request;
-                let flag = match m {
-                    RoundMethod::ToolsCall => "--call-tool",
-                    RoundMethod::PromptsGet => "--get-prompt",
-                    RoundMethod::ResourcesRead => "--read-resource",
-                };
-                cmd.arg(flag).arg(m.target(tool));
-            }
-            if let Some(args) = &plan.call_arguments {
-                cmd.arg("--call-tool-arguments").arg(serde_json::Value::Object(args.clone()).to_string());
-            }
-            if let Some((modes, delay)) = &plan.elicitation {
-                cmd.arg("--elicitation").arg(modes.join(",")).arg("--elicitation-delay").arg(delay.to_string());
-                cmd.arg("--elicitation-action").arg(plan.elicitation_action.as_str());
-            }
-            if let Some(features) = &plan.sampling {
-                cmd.arg("--sampling").arg(features.join(","));
-            }
-            if let Some((after, roots)) = &plan.roots_change {
-                cmd.arg("--roots-change-after").arg(after.to_string());
-                for root in roots {
-                    cmd.arg("--root-after").arg(root_arg(root));
-                }
-            }
-            cmd.arg("--log-level").arg(level);
+            let mut cmd = reference_command(&cfg.exe, compiled, level);
             match endpoint {
                 Endpoint::Launch(argv) => cmd.arg("--stdio").arg("--").args(argv),
                 Endpoint::Url(url) => cmd.arg("--url").arg(url).arg("--ping-interval").arg(REFERENCE_PING_SECONDS),
             };
+            cmd
+        }
+        ClientSpec::Gateway(p) => {
+            // The reference client downstream: it launches the gateway (stdio) or
+            // starts it and connects once its port accepts connections (HTTP). The
+            // harness ends the case (the gateway outlives the upstream session), so
+            // the client does not ping to notice an end.
+            let mut cmd = reference_command(&cfg.exe, compiled, level);
+            let argv: Vec<String> = p.argv(transport, &endpoint.target());
+            let (argv, down) = match gateway {
+                Some(g) => {
+                    cmd.arg("--record").arg(g.record()).arg("--log-file").arg(g.log());
+                    (argv.iter().map(|w| g.expand(w)).collect::<Vec<_>>(), g.port)
+                }
+                None => (argv, 0),
+            };
+            let downstream = p
+                .profile
+                .downstream
+                .clone()
+                .unwrap_or(crate::profile::Downstream { transport: Transport::Stdio, path: String::new() });
+            match downstream.transport {
+                Transport::Stdio => cmd.arg("--stdio").arg("--").args(argv),
+                Transport::Http | Transport::Sse => cmd
+                    .arg("--url")
+                    .arg(format!("http://127.0.0.1:{down}{}", downstream.path))
+                    .arg("--ping-interval")
+                    .arg("0")
+                    .arg("--spawn")
+                    .arg("--")
+                    .args(argv),
+            };
+            cmd.envs(&p.profile.env);
             cmd
         }
         ClientSpec::Command { argv, .. } => {
@@ -290,7 +394,7 @@ pub fn client_command(
             cmd
         }
     };
-    if !matches!(cfg.client, ClientSpec::Reference) {
+    if matches!(cfg.client, ClientSpec::Command { .. } | ClientSpec::Profile(_)) {
         let roots: Vec<&str> = plan.roots.iter().map(|(u, _)| u.as_str()).collect();
         cmd.env("BACKCHANNEL_CLIENT_ROOTS", roots.join(" ")).env("BACKCHANNEL_CLIENT_LOG_LEVEL", level);
         // The trigger request: a tool call, or (2026-07-28) a prompt to get or a resource to read.
@@ -327,6 +431,21 @@ pub fn client_command(
     // Verdicts must not depend on the developer's shell.
     cmd.env_remove("RUST_LOG").env("NO_COLOR", "1").env("MCP_CONFORMANCE_SCENARIO", &compiled.id);
     cmd
+}
+
+/// Pick the gateway's downstream port and write its files into the scratch directory.
+fn prepare_gateway(
+    p: &LoadedProfile,
+    transport: Transport,
+    endpoint: &Endpoint,
+    dir: &Path,
+) -> Result<GatewayCase, RunError> {
+    let g = GatewayCase { port: free_port().map_err(RunError::Scratch)?, dir: dir.to_owned() };
+    for (name, content) in &p.profile.files {
+        let text = g.expand(&p.expand(content, transport, &endpoint.target()));
+        std::fs::write(dir.join(name), text).map_err(RunError::Scratch)?;
+    }
+    Ok(g)
 }
 
 /// A root as `backchannel client --root` takes it: `URI` or `URI=NAME`.
@@ -393,16 +512,23 @@ pub async fn run_case(
         Endpoint::Launch(argv) => vec![format!("stdio:{}", argv[0])],
         Endpoint::Url(url) => vec![url.clone()],
     };
-    if let ClientSpec::Profile(p) = &cfg.client {
+    if let ClientSpec::Profile(p) | ClientSpec::Gateway(p) = &cfg.client {
         server_names.extend(p.profile.server_names.iter().map(|n| p.expand(n, transport, &endpoint.target())));
     }
-    let cmd = client_command(cfg, compiled, transport, revision, &endpoint);
+    let gateway = match &cfg.client {
+        ClientSpec::Gateway(p) => Some(prepare_gateway(p, transport, &endpoint, scratch.path())?),
+        _ => None,
+    };
+    let cmd = client_command(cfg, compiled, transport, revision, &endpoint, gateway.as_ref());
+    // A gateway outlives the upstream session by design: once it is over, the case
+    // ends (nothing is judged on the gateway's exit).
+    let after_end = if gateway.is_some() { GATEWAY_AFTER_END.min(cfg.after_end) } else { cfg.after_end };
     let program = cmd.as_std().get_program().to_string_lossy().into_owned();
     let limit = compiled.timeout + CASE_SLACK;
     let run = match &http {
-        Some(m) => supervise(cmd, limit, m.ended(), || m.client_exited(), cfg.after_end, &cfg.stop).await,
+        Some(m) => supervise(cmd, limit, m.ended(), || m.client_exited(), after_end, &cfg.stop).await,
         // A stdio mock learns it from its stdin closing.
-        None => supervise(cmd, limit, trace_ended(trace_path.clone()), || (), cfg.after_end, &cfg.stop).await,
+        None => supervise(cmd, limit, trace_ended(trace_path.clone()), || (), after_end, &cfg.stop).await,
     };
     if let Some(m) = http {
         // The client is done: the mock gets a moment to end its session.
@@ -414,18 +540,27 @@ pub async fn run_case(
     }
     let trace = Trace::read(&trace_path).ok();
     let parser: Box<dyn LevelParser> = match &cfg.client {
-        ClientSpec::Profile(p) => p.level_parser(),
+        ClientSpec::Profile(p) | ClientSpec::Gateway(p) => p.level_parser(),
         _ => Box::new(AutoFormat::default()),
     };
     let mut lines = logs::parse(Stream::Stderr, &run.stderr, parser.as_ref());
     lines.extend(logs::parse(Stream::Stdout, &run.stdout, parser.as_ref()));
-    let client_status = describe_status(run.status, run.timed_out);
+    let session_over = trace.as_ref().and_then(Trace::end).is_some_and(|e| e.reason != EndReason::Timeout);
+    let client_status = if gateway.is_some() && run.timed_out && session_over {
+        "stopped by the harness once the upstream session was over".to_owned()
+    } else {
+        describe_status(run.status, run.timed_out)
+    };
     let client = ClientEnd {
         timed_out: run.timed_out,
         status: client_status.clone(),
-        after_end: cfg.after_end,
+        after_end,
         output_truncated: run.truncated,
     };
+    // What reached the downstream client (a missing record: nothing did).
+    let downstream = gateway.as_ref().map(|g| {
+        std::fs::read_to_string(g.record()).map(|t| check::gateway::Downstream::parse(&t)).unwrap_or_default()
+    });
     let claims = cfg.client.claims();
     let findings = check::evaluate(&CaseInput {
         compiled,
@@ -435,6 +570,7 @@ pub async fn run_case(
         client: &client,
         revision,
         claims: &claims,
+        downstream: downstream.as_ref(),
     });
     if let Some(dir) = &cfg.keep {
         keep_artifacts(dir, &format!("{}@{transport}@{revision}", compiled.id), scratch.path(), &run);
@@ -470,7 +606,7 @@ fn keep_artifacts(dir: &Path, id: &str, scratch: &Path, run: &Supervised) {
     if std::fs::create_dir_all(&case_dir).is_err() {
         return;
     }
-    for file in ["trace.jsonl", "script.json"] {
+    for file in ["trace.jsonl", "script.json", "downstream.jsonl", "downstream.log"] {
         let _ = std::fs::copy(scratch.join(file), case_dir.join(file));
     }
     let _ = std::fs::write(case_dir.join("stderr.log"), &run.stderr);

@@ -171,6 +171,9 @@ pub struct Config {
     /// Change the roots (and send `notifications/roots/list_changed`) during the
     /// session; declares `roots.listChanged`.
     pub roots_change: Option<RootsChange>,
+    /// Keep a record of every server→client request and its answer
+    /// ([`crate::Recorder`]); `None` (the default) keeps none.
+    pub record: Option<crate::Recorder>,
 }
 
 impl Config {
@@ -185,6 +188,7 @@ impl Config {
             elicitation: None,
             sampling: None,
             roots_change: None,
+            record: None,
         }
     }
 }

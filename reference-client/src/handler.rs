@@ -205,20 +205,32 @@ pub fn loggable(s: &str) -> Cow<'_, str> {
     Cow::Owned(out)
 }
 
-impl ClientHandler for InterceptingClient {
-    fn get_info(&self) -> ClientConfig {
-        ClientConfig::new(
-            self.capabilities(),
-            Implementation::new(self.config.client_name.clone(), env!("CARGO_PKG_VERSION")),
-        )
-        .with_protocol_version(protocol_version(&self.config.protocol_version))
+/// The policy itself; the `ClientHandler` methods below record what they answer.
+impl InterceptingClient {
+    /// Write a request and its answer to the record, when one is kept.
+    fn recorded<T: Serialize>(
+        &self,
+        method: &str,
+        id: &RequestId,
+        params: Option<Value>,
+        answer: Result<T, ErrorData>,
+    ) -> Result<T, ErrorData> {
+        if let Some(record) = &self.config.record {
+            let json = match &answer {
+                Ok(result) => Ok(serde_json::to_value(result).unwrap_or(Value::Null)),
+                Err(error) => Err(serde_json::to_value(error).unwrap_or(Value::Null)),
+            };
+            record.request(method, &id.to_string(), params, json);
+        }
+        answer
     }
 
-    async fn ping(&self, _context: RequestContext<RoleClient>) -> Result<(), ErrorData> {
-        Ok(())
+    /// The params as JSON, when a record is kept.
+    fn for_record<P: Serialize>(&self, params: &P) -> Option<Value> {
+        self.config.record.as_ref().and_then(|_| serde_json::to_value(params).ok())
     }
 
-    async fn create_message(
+    async fn sampling(
         &self,
         params: CreateMessageRequestParams,
         context: RequestContext<RoleClient>,
@@ -242,7 +254,7 @@ impl ClientHandler for InterceptingClient {
         })
     }
 
-    async fn create_elicitation(
+    async fn elicitation(
         &self,
         params: ElicitRequestParams,
         context: RequestContext<RoleClient>,
@@ -299,7 +311,7 @@ impl ClientHandler for InterceptingClient {
         })
     }
 
-    async fn list_roots(&self, context: RequestContext<RoleClient>) -> Result<ListRootsResult, ErrorData> {
+    async fn roots(&self, context: RequestContext<RoleClient>) -> Result<ListRootsResult, ErrorData> {
         if self.config.roots.is_empty() && self.config.roots_change.is_none() {
             return Err(self.refuse("roots/list", &context.id, None, Refusal::CapabilityNotDeclared("roots")));
         }
@@ -309,7 +321,7 @@ impl ClientHandler for InterceptingClient {
 
     /// Unknown methods, and known methods whose params rmcp could not read (those
     /// arrive here as custom requests).
-    async fn on_custom_request(
+    async fn custom(
         &self,
         request: CustomRequest,
         context: RequestContext<RoleClient>,
@@ -325,6 +337,60 @@ impl ClientHandler for InterceptingClient {
             None => Refusal::UnknownMethod,
         };
         Err(self.refuse(&method, &context.id, params.as_ref(), why))
+    }
+}
+
+impl ClientHandler for InterceptingClient {
+    fn get_info(&self) -> ClientConfig {
+        ClientConfig::new(
+            self.capabilities(),
+            Implementation::new(self.config.client_name.clone(), env!("CARGO_PKG_VERSION")),
+        )
+        .with_protocol_version(protocol_version(&self.config.protocol_version))
+    }
+
+    async fn ping(&self, context: RequestContext<RoleClient>) -> Result<(), ErrorData> {
+        if let Some(record) = &self.config.record {
+            record.request("ping", &context.id.to_string(), None, Ok(json!({})));
+        }
+        Ok(())
+    }
+
+    async fn create_message(
+        &self,
+        params: CreateMessageRequestParams,
+        context: RequestContext<RoleClient>,
+    ) -> Result<CreateMessageResult, ErrorData> {
+        let (id, json) = (context.id.clone(), self.for_record(&params));
+        let answer = self.sampling(params, context).await;
+        self.recorded("sampling/createMessage", &id, json, answer)
+    }
+
+    async fn create_elicitation(
+        &self,
+        params: ElicitRequestParams,
+        context: RequestContext<RoleClient>,
+    ) -> Result<ElicitResult, ErrorData> {
+        let (id, json) = (context.id.clone(), self.for_record(&params));
+        let answer = self.elicitation(params, context).await;
+        self.recorded("elicitation/create", &id, json, answer)
+    }
+
+    async fn list_roots(&self, context: RequestContext<RoleClient>) -> Result<ListRootsResult, ErrorData> {
+        let id = context.id.clone();
+        let answer = self.roots(context).await;
+        self.recorded("roots/list", &id, None, answer)
+    }
+
+    /// Unknown methods, and known methods whose params rmcp could not read.
+    async fn on_custom_request(
+        &self,
+        request: CustomRequest,
+        context: RequestContext<RoleClient>,
+    ) -> Result<CustomResult, ErrorData> {
+        let (id, method, json) = (context.id.clone(), request.method.clone(), request.params.clone());
+        let answer = self.custom(request, context).await;
+        self.recorded(&method, &id, json, answer)
     }
 }
 

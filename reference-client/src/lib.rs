@@ -41,6 +41,7 @@ mod config;
 mod connect;
 mod handler;
 pub mod legacy_sse;
+mod record;
 mod rounds;
 pub mod stdio;
 
@@ -50,3 +51,4 @@ pub use config::{
 };
 pub use connect::{ClientError, Lifecycle, SessionEnd, SessionOptions, run_stdio, run_url, serve};
 pub use handler::{InterceptingClient, Refusal, capability_for, loggable};
+pub use record::Recorder;

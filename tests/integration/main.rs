@@ -4,6 +4,7 @@
 mod architecture;
 mod cli;
 mod fixtures;
+mod gateways;
 mod hostile;
 mod merge;
 mod reports;

@@ -26,6 +26,8 @@ pub(crate) struct Case {
     pub(crate) client: ClientEnd,
     pub(crate) claims: Knobs,
     pub(crate) server_names: Vec<String>,
+    /// In gateway mode: the downstream client's record.
+    pub(crate) downstream: Option<super::gateway::Downstream>,
     seq: u64,
     t_us: u64,
     exchange: u64,
@@ -57,6 +59,7 @@ impl Case {
             },
             claims: Knob::ALL.into_iter().collect(),
             server_names: vec!["stdio:/bin/mock".into()],
+            downstream: None,
             seq: 0,
             t_us: 0,
             exchange: 0,
@@ -234,6 +237,7 @@ impl Case {
             client: &self.client,
             revision: self.revision,
             claims: &self.claims,
+            downstream: self.downstream.as_ref(),
         })
     }
 }

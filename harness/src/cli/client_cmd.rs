@@ -4,8 +4,8 @@ use std::io::IsTerminal;
 use std::time::Duration;
 
 use backchannel_reference_client::{
-    Config, Elicitation, ElicitationAction, RootEntry, RootsChange, Sampling, ServerLabel, SessionOptions, run_stdio,
-    run_url,
+    Config, Elicitation, ElicitationAction, Recorder, RootEntry, RootsChange, Sampling, ServerLabel, SessionOptions,
+    run_stdio, run_url,
 };
 use clap::Args;
 use tracing_subscriber::EnvFilter;
@@ -73,10 +73,23 @@ pub(crate) struct ClientArgs {
     /// Log level (`RUST_LOG` overrides). rmcp's own logs are capped at ERROR.
     #[arg(long, default_value = "info", value_parser = ["trace", "debug", "info", "warn", "error"])]
     log_level: String,
+    /// Write every server→client request received and the answer given to FILE, one
+    /// JSON object per line (the harness's gateway mode reads it).
+    #[arg(long, value_name = "FILE")]
+    record: Option<std::path::PathBuf>,
+    /// Write this client's own logs to FILE instead of stderr (a spawned server's
+    /// stderr still goes to stderr).
+    #[arg(long, value_name = "FILE")]
+    log_file: Option<std::path::PathBuf>,
+    /// With --url: first start `-- CMD ARGS...` (a gateway, say), wait until the
+    /// URL's port accepts connections, then connect; CMD is killed when the client ends.
+    #[arg(long, requires = "url")]
+    spawn: bool,
     /// Close the session after this many seconds even if the server has not ended it.
     #[arg(long, value_name = "SECONDS")]
     wait: Option<f64>,
-    /// The server command and its arguments (with --stdio).
+    /// The server command and its arguments (with --stdio), or the command to start
+    /// first (with --spawn).
     #[arg(last = true, value_name = "CMD")]
     command: Vec<String>,
 }
@@ -84,15 +97,25 @@ pub(crate) struct ClientArgs {
 /// The reference client's subscriber: stderr, level from `--log-level` or
 /// `RUST_LOG`, and rmcp capped at ERROR (it logs whole messages, params
 /// included, at WARN in some paths) unless `RUST_LOG` names rmcp explicitly.
-fn init_logging(level: &str) {
+fn init_logging(level: &str, file: Option<&std::path::Path>) -> Result<(), std::io::Error> {
     let directives = match std::env::var("RUST_LOG") {
         Ok(v) if !v.trim().is_empty() && v.contains("rmcp") => v,
         Ok(v) if !v.trim().is_empty() => format!("{v},rmcp=error"),
         _ => format!("{level},rmcp=error"),
     };
     let filter = EnvFilter::try_new(&directives).unwrap_or_else(|_| EnvFilter::new("info,rmcp=error"));
+    if let Some(path) = file {
+        let file = std::fs::File::create(path)?;
+        let _ = tracing_subscriber::fmt()
+            .with_writer(std::sync::Mutex::new(file))
+            .with_env_filter(filter)
+            .with_ansi(false)
+            .try_init();
+        return Ok(());
+    }
     let ansi = std::io::stderr().is_terminal() && std::env::var_os("NO_COLOR").is_none_or(|v| v.is_empty());
     let _ = tracing_subscriber::fmt().with_writer(std::io::stderr).with_env_filter(filter).with_ansi(ansi).try_init();
+    Ok(())
 }
 
 /// A comma-separated flag value whose words must be among `allowed`; `None` (after
@@ -107,7 +130,14 @@ fn words<'a>(flag: &str, value: &'a str, allowed: &[&str]) -> Option<Vec<&'a str
 }
 
 pub(crate) fn run(args: ClientArgs) -> u8 {
-    init_logging(&args.log_level);
+    if let Err(e) = init_logging(&args.log_level, args.log_file.as_deref()) {
+        eprintln!("error: --log-file: {e}");
+        return EXIT_USAGE;
+    }
+    if args.spawn && args.command.is_empty() {
+        eprintln!("error: --spawn needs the command to start after --");
+        return EXIT_USAGE;
+    }
     let label = match (&args.url, args.command.first()) {
         (Some(url), _) => ServerLabel::url(url),
         (None, Some(program)) => ServerLabel::stdio(program),
@@ -118,6 +148,15 @@ pub(crate) fn run(args: ClientArgs) -> u8 {
     };
     let mut config = Config::new(label);
     config.docs_url = args.docs_url;
+    if let Some(path) = &args.record {
+        match Recorder::create(path) {
+            Ok(r) => config.record = Some(r),
+            Err(e) => {
+                eprintln!("error: --record {}: {e}", path.display());
+                return EXIT_USAGE;
+            }
+        }
+    }
     let parse_roots = |list: &[String]| -> Vec<RootEntry> {
         list.iter()
             .map(|r| match r.split_once('=') {
@@ -179,13 +218,24 @@ pub(crate) fn run(args: ClientArgs) -> u8 {
         .read_resource(args.read_resource)
         .ping_interval(args.url.is_some().then_some(ping).flatten());
     let result = match &args.url {
-        Some(url) => rt.block_on(run_url(config, url, &options)),
-        None => rt.block_on(run_stdio(config, &args.command[0], &args.command[1..], &options)),
+        Some(url) if args.spawn => rt.block_on(async {
+            let _started = match spawn_and_wait(&args.command, url).await {
+                Ok(child) => child,
+                Err(e) => {
+                    tracing::error!("{e}");
+                    return Err(None);
+                }
+            };
+            run_url(config, url, &options).await.map_err(Some)
+        }),
+        Some(url) => rt.block_on(run_url(config, url, &options)).map_err(Some),
+        None => rt.block_on(run_stdio(config, &args.command[0], &args.command[1..], &options)).map_err(Some),
     };
     rt.shutdown_timeout(Duration::from_secs(1));
     match result {
         Ok(_) => EXIT_OK,
-        Err(e) => {
+        Err(None) => EXIT_FAIL,
+        Err(Some(e)) => {
             let mut msg = e.to_string();
             let mut source = std::error::Error::source(&e);
             while let Some(s) = source {
@@ -196,6 +246,53 @@ pub(crate) fn run(args: ClientArgs) -> u8 {
             EXIT_FAIL
         }
     }
+}
+
+/// How long `--spawn` waits for the command to accept connections.
+const SPAWN_READY: Duration = Duration::from_secs(60);
+
+/// `--spawn`: start `command` (stdout and stderr inherited, killed when dropped) and
+/// wait until the URL's host and port accept a TCP connection.
+async fn spawn_and_wait(command: &[String], url: &str) -> Result<tokio::process::Child, String> {
+    let parsed = host_port(url).ok_or_else(|| format!("--spawn: cannot read a host and port in `{url}`"))?;
+    let mut child = tokio::process::Command::new(&command[0])
+        .args(&command[1..])
+        .stdin(std::process::Stdio::null())
+        .kill_on_drop(true)
+        .spawn()
+        .map_err(|e| format!("--spawn: cannot start `{}`: {e}", command[0]))?;
+    let deadline = tokio::time::Instant::now() + SPAWN_READY;
+    loop {
+        if tokio::net::TcpStream::connect(parsed.as_str()).await.is_ok() {
+            tracing::info!(command = %command[0], address = %parsed, "the spawned command accepts connections");
+            return Ok(child);
+        }
+        if let Ok(Some(status)) = child.try_wait() {
+            return Err(format!(
+                "--spawn: `{}` exited ({status}) before accepting connections on {parsed}",
+                command[0]
+            ));
+        }
+        if tokio::time::Instant::now() > deadline {
+            return Err(format!("--spawn: nothing accepted connections on {parsed} within {}s", SPAWN_READY.as_secs()));
+        }
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+}
+
+/// `host:port` of an `http://` URL (port 80 when absent).
+fn host_port(url: &str) -> Option<String> {
+    let rest = url.strip_prefix("http://")?;
+    let authority = rest.split(['/', '?', '#']).next()?;
+    let authority = authority.rsplit('@').next()?;
+    if authority.is_empty() {
+        return None;
+    }
+    Some(if authority.rsplit_once(':').is_some_and(|(_, p)| p.parse::<u16>().is_ok()) {
+        authority.to_owned()
+    } else {
+        format!("{authority}:80")
+    })
 }
 
 /// `--call-tool-arguments`: a JSON object.

@@ -14,6 +14,9 @@ use crate::report::terminal::TerminalReporter;
 use crate::runner::{ClientSpec, RunConfig};
 use crate::scenario::compiled::{Knob, Knobs};
 
+/// The built-in scenarios a gateway runs by default.
+pub(crate) const GATEWAY_SUITE: &str = "gateway/*";
+
 #[derive(Debug, Args)]
 pub(crate) struct RunArgs {
     /// Scenario files or directories (default: the built-in suite, compiled into the binary).
@@ -30,13 +33,30 @@ pub(crate) struct RunArgs {
     #[arg(long, value_name = "'CMD ARGS'", conflicts_with = "client")]
     client_cmd: Option<String>,
     /// Test a profiled client: `clients/<NAME>.yaml`, or a path to a profile.
-    #[arg(long, value_name = "NAME")]
+    #[arg(long, value_name = "NAME", conflicts_with_all = ["gateway", "gateway_cmd"])]
     client: Option<String>,
+    /// Test a gateway: `gateways/<NAME>.yaml`, or a path to a gateway profile. The mock
+    /// is its upstream server, the reference client its downstream client. Without
+    /// scenario paths or --filter: the built-in `gateway/*` scenarios.
+    #[arg(long, value_name = "NAME", conflicts_with_all = ["client_cmd", "gateway_cmd"])]
+    gateway: Option<String>,
+    /// Test a gateway given as a command line (shell quoting) with placeholders:
+    /// `{server_argv}` (the upstream mock's argv, spliced; stdio), `{server_cmd}` (the
+    /// same as one string), `{upstream_url}` (HTTP), `{port}` (where it must listen
+    /// downstream); see --downstream.
+    #[arg(long, value_name = "'CMD ARGS'", conflicts_with = "client_cmd")]
+    gateway_cmd: Option<String>,
+    /// With --gateway-cmd: how downstream clients reach it — `stdio` (the downstream
+    /// launches the command), `http[:PATH]` or `sse[:PATH]` on 127.0.0.1:{port}
+    /// (default path `/mcp`).
+    #[arg(long, value_name = "T[:PATH]", requires = "gateway_cmd", default_value = "http:/mcp", value_parser = parse_downstream)]
+    downstream: crate::profile::Downstream,
     /// With --client-cmd: the knobs of the client contract the client honours
     /// (`roots`, `roots-change`, `elicitation`, `log-level`, `call-tool`, `2026-07-28`,
     /// comma-separated, or `all`). A check that depends on a knob the client does not
-    /// take up is N/A — unless the knob is listed here: then it is judged.
-    #[arg(long, value_name = "KNOBS", requires = "client_cmd", value_parser = parse_knobs)]
+    /// take up is N/A — unless the knob is listed here: then it is judged. With
+    /// --gateway-cmd: what the gateway relays from its downstream client.
+    #[arg(long, value_name = "KNOBS", value_parser = parse_knobs)]
     honours: Option<Knobs>,
     /// With --client-cmd: how long the mock waits, after the closing barrier (a ping
     /// whose answer follows what the client wrote before it), for what the barrier
@@ -88,6 +108,33 @@ pub(crate) fn client_spec(
     }
 }
 
+/// `--downstream`: `stdio`, `http[:PATH]`, `sse[:PATH]`.
+fn parse_downstream(s: &str) -> Result<crate::profile::Downstream, String> {
+    let (t, path) = s.split_once(':').unwrap_or((s, "/mcp"));
+    let transport: Transport = t.parse().map_err(|e: backchannel_mock::protocol::UnknownTransport| e.to_string())?;
+    if !path.starts_with('/') {
+        return Err(format!("the path `{path}` must start with `/`"));
+    }
+    Ok(crate::profile::Downstream { transport, path: path.to_owned() })
+}
+
+/// `--gateway` / `--gateway-cmd`: the gateway under test, if any.
+fn gateway_spec(args: &RunArgs) -> Result<Option<ClientSpec>, String> {
+    match (&args.gateway, &args.gateway_cmd) {
+        (Some(name), _) => ClientSpec::gateway(name).map(Some),
+        (None, Some(line)) => {
+            let honours = args.honours.clone().unwrap_or_default().into_iter().collect();
+            crate::profile::LoadedProfile::gateway_command(line, args.downstream.clone(), honours)
+                .map(|p| Some(ClientSpec::Gateway(std::sync::Arc::new(p))))
+                .map_err(|e| format!("--gateway-cmd: {e}"))
+        }
+        (None, None) if args.honours.is_some() && args.client_cmd.is_none() => {
+            Err("--honours goes with --client-cmd or --gateway-cmd".to_owned())
+        }
+        (None, None) => Ok(None),
+    }
+}
+
 /// `--honours`: comma-separated knobs, or `all`.
 pub(crate) fn parse_knobs(s: &str) -> Result<Knobs, String> {
     if s == "all" {
@@ -112,14 +159,21 @@ pub(crate) fn run(args: RunArgs) -> u8 {
         Err(e) => return super::usage(format!("cannot locate the backchannel executable: {e}")),
     };
     let settle = std::time::Duration::from_millis(args.settle_ms);
-    let client = match client_spec(args.client.as_deref(), args.client_cmd.as_deref(), args.honours.clone(), settle) {
-        Ok(c) => c,
+    let client = match gateway_spec(&args) {
+        Ok(Some(gateway)) => gateway,
+        Ok(None) => match client_spec(args.client.as_deref(), args.client_cmd.as_deref(), args.honours.clone(), settle)
+        {
+            Ok(c) => c,
+            Err(e) => return super::usage(e),
+        },
         Err(e) => return super::usage(e),
     };
+    let mut filters = args.filter.clone();
+    if matches!(client, ClientSpec::Gateway(_)) && args.paths.is_empty() && filters.is_empty() {
+        filters.push(GATEWAY_SUITE.to_owned());
+    }
     let selection = match (RevisionFilter::parse(&args.revision), transport_filter(&args.transport)) {
-        (Ok(revisions), Ok(transport)) => {
-            Selection { transport, revisions, filters: args.filter.clone(), shard: args.shard }
-        }
+        (Ok(revisions), Ok(transport)) => Selection { transport, revisions, filters, shard: args.shard },
         (Err(e), _) => return super::usage(format!("--revision: {e}")),
         (_, Err(e)) => return super::usage(format!("--transport: {e}")),
     };

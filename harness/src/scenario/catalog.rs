@@ -394,6 +394,13 @@ const RULES: &[Rule] = &[
         text: "A client that declared every capability an InputRequiredResult asks for fulfils the asks and retries the original request: that is the basic workflow the pattern exists for.",
     },
     Rule {
+        key: "gateway/relay-intact",
+        cite: Cite::Kit(
+            "README: testing your gateway (the specification says nothing of intermediaries: a gateway is a client upstream and a server downstream)",
+        ),
+        text: "A gateway that relays a server's request to the downstream client that declared the capability delivers it with its params intact, and returns that client's answer to the server unchanged.",
+    },
+    Rule {
         key: "policy/client-ends-with-session",
         cite: Cite::Kit("README: verdicts (cf. MCP 2025-11-25 basic/lifecycle.mdx:237-238)"),
         text: "The server MAY initiate shutdown by closing its output stream and exiting; a client notices the end of the session and does not hang.",

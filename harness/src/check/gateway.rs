@@ -1,0 +1,401 @@
+//! Gateway checks: a gateway between the mock (its upstream server) and the
+//! reference client (its downstream client). The upstream trace says what the
+//! server sent and what came back; the downstream client's record
+//! ([`Downstream`], written by `backchannel client --record`) says what reached the
+//! client and what it answered. Per scripted server→client request whose capability
+//! the downstream declared:
+//!
+//! - `<step>.relayed`: the downstream received it, every member of the params the
+//!   server sent intact (the canary included; `_meta` aside — a gateway may add its
+//!   own; numbers equal to single precision, as the downstream client reads them);
+//! - `<step>.answer-intact`: what the server got back is what the downstream
+//!   answered (no rewritten `model`, no dropped `stopReason`; `_meta` aside).
+//!
+//! Refusals (a capability the downstream did not declare) are judged by the
+//! scenario's own checks on the upstream trace and the gateway's logs
+//! (`.error-code`, `logs.warning-per-request`): the gateway is the client there.
+
+use serde_json::Value;
+
+use super::session::AnswerKind;
+use super::{Emitter, Evidence, ScenarioCtx};
+use crate::scenario::model::Severity;
+use backchannel_reference_client::capability_for;
+
+/// The rule the gateway checks cite.
+const RULE: &str = "gateway/relay-intact";
+
+/// One server→client request as the downstream client received and answered it.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Received {
+    /// The method.
+    pub method: String,
+    /// The id the gateway gave it downstream, as text.
+    pub id: String,
+    /// The params, when any.
+    pub params: Option<Value>,
+    /// What the downstream answered: `Ok` a result, `Err` an error object.
+    pub answer: Result<Value, Value>,
+}
+
+/// What the downstream client received through the gateway.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct Downstream {
+    /// Every request, in the order answered.
+    pub received: Vec<Received>,
+    /// Lines of the record that could not be read.
+    pub unreadable: usize,
+}
+
+impl Downstream {
+    /// Read a record (`backchannel client --record`): one JSON object per line.
+    pub fn parse(text: &str) -> Self {
+        let mut out = Self::default();
+        for line in text.lines().filter(|l| !l.trim().is_empty()) {
+            let v: Option<Value> = serde_json::from_str(line).ok();
+            let get = |k: &str| v.as_ref().and_then(|v| v.get(k));
+            let (Some(method), Some(id)) = (get("method").and_then(Value::as_str), get("id").and_then(Value::as_str))
+            else {
+                out.unreadable += 1;
+                continue;
+            };
+            let answer = match (get("result"), get("error")) {
+                (Some(r), _) => Ok(r.clone()),
+                (None, Some(e)) => Err(e.clone()),
+                (None, None) => {
+                    out.unreadable += 1;
+                    continue;
+                }
+            };
+            let params = get("params").filter(|p| !p.is_null()).cloned();
+            out.received.push(Received { method: method.to_owned(), id: id.to_owned(), params, answer });
+        }
+        out
+    }
+}
+
+/// `v` without a top-level `_meta`.
+fn without_meta(v: &Value) -> Value {
+    match v {
+        Value::Object(m) => {
+            Value::Object(m.iter().filter(|(k, _)| *k != "_meta").map(|(k, v)| (k.clone(), v.clone())).collect())
+        }
+        other => other.clone(),
+    }
+}
+
+/// The first member (a JSON pointer) of `sent` that `got` lost or changed; members
+/// `got` adds are not judged. `None`: intact.
+fn first_loss(sent: &Value, got: &Value, at: &str) -> Option<String> {
+    match (sent, got) {
+        (Value::Object(a), Value::Object(b)) => a.iter().find_map(|(k, v)| {
+            let here = format!("{at}/{k}");
+            match b.get(k) {
+                None => Some(here),
+                Some(w) => first_loss(v, w, &here),
+            }
+        }),
+        (Value::Array(a), Value::Array(b)) if a.len() == b.len() => {
+            a.iter().zip(b).enumerate().find_map(|(i, (v, w))| first_loss(v, w, &format!("{at}/{i}")))
+        }
+        (Value::Number(a), Value::Number(b)) if same_number(a, b) => None,
+        _ if sent == got => None,
+        _ => Some(if at.is_empty() { "/".to_owned() } else { at.to_owned() }),
+    }
+}
+
+/// Numbers equal to single precision: the downstream client (rmcp) reads some
+/// numbers as `f32` (`intelligencePriority` 0.8 comes back 0.800000011920929), and
+/// the record holds what it read.
+fn same_number(a: &serde_json::Number, b: &serde_json::Number) -> bool {
+    match (a.as_f64(), b.as_f64()) {
+        (Some(x), Some(y)) => x == y || (x - y).abs() <= 1e-6 * x.abs().max(y.abs()),
+        _ => a == b,
+    }
+}
+
+/// The first member on which two answers differ, either way. `None`: equal.
+fn first_difference(downstream: &Value, upstream: &Value) -> Option<String> {
+    first_loss(downstream, upstream, "").or_else(|| first_loss(upstream, downstream, ""))
+}
+
+fn short(v: Option<&Value>) -> String {
+    v.map_or_else(|| "nothing".to_owned(), |v| super::truncate(&v.to_string(), 80))
+}
+
+/// The params of the request sent as frame `seq`.
+fn sent_params(ctx: &ScenarioCtx<'_>, seq: u64) -> Option<Value> {
+    ctx.trace.frames().find(|f| f.seq == seq)?.json.as_ref()?.get("params").map(without_meta)
+}
+
+/// The gateway checks (only in gateway mode: with a downstream record).
+pub(crate) fn checks(out: &mut Emitter<'_>, ctx: &ScenarioCtx<'_>, downstream: &Downstream) {
+    let mut taken = vec![false; downstream.received.len()];
+    for sent in ctx.session.sent.iter().filter(|s| !s.is_barrier()) {
+        let Some(step) = sent.step.as_deref() else { continue };
+        let Some(cap) = capability_for(&sent.method) else { continue };
+        let (relayed, intact) = (format!("{step}.relayed"), format!("{step}.answer-intact"));
+        if let Some(why) = &ctx.na {
+            out.not_applicable(&relayed, why);
+            out.not_applicable(&intact, why);
+            continue;
+        }
+        if ctx.plan.configures(cap).is_none() {
+            let why = format!(
+                "N/A: the downstream client did not declare `{cap}`: the gateway must refuse {} itself (the scenario's checks judge how)",
+                sent.method
+            );
+            out.not_applicable(&relayed, &why);
+            out.not_applicable(&intact, &why);
+            continue;
+        }
+        // A gateway that does not relay this capability (it did not declare it
+        // upstream, and does not claim to relay it) is judged on its refusal instead.
+        if let Some(why) = ctx.needs(cap) {
+            let why = why.replace("the client does not declare", "the gateway does not declare");
+            out.not_applicable(&relayed, &why);
+            out.not_applicable(&intact, &why);
+            continue;
+        }
+        let params = sent_params(ctx, sent.seq).unwrap_or(Value::Null);
+        let candidates: Vec<usize> = (0..downstream.received.len())
+            .filter(|&i| !taken[i] && downstream.received[i].method == sent.method)
+            .collect();
+        let intact_params = |i: &usize| {
+            let got = downstream.received[*i].params.as_ref().map_or(Value::Null, without_meta);
+            first_loss(&params, &got, "").is_none()
+        };
+        let Some(&i) = candidates.iter().find(|i| intact_params(i)).or(candidates.first()) else {
+            let upstream =
+                ctx.session.sent.iter().position(|s| s.seq == sent.seq).and_then(|k| ctx.session.answer_to(k));
+            let what = match upstream.map(|a| &a.kind) {
+                Some(AnswerKind::Error { code, message }) => format!(
+                    "; the server got error {} \"{}\" from the gateway itself",
+                    code.map_or_else(|| "?".to_owned(), |c| c.to_string()),
+                    message.as_deref().unwrap_or("")
+                ),
+                Some(AnswerKind::Result(_)) => "; the server got a result the downstream never gave".to_owned(),
+                None => "; the server got no answer".to_owned(),
+            };
+            out.violated(
+                &relayed,
+                Severity::Must,
+                RULE,
+                Evidence::new(format!(
+                    "the downstream client declared `{cap}` but never received {} (id {}){what}",
+                    sent.method, sent.id
+                ))
+                .at_frame(sent.seq),
+            );
+            out.skip(&intact, "the request never reached the downstream client");
+            continue;
+        };
+        taken[i] = true;
+        let got = &downstream.received[i];
+        let got_params = got.params.as_ref().map_or(Value::Null, without_meta);
+        match first_loss(&params, &got_params, "") {
+            None => out.pass(
+                &relayed,
+                Severity::Must,
+                RULE,
+                Evidence::new(format!("the downstream received {} (its id {}), params intact", sent.method, got.id))
+                    .at_frame(sent.seq),
+            ),
+            Some(at) => {
+                let pointer = if at == "/" { String::new() } else { at.clone() };
+                out.violated(
+                    &relayed,
+                    Severity::Must,
+                    RULE,
+                    Evidence::new(format!(
+                        "the downstream received {} with params `{at}` lost or changed",
+                        sent.method
+                    ))
+                    .diff(short(params.pointer(&pointer)), short(got_params.pointer(&pointer)))
+                    .at_frame(sent.seq),
+                );
+            }
+        }
+        let k = ctx.session.sent.iter().position(|s| s.seq == sent.seq);
+        let Some(upstream) = k.and_then(|k| ctx.session.answer_to(k)) else {
+            out.skip(&intact, "the server got no answer (`.answered` judges that)");
+            continue;
+        };
+        let judged = match (&got.answer, &upstream.kind) {
+            (Ok(down), AnswerKind::Result(up)) => first_difference(&without_meta(down), &without_meta(up)).map(|at| {
+                let pointer = if at == "/" { String::new() } else { at.clone() };
+                (
+                    format!("the result member `{at}` differs from the downstream's answer"),
+                    short(down.pointer(&pointer)),
+                    short(up.pointer(&pointer)),
+                )
+            }),
+            (Err(down), AnswerKind::Error { code, .. }) => {
+                let want = down.get("code").and_then(Value::as_i64);
+                (want != *code).then(|| {
+                    (
+                        "the error code differs from the downstream's".to_owned(),
+                        short(down.get("code")),
+                        code.map_or_else(|| "none".to_owned(), |c| c.to_string()),
+                    )
+                })
+            }
+            (Ok(down), AnswerKind::Error { code, message }) => Some((
+                "the downstream answered with a result, the server got an error".to_owned(),
+                short(Some(down)),
+                format!(
+                    "error {} {}",
+                    code.map_or_else(|| "?".to_owned(), |c| c.to_string()),
+                    message.as_deref().unwrap_or("")
+                ),
+            )),
+            (Err(down), AnswerKind::Result(up)) => Some((
+                "the downstream answered with an error, the server got a result".to_owned(),
+                short(Some(down)),
+                short(Some(up)),
+            )),
+        };
+        match judged {
+            None => out.pass(
+                &intact,
+                Severity::Must,
+                RULE,
+                Evidence::new("the server got the downstream's answer unchanged").at_frame(upstream.seq),
+            ),
+            Some((why, expected, actual)) => {
+                out.violated(
+                    &intact,
+                    Severity::Must,
+                    RULE,
+                    Evidence::new(why).diff(expected, actual).at_frame(upstream.seq),
+                );
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::check::Outcome;
+    use crate::check::tests::{Case, finding, outcome};
+    use backchannel_mock::protocol::{Revision, Transport};
+    use serde_json::json;
+
+    const SAMPLING: &str = "title: t\nclient: {sampling: {}}\nsteps:\n  - request: {method: sampling/createMessage}\n";
+    const STEP: &str = "sampling/createMessage";
+
+    /// The server sends a sampling request with `params`, gets `answer`; the
+    /// downstream client's record is `record`.
+    fn case(yaml: &str, caps: Value, params: Value, answer: Value, record: &str) -> Vec<crate::check::Finding> {
+        let mut c = Case::new(yaml, Transport::Stdio, Revision::V2025_11_25)
+            .handshake(caps)
+            .s2c(json!({"jsonrpc":"2.0","id":1,"method":STEP,"params":params}), Some(STEP))
+            .c2s(answer)
+            .end();
+        c.downstream = Some(Downstream::parse(record));
+        c.eval()
+    }
+
+    fn reply(model: &str) -> Value {
+        json!({"role":"assistant","model":model,"stopReason":"endTurn","content":{"type":"text","text":"hi"}})
+    }
+
+    fn record(params: &Value, result: &Value) -> String {
+        json!({"method": STEP, "id": "7", "params": params, "result": result}).to_string()
+    }
+
+    #[test]
+    fn a_faithful_relay_passes_and_a_gateway_outlives_the_session() {
+        let params = json!({"messages":[{"role":"user","content":{"type":"text","text":"q bc-canary"}}],"maxTokens":5});
+        let mut down = params.clone();
+        down["_meta"] = json!({"gateway": "x"});
+        let f = case(
+            SAMPLING,
+            json!({"sampling":{}}),
+            params.clone(),
+            json!({"jsonrpc":"2.0","id":1,"result":reply("m")}),
+            &record(&down, &reply("m")),
+        );
+        assert_eq!(outcome(&f, "sampling/createMessage.relayed"), Outcome::Pass);
+        assert_eq!(outcome(&f, "sampling/createMessage.answer-intact"), Outcome::Pass);
+        assert_eq!(outcome(&f, "client.exits"), Outcome::NotApplicable);
+    }
+
+    #[test]
+    fn a_request_answered_by_the_gateway_itself_was_not_relayed() {
+        let refusal = json!({"jsonrpc":"2.0","id":1,"error":{"code":-32600,"message":"Sampling not supported"}});
+        let f = case(SAMPLING, json!({"sampling":{}}), json!({"maxTokens":5}), refusal, "");
+        let r = finding(&f, "sampling/createMessage.relayed");
+        assert_eq!(r.outcome, Outcome::Violated);
+        assert!(
+            r.evidence.summary.contains("-32600 \"Sampling not supported\" from the gateway itself"),
+            "{}",
+            r.evidence.summary
+        );
+        assert_eq!(outcome(&f, "sampling/createMessage.answer-intact"), Outcome::Skipped);
+    }
+
+    #[test]
+    fn changed_params_and_a_rewritten_answer_are_caught() {
+        let params = json!({"systemPrompt":"s","maxTokens":5});
+        let f = case(
+            SAMPLING,
+            json!({"sampling":{}}),
+            params,
+            json!({"jsonrpc":"2.0","id":1,"result":reply("gateway-model")}),
+            &record(&json!({"maxTokens":5}), &reply("m")),
+        );
+        let r = finding(&f, "sampling/createMessage.relayed");
+        assert_eq!(r.outcome, Outcome::Violated);
+        assert!(r.evidence.summary.contains("/systemPrompt"), "{}", r.evidence.summary);
+        let a = finding(&f, "sampling/createMessage.answer-intact");
+        assert_eq!(a.outcome, Outcome::Violated);
+        assert!(a.evidence.summary.contains("/model"), "{}", a.evidence.summary);
+    }
+
+    #[test]
+    fn nothing_to_relay_when_the_downstream_did_not_declare_or_the_gateway_does_not_relay() {
+        let yaml = "title: t\nsteps:\n  - request: {method: sampling/createMessage}\n";
+        let refusal = json!({"jsonrpc":"2.0","id":1,"error":{"code":-32601,"message":"no"}});
+        let f = case(yaml, json!({}), json!({}), refusal.clone(), "");
+        assert_eq!(outcome(&f, "sampling/createMessage.relayed"), Outcome::NotApplicable);
+        // The downstream declared sampling, the gateway did not pass it on and does not
+        // claim to relay it: it refused, which the scenario's own checks judge.
+        let mut c = Case::new(SAMPLING, Transport::Stdio, Revision::V2025_11_25)
+            .claims(&[])
+            .handshake(json!({}))
+            .s2c(json!({"jsonrpc":"2.0","id":1,"method":STEP}), Some(STEP))
+            .c2s(refusal)
+            .end();
+        c.downstream = Some(Downstream::default());
+        let f = c.eval();
+        assert_eq!(outcome(&f, "sampling/createMessage.relayed"), Outcome::NotApplicable);
+        assert!(
+            finding(&f, "sampling/createMessage.relayed").evidence.summary.contains("the gateway does not declare")
+        );
+    }
+
+    #[test]
+    fn a_record_reads_back_and_bad_lines_are_counted() {
+        let d = Downstream::parse(
+            "{\"method\":\"ping\",\"id\":\"1\",\"params\":null,\"result\":{}}\nnot json\n{\"method\":\"x\",\"id\":\"2\"}\n",
+        );
+        assert_eq!(d.received.len(), 1);
+        assert_eq!(d.received[0].answer, Ok(json!({})));
+        assert_eq!(d.received[0].params, None);
+        assert_eq!(d.unreadable, 2);
+    }
+
+    #[test]
+    fn losses_are_found_additions_are_not() {
+        let sent = json!({"a": 1, "b": {"c": [1, 2]}, "d": "x"});
+        assert_eq!(first_loss(&sent, &json!({"a": 1, "b": {"c": [1, 2]}, "d": "x", "e": 0}), ""), None);
+        assert_eq!(first_loss(&sent, &json!({"a": 1, "b": {"c": [1, 3]}, "d": "x"}), "").as_deref(), Some("/b/c/1"));
+        assert_eq!(first_loss(&sent, &json!({"a": 1, "b": {"c": [1, 2]}}), "").as_deref(), Some("/d"));
+        assert_eq!(first_difference(&json!({"m": 1}), &json!({"m": 1, "n": 2})).as_deref(), Some("/n"));
+        assert_eq!(first_loss(&json!(1), &json!(2), "").as_deref(), Some("/"));
+        assert_eq!(first_loss(&json!({"p": 0.8}), &json!({"p": 0.800000011920929}), ""), None);
+        assert_eq!(first_loss(&json!({"p": 0.8}), &json!({"p": 0.81}), "").as_deref(), Some("/p"));
+    }
+}

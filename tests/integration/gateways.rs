@@ -1,0 +1,163 @@
+//! Every gateway check can fail: each mode of the deliberately broken gateway
+//! (`tests/fixtures/broken_gateway/`, stdio upstream and downstream) has one bug, and
+//! the built-in `gateway/*` scenarios against it must flag exactly the checks that
+//! bug explains. Mode `good` is the control: the same gateway without a bug passes
+//! everything.
+
+use std::collections::{BTreeMap, BTreeSet};
+use std::sync::Arc;
+
+use backchannel_harness::baseline::Baseline;
+use backchannel_harness::outcome::{Grader, Verdict};
+use backchannel_harness::profile::{Downstream, LoadedProfile};
+use backchannel_harness::runner::{ClientSpec, RunConfig, run_case};
+use backchannel_harness::scenario::compile_file;
+use backchannel_harness::scenario::compiled::Knob;
+use backchannel_harness::scenario::model::Transport;
+
+use crate::support::{builtin_scenarios, exe};
+
+/// Per mode: the checks (`<scenario>:<check>`, over every revision) that must not
+/// pass — FAIL or WARN as the rule's strength at that revision says.
+fn expected() -> BTreeMap<&'static str, BTreeSet<&'static str>> {
+    let table: [(&str, &[&str]); 9] = [
+        ("good", &[]),
+        (
+            // Declares nothing upstream, answers -32600 itself, logs nothing: every relay
+            // it claims fails, every refusal has the wrong code and no WARNING.
+            "silent-refusal",
+            &[
+                "gateway/sampling-relayed:client.configured",
+                "gateway/elicitation-relayed:client.configured",
+                "gateway/roots-relayed:client.configured",
+                "gateway/roots-relayed:roots/list.relayed",
+                "gateway/roots-relayed:roots/list.result",
+                "gateway/sampling-refused:sampling/createMessage.error-code",
+                "gateway/sampling-refused:logs.warning-per-request",
+                "gateway/elicitation-refused:elicitation/create.error-code",
+                "gateway/elicitation-refused:logs.warning-per-request",
+                "gateway/roots-refused:roots/list.error-code",
+                "gateway/roots-refused:logs.warning-per-request",
+            ],
+        ),
+        ("rewrite-model", &["gateway/sampling-relayed:sampling/createMessage.answer-intact"]),
+        ("drop-stop-reason", &["gateway/sampling-relayed:sampling/createMessage.answer-intact"]),
+        (
+            "alter-params",
+            &[
+                "gateway/sampling-relayed:sampling/createMessage.relayed",
+                "gateway/elicitation-relayed:elicitation/create.relayed",
+            ],
+        ),
+        (
+            "leak-params",
+            &[
+                "gateway/sampling-refused:logs.no-canary-at-warning",
+                "gateway/elicitation-refused:logs.no-canary-at-warning",
+            ],
+        ),
+        (
+            // Declared upstream, then refused downstream: dishonest capabilities.
+            "declare-all",
+            &[
+                "gateway/sampling-refused:capabilities.honest",
+                "gateway/elicitation-refused:capabilities.honest",
+                "gateway/roots-refused:capabilities.honest",
+            ],
+        ),
+        (
+            "drop",
+            &[
+                "gateway/sampling-relayed:sampling/createMessage.answered",
+                "gateway/sampling-relayed:sampling/createMessage.relayed",
+                "gateway/sampling-refused:sampling/createMessage.answered",
+                "gateway/sampling-refused:logs.warning-per-request",
+            ],
+        ),
+        (
+            // Answers under another id: nothing is answered, and every answer is foreign.
+            "wrong-id",
+            &[
+                "gateway/ping:ping.answered",
+                "gateway/ping:wire.id-echo",
+                "gateway/sampling-relayed:sampling/createMessage.answered",
+                "gateway/sampling-relayed:wire.id-echo",
+                "gateway/elicitation-relayed:elicitation/create.answered",
+                "gateway/elicitation-relayed:wire.id-echo",
+                "gateway/roots-relayed:roots/list.answered",
+                "gateway/roots-relayed:wire.id-echo",
+                "gateway/sampling-refused:wire.id-echo",
+                "gateway/elicitation-refused:wire.id-echo",
+                "gateway/roots-refused:wire.id-echo",
+            ],
+        ),
+    ];
+    table.into_iter().map(|(m, ids)| (m, ids.iter().copied().collect())).collect()
+}
+
+#[test]
+fn each_broken_gateway_fails_exactly_the_right_checks() {
+    let fixture = env!("CARGO_BIN_EXE_backchannel-broken-gateway");
+    let scenarios: Vec<_> = builtin_scenarios()
+        .into_iter()
+        .filter(|p| p.parent().and_then(|d| d.file_name()).is_some_and(|d| d == "gateway"))
+        .collect();
+    assert!(scenarios.len() >= 7, "the gateway scenarios: {scenarios:?}");
+    let expected = expected();
+    let rt = tokio::runtime::Builder::new_multi_thread().worker_threads(2).enable_all().build().unwrap();
+    let found = rt.block_on(async {
+        let limit = Arc::new(tokio::sync::Semaphore::new(24));
+        let mut tasks = tokio::task::JoinSet::new();
+        for mode in expected.keys().copied() {
+            let line = format!("{fixture} --mode {mode} -- {{server_argv}}");
+            let downstream = Downstream { transport: Transport::Stdio, path: String::new() };
+            // It relays every capability its downstream client declares.
+            let honours = vec![Knob::Roots, Knob::Elicitation, Knob::Sampling, Knob::CallTool];
+            let profile = Arc::new(LoadedProfile::gateway_command(&line, downstream, honours).unwrap());
+            for path in &scenarios {
+                let compiled = Arc::new(compile_file(path).unwrap());
+                for rev in compiled.revisions.clone() {
+                    let (limit, compiled, profile) = (limit.clone(), compiled.clone(), profile.clone());
+                    tasks.spawn(async move {
+                        let _permit = limit.acquire_owned().await.unwrap();
+                        let cfg = RunConfig { client: ClientSpec::Gateway(profile), ..RunConfig::reference(exe()) };
+                        let run = run_case(&compiled, Transport::Stdio, rev, &cfg).await.unwrap();
+                        let report = Grader::new(false, Baseline::default()).grade(&compiled, run);
+                        let flagged: Vec<(String, Verdict)> = report
+                            .checks
+                            .iter()
+                            // A SKIP follows from a failure (no answer: no result to judge).
+                            .filter(|c| !matches!(c.verdict, Verdict::Pass | Verdict::NotApplicable | Verdict::Skip))
+                            .map(|c| (format!("{}@{rev}", c.id), c.verdict))
+                            .collect();
+                        (mode, flagged)
+                    });
+                }
+            }
+        }
+        let mut found: BTreeMap<&str, Vec<(String, Verdict)>> = BTreeMap::new();
+        while let Some(r) = tasks.join_next().await {
+            let (mode, flagged) = r.unwrap();
+            found.entry(mode).or_default().extend(flagged);
+        }
+        found
+    });
+    let mut errors = Vec::new();
+    for (mode, want) in &expected {
+        let got = found.get(mode).cloned().unwrap_or_default();
+        // Nothing but FAIL and WARN: an INCONCLUSIVE here is the harness's doubt.
+        for (id, v) in &got {
+            if !matches!(v, Verdict::Fail | Verdict::Warn) {
+                errors.push(format!("mode `{mode}`: {id} is {v:?}"));
+            }
+        }
+        let ids: BTreeSet<&str> =
+            got.iter().map(|(id, _)| id.split_once('@').map_or(id.as_str(), |(i, _)| i)).collect();
+        let missing: Vec<_> = want.difference(&ids).collect();
+        let unrelated: Vec<_> = ids.difference(want).collect();
+        if !missing.is_empty() || !unrelated.is_empty() {
+            errors.push(format!("mode `{mode}`:\n  not caught: {missing:?}\n  unrelated:  {unrelated:?}"));
+        }
+    }
+    assert!(errors.is_empty(), "{}", errors.join("\n"));
+}
