@@ -1,10 +1,12 @@
 //! The built-in suite against each third-party client profiled in `clients/`
-//! (`client::<name>`), graded against the client's committed baseline: no
-//! unexpected FAIL, and no stale baseline entry.
+//! (`client::<name>`), and the built-in `gateway/*` scenarios against each gateway
+//! profiled in `gateways/` (`gateway::<name>`), graded against the committed
+//! baseline: no unexpected FAIL, and no stale baseline entry.
 //!
-//! A client that is not installed is reported as ignored, with the reason in the
-//! test name — unless `BACKCHANNEL_REQUIRE_CLIENTS=1` (what `.ci/run` sets after
-//! `clients/setup.sh`), which makes it a failure: CI cannot skip a client silently.
+//! A client or gateway that is not installed is reported as ignored, with the reason
+//! in the test name — unless `BACKCHANNEL_REQUIRE_CLIENTS=1` (what `.ci/run` sets after
+//! `clients/setup.sh` and `gateways/setup.sh`), which makes it a failure: CI cannot
+//! skip one silently.
 
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
@@ -21,17 +23,26 @@ fn root() -> PathBuf {
 }
 
 fn run(profile: LoadedProfile) -> Result<(), Failed> {
-    // Each scenario at its latest revision (the one a client asking for the newest
-    // protocol meets; the whole revision matrix is the reference client's test and
-    // `backchannel run --client NAME --revision all`), on each transport the profile
-    // tests — through the same pipeline as `backchannel run --client NAME`.
+    // A client: each scenario at its latest revision (the one a client asking for the
+    // newest protocol meets; the whole revision matrix is the reference client's test
+    // and `backchannel run --client NAME --revision all`), on each transport the
+    // profile tests. A gateway: the gateway scenarios at every revision. Through the
+    // same pipeline as `backchannel run --client NAME` / `--gateway NAME`.
     let transports = profile.profile.test_transports.clone().unwrap_or_else(|| profile.profile.transports.clone());
     let scenarios = discover_scenarios(&root().join("scenarios"))?
         .iter()
         .map(|p| compile_file(p).map_err(|e| e.to_string()))
         .collect::<Result<Vec<_>, _>>()?;
-    let client = ClientSpec::Profile(Arc::new(profile));
-    let selection = Selection { revisions: RevisionFilter::Latest, ..Selection::default() };
+    let gateway = profile.profile.downstream.is_some();
+    let (client, selection) = if gateway {
+        let filters = vec!["gateway/*".to_owned()];
+        (ClientSpec::Gateway(Arc::new(profile)), Selection { filters, ..Selection::default() })
+    } else {
+        (
+            ClientSpec::Profile(Arc::new(profile)),
+            Selection { revisions: RevisionFilter::Latest, ..Selection::default() },
+        )
+    };
     let mut plan = Plan::new(&scenarios, &selection, &client)?;
     plan.cases.retain(|c| transports.contains(&c.transport));
     let options = RunOptions { jobs: 2, strict: false, label: client.describe(), handle_signals: false };
@@ -52,19 +63,22 @@ fn run(profile: LoadedProfile) -> Result<(), Failed> {
 fn main() {
     let args = Arguments::from_args();
     let require = std::env::var_os("BACKCHANNEL_REQUIRE_CLIENTS").is_some_and(|v| v == "1");
-    let profiles = discover(&root().join("clients")).expect("clients/*.yaml load");
     let mut trials = Vec::new();
-    for profile in profiles {
-        let name = format!("client::{}", profile.name);
-        match profile.missing() {
-            None => trials.push(Trial::test(name, move || run(profile))),
-            Some(missing) if require => {
-                let why = format!("not installed ({} is missing): run clients/setup.sh", missing.display());
-                trials.push(Trial::test(name, move || Err(why.into())));
+    for (kind, dir) in [("client", "clients"), ("gateway", "gateways")] {
+        let profiles = discover(&root().join(dir)).unwrap_or_else(|e| panic!("{dir}/*.yaml load: {e}"));
+        for profile in profiles {
+            let name = format!("{kind}::{}", profile.name);
+            match profile.missing() {
+                None => trials.push(Trial::test(name, move || run(profile))),
+                Some(missing) if require => {
+                    let why = format!("not installed ({} is missing): run {dir}/setup.sh", missing.display());
+                    trials.push(Trial::test(name, move || Err(why.into())));
+                }
+                Some(_) => trials.push(
+                    Trial::test(format!("{name} (not installed: run {dir}/setup.sh)"), || Ok(()))
+                        .with_ignored_flag(true),
+                ),
             }
-            Some(_) => trials.push(
-                Trial::test(format!("{name} (not installed: run clients/setup.sh)"), || Ok(())).with_ignored_flag(true),
-            ),
         }
     }
     libtest_mimic::run(&args, trials).exit();

@@ -17,7 +17,8 @@
 //!   `<raw>.error-code-if-answered`, `notifications.<method>`, `capabilities.absent`, `capabilities.present`,
 //!   `logs.warning-per-request`, `logs.no-canary-at-warning`, `logs.canary-at-debug`;
 //! - in gateway mode, **gateway checks** over the upstream trace and the downstream
-//!   client's record ([`gateway`]): `<step>.relayed`, `<step>.answer-intact`.
+//!   client's record ([`gateway`]): `<step>.relayed`, `<step>.answer-intact`,
+//!   `gateway.capabilities`.
 //!
 //! Ids are `<scenario id>:<check>`; they are stable, and baselines refer to them.
 //!
@@ -206,11 +207,9 @@ pub fn evaluate(input: &CaseInput<'_>) -> Vec<Finding> {
     mrtr::breaks(&mut out, &ctx);
     hygiene::logs(&mut out, &ctx);
     match input.downstream {
-        Some(downstream) => {
-            gateway::checks(&mut out, &ctx, downstream);
-            // A gateway serves many sessions: it outlives one upstream session by design.
-            out.not_applicable("client.exits", "N/A: a gateway outlives an upstream session; the harness stops it");
-        }
+        // A gateway serves many sessions: it outlives one upstream session by design,
+        // and the harness stops it (no `client.exits`).
+        Some(downstream) => gateway::checks(&mut out, &ctx, downstream),
         None => protocol::client_exit(&mut out, input.client),
     }
     out.out

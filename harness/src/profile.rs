@@ -14,6 +14,7 @@
 //! - `{url}` — the HTTP mock's URL (HTTP transports);
 //! - `{server_argv}` — as a word of its own: the mock's argv, spliced (stdio);
 //! - `{server_cmd}` — the mock's command line as one shell-quoted string (stdio);
+//! - `{server_argv_json}` — the mock's argv as a JSON array (stdio; for config files);
 //! - `{transport}` — `stdio`, `http` or `sse`;
 //! - `{profile_dir}` — the directory holding the profile.
 //!
@@ -222,7 +223,9 @@ impl LoadedProfile {
     pub fn argv(&self, transport: Transport, target: &Target<'_>) -> Vec<String> {
         let words = shlex::split(&self.profile.command).unwrap_or_default();
         let mut out = Vec::new();
-        let mut placed = false;
+        // A placeholder in a file the profile writes places the target too.
+        const TARGETS: [&str; 5] = ["{url}", "{upstream_url}", "{server_cmd}", "{server_argv}", "{server_argv_json}"];
+        let mut placed = self.profile.files.values().any(|f| TARGETS.iter().any(|p| f.contains(p)));
         for w in words {
             if w == "{server_argv}" {
                 if let Target::Launch(argv) = target {
@@ -231,7 +234,7 @@ impl LoadedProfile {
                 placed = true;
                 continue;
             }
-            placed |= ["{url}", "{upstream_url}", "{server_cmd}"].iter().any(|p| w.contains(p));
+            placed |= TARGETS.iter().any(|p| w.contains(p));
             out.push(self.expand(&w, transport, target));
         }
         if !placed {
@@ -245,13 +248,16 @@ impl LoadedProfile {
 
     /// Expand the placeholders in one string.
     pub fn expand(&self, s: &str, transport: Transport, target: &Target<'_>) -> String {
-        let (url, cmd) = match target {
-            Target::Url(u) => ((*u).to_owned(), String::new()),
-            Target::Launch(argv) => {
-                (String::new(), shlex::try_join(argv.iter().map(String::as_str)).unwrap_or_default())
-            }
+        let (url, cmd, json) = match target {
+            Target::Url(u) => ((*u).to_owned(), String::new(), "[]".to_owned()),
+            Target::Launch(argv) => (
+                String::new(),
+                shlex::try_join(argv.iter().map(String::as_str)).unwrap_or_default(),
+                serde_json::to_string(argv).unwrap_or_default(),
+            ),
         };
         s.replace("{url}", &url)
+            .replace("{server_argv_json}", &json)
             .replace("{upstream_url}", &url)
             .replace("{server_cmd}", &cmd)
             .replace("{transport}", transport.as_str())

@@ -351,6 +351,11 @@ pub fn client_command(
             // harness ends the case (the gateway outlives the upstream session), so
             // the client does not ping to notice an end.
             let mut cmd = reference_command(&cfg.exe, compiled, level);
+            // At a legacy revision the downstream speaks it too: a gateway that
+            // follows its client's era (FastMCP) must meet the upstream's.
+            if revision.is_legacy() {
+                cmd.arg("--initialize-only");
+            }
             let argv: Vec<String> = p.argv(transport, &endpoint.target());
             let (argv, down) = match gateway {
                 Some(g) => {
@@ -456,6 +461,40 @@ fn root_arg((uri, name): &(String, Option<String>)) -> String {
     }
 }
 
+/// The trace to judge when a gateway may have started the mock more than once, and
+/// how many others there are: the first whose session received the scenario's
+/// trigger request (the operation the downstream client asked for), else the first.
+fn judged_trace(path: &Path, trigger: Option<&str>) -> (PathBuf, usize) {
+    let all = backchannel_mock::trace::traces_of(path);
+    let others = all.len().saturating_sub(1);
+    let judged = trigger.and_then(|_| all.into_iter().find(|p| received(p, trigger)));
+    (judged.unwrap_or_else(|| path.to_owned()), others)
+}
+
+/// Whether the session of this trace received `trigger` (true without one).
+fn received(path: &Path, trigger: Option<&str>) -> bool {
+    let Some(trigger) = trigger else { return true };
+    Trace::read(path).is_ok_and(|t| {
+        t.frames().any(|f| {
+            f.dir == backchannel_mock::trace::Direction::ClientToServer
+                && f.json.as_ref().and_then(|j| j.get("method")).and_then(serde_json::Value::as_str) == Some(trigger)
+        })
+    })
+}
+
+/// Resolves once the judged trace ([`judged_trace`]) has its `end` record and its
+/// session received the trigger, if the scenario waits for one (a probe session
+/// ending first is not the end of the case).
+async fn judged_trace_ended(trace: PathBuf, trigger: Option<String>) {
+    loop {
+        let (judged, _) = judged_trace(&trace, trigger.as_deref());
+        if last_record_is_end(&judged).await && received(&judged, trigger.as_deref()) {
+            return;
+        }
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+}
+
 /// Resolves once the trace ends with the mock's `end` record (a stdio mock is the
 /// client's child: the trace file is all the runner sees of it).
 async fn trace_ended(trace: PathBuf) {
@@ -500,7 +539,13 @@ pub async fn run_case(
         Transport::Stdio => {
             let script = scratch.path().join("script.json");
             mock::write_script(compiled, revision, cfg.client.settle(), &script)?;
-            (Endpoint::Launch(mock::stdio_argv(&cfg.exe, &script, &trace_path)), None)
+            let mut argv = mock::stdio_argv(&cfg.exe, &script, &trace_path);
+            if matches!(cfg.client, ClientSpec::Gateway(_)) {
+                // A gateway may start the server more than once (a probe, one process
+                // per downstream operation): each process traces on its own.
+                argv.push("--trace-per-process".into());
+            }
+            (Endpoint::Launch(argv), None)
         }
         Transport::Http | Transport::Sse => {
             let m = mock::HttpMock::start(compiled, transport, revision, cfg.client.settle(), &trace_path).await?;
@@ -520,6 +565,9 @@ pub async fn run_case(
         _ => None,
     };
     let cmd = client_command(cfg, compiled, transport, revision, &endpoint, gateway.as_ref());
+    // The request whose handling makes the mock run its steps, when it waits for one.
+    let trigger = (compiled.trigger == crate::scenario::model::TriggerKind::ToolCall)
+        .then(|| compiled.client.trigger_request.as_str().to_owned());
     // A gateway outlives the upstream session by design: once it is over, the case
     // ends (nothing is judged on the gateway's exit).
     let after_end = if gateway.is_some() { GATEWAY_AFTER_END.min(cfg.after_end) } else { cfg.after_end };
@@ -528,6 +576,10 @@ pub async fn run_case(
     let run = match &http {
         Some(m) => supervise(cmd, limit, m.ended(), || m.client_exited(), after_end, &cfg.stop).await,
         // A stdio mock learns it from its stdin closing.
+        None if gateway.is_some() => {
+            let ended = judged_trace_ended(trace_path.clone(), trigger.clone());
+            supervise(cmd, limit, ended, || (), after_end, &cfg.stop).await
+        }
         None => supervise(cmd, limit, trace_ended(trace_path.clone()), || (), after_end, &cfg.stop).await,
     };
     if let Some(m) = http {
@@ -538,7 +590,9 @@ pub async fn run_case(
     if run.stopped {
         return Err(RunError::Stopped);
     }
-    let trace = Trace::read(&trace_path).ok();
+    let (judged, others) =
+        if gateway.is_some() { judged_trace(&trace_path, trigger.as_deref()) } else { (trace_path.clone(), 0) };
+    let trace = Trace::read(&judged).ok();
     let parser: Box<dyn LevelParser> = match &cfg.client {
         ClientSpec::Profile(p) | ClientSpec::Gateway(p) => p.level_parser(),
         _ => Box::new(AutoFormat::default()),
@@ -546,11 +600,15 @@ pub async fn run_case(
     let mut lines = logs::parse(Stream::Stderr, &run.stderr, parser.as_ref());
     lines.extend(logs::parse(Stream::Stdout, &run.stdout, parser.as_ref()));
     let session_over = trace.as_ref().and_then(Trace::end).is_some_and(|e| e.reason != EndReason::Timeout);
-    let client_status = if gateway.is_some() && run.timed_out && session_over {
+    let mut client_status = if gateway.is_some() && run.timed_out && session_over {
         "stopped by the harness once the upstream session was over".to_owned()
     } else {
         describe_status(run.status, run.timed_out)
     };
+    if others > 0 {
+        let which = trigger.as_deref().map_or_else(|| "the first".to_owned(), |t| format!("the one that received {t}"));
+        client_status.push_str(&format!("; it started the server {} times (judged: {which})", others + 1));
+    }
     let client = ClientEnd {
         timed_out: run.timed_out,
         status: client_status.clone(),
@@ -608,6 +666,12 @@ fn keep_artifacts(dir: &Path, id: &str, scratch: &Path, run: &Supervised) {
     }
     for file in ["trace.jsonl", "script.json", "downstream.jsonl", "downstream.log"] {
         let _ = std::fs::copy(scratch.join(file), case_dir.join(file));
+    }
+    // A gateway that started the server more than once: every process's trace.
+    for extra in backchannel_mock::trace::traces_of(&scratch.join("trace.jsonl")).iter().skip(1) {
+        if let Some(name) = extra.file_name() {
+            let _ = std::fs::copy(extra, case_dir.join(name));
+        }
     }
     let _ = std::fs::write(case_dir.join("stderr.log"), &run.stderr);
     let _ = std::fs::write(case_dir.join("stdout.log"), &run.stdout);

@@ -320,6 +320,28 @@ impl std::fmt::Display for EndReason {
     }
 }
 
+/// How many mock processes one case may trace ([`TraceWriter::create_next`]).
+pub const MAX_TRACES: usize = 64;
+
+/// The `n`th trace of a case (1-based): `path` itself, then `trace.2.jsonl`,
+/// `trace.3.jsonl`… beside it.
+pub fn numbered(path: &Path, n: usize) -> std::path::PathBuf {
+    if n <= 1 {
+        return path.to_owned();
+    }
+    let stem = path.file_stem().map_or_else(|| "trace".into(), |s| s.to_string_lossy().into_owned());
+    let name = match path.extension() {
+        Some(ext) => format!("{stem}.{n}.{}", ext.to_string_lossy()),
+        None => format!("{stem}.{n}"),
+    };
+    path.with_file_name(name)
+}
+
+/// Every trace of a case that exists, in the order the processes started.
+pub fn traces_of(path: &Path) -> Vec<std::path::PathBuf> {
+    (1..=MAX_TRACES).map(|n| numbered(path, n)).take_while(|p| p.exists()).collect()
+}
+
 /// Appends records to a trace file, flushing each one so a killed process
 /// still leaves everything it saw.
 #[derive(Debug)]
@@ -333,6 +355,21 @@ impl TraceWriter {
     /// A writer to `path` (created or truncated).
     pub fn create(path: &Path) -> io::Result<Self> {
         Ok(Self { out: Some(BufWriter::new(File::create(path)?)), clock: Instant::now(), seq: 0 })
+    }
+
+    /// A writer to `path`, or — when `path` exists (an earlier process of the same case
+    /// wrote it) — to the first free [`numbered`] sibling, each created exclusively:
+    /// mock processes started at once by a gateway each get a trace of their own.
+    pub fn create_next(path: &Path) -> io::Result<Self> {
+        for n in 1..=MAX_TRACES {
+            let candidate = numbered(path, n);
+            match std::fs::OpenOptions::new().write(true).create_new(true).open(&candidate) {
+                Ok(f) => return Ok(Self { out: Some(BufWriter::new(f)), clock: Instant::now(), seq: 0 }),
+                Err(e) if e.kind() == io::ErrorKind::AlreadyExists => {}
+                Err(e) => return Err(e),
+            }
+        }
+        Err(io::Error::other(format!("{MAX_TRACES} traces already exist beside {}", path.display())))
     }
 
     /// A writer that keeps nothing (a mock run without `--trace`).

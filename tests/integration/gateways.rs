@@ -30,6 +30,8 @@ fn expected() -> BTreeMap<&'static str, BTreeSet<&'static str>> {
                 "gateway/sampling-relayed:client.configured",
                 "gateway/elicitation-relayed:client.configured",
                 "gateway/roots-relayed:client.configured",
+                "gateway/sampling-relayed:sampling/createMessage.relayed",
+                "gateway/elicitation-relayed:elicitation/create.relayed",
                 "gateway/roots-relayed:roots/list.relayed",
                 "gateway/roots-relayed:roots/list.result",
                 "gateway/sampling-refused:sampling/createMessage.error-code",
@@ -63,6 +65,9 @@ fn expected() -> BTreeMap<&'static str, BTreeSet<&'static str>> {
                 "gateway/sampling-refused:capabilities.honest",
                 "gateway/elicitation-refused:capabilities.honest",
                 "gateway/roots-refused:capabilities.honest",
+                "gateway/sampling-refused:gateway.capabilities",
+                "gateway/elicitation-refused:gateway.capabilities",
+                "gateway/roots-refused:gateway.capabilities",
             ],
         ),
         (

@@ -11,6 +11,11 @@
 //! - `<step>.answer-intact`: what the server got back is what the downstream
 //!   answered (no rewritten `model`, no dropped `stopReason`; `_meta` aside).
 //!
+//! And once per case, `gateway.capabilities`: a capability the gateway declared
+//! upstream that its downstream client did not is one the gateway must handle
+//! itself — a request for it answered with an error means it declared what nobody
+//! could do (the server was told it could ask).
+//!
 //! Refusals (a capability the downstream did not declare) are judged by the
 //! scenario's own checks on the upstream trace and the gateway's logs
 //! (`.error-code`, `logs.warning-per-request`): the gateway is the client there.
@@ -22,8 +27,10 @@ use super::{Emitter, Evidence, ScenarioCtx};
 use crate::scenario::model::Severity;
 use backchannel_reference_client::capability_for;
 
-/// The rule the gateway checks cite.
+/// The rule the relay checks cite.
 const RULE: &str = "gateway/relay-intact";
+/// The rule `gateway.capabilities` cites.
+const DECLARE: &str = "gateway/declare-what-it-serves";
 
 /// One server→client request as the downstream client received and answered it.
 #[derive(Debug, Clone, PartialEq)]
@@ -128,33 +135,58 @@ fn sent_params(ctx: &ScenarioCtx<'_>, seq: u64) -> Option<Value> {
     ctx.trace.frames().find(|f| f.seq == seq)?.json.as_ref()?.get("params").map(without_meta)
 }
 
+/// `gateway.capabilities` (see the module's documentation). Judged in any session
+/// that started, whatever the scenario's own requirements.
+fn capabilities(out: &mut Emitter<'_>, ctx: &ScenarioCtx<'_>) {
+    if !ctx.started {
+        return;
+    }
+    let mut judged = 0;
+    for (i, sent) in ctx.session.sent.iter().enumerate().filter(|(_, s)| !s.is_barrier()) {
+        let Some(cap) = capability_for(&sent.method) else { continue };
+        if !ctx.session.declares(cap) || ctx.plan.configures(cap).is_some() {
+            continue;
+        }
+        judged += 1;
+        if let Some(AnswerKind::Error { code, message }) = ctx.session.answer_to(i).map(|a| &a.kind) {
+            out.violated(
+                "gateway.capabilities",
+                Severity::Must,
+                DECLARE,
+                Evidence::new(format!(
+                    "declared `{cap}` upstream though the downstream client did not, then answered {} with error {} \"{}\"",
+                    sent.method,
+                    code.map_or_else(|| "?".to_owned(), |c| c.to_string()),
+                    super::truncate(message.as_deref().unwrap_or(""), 80)
+                ))
+                .at_frame(sent.seq),
+            );
+            return;
+        }
+    }
+    if judged > 0 {
+        out.pass(
+            "gateway.capabilities",
+            Severity::Must,
+            DECLARE,
+            Evidence::new("what it declared beyond its downstream client, it handled itself"),
+        );
+    }
+}
+
 /// The gateway checks (only in gateway mode: with a downstream record).
 pub(crate) fn checks(out: &mut Emitter<'_>, ctx: &ScenarioCtx<'_>, downstream: &Downstream) {
+    capabilities(out, ctx);
     let mut taken = vec![false; downstream.received.len()];
     for sent in ctx.session.sent.iter().filter(|s| !s.is_barrier()) {
         let Some(step) = sent.step.as_deref() else { continue };
         let Some(cap) = capability_for(&sent.method) else { continue };
         let (relayed, intact) = (format!("{step}.relayed"), format!("{step}.answer-intact"));
-        if let Some(why) = &ctx.na {
+        // A scenario's own requirements (`requires:`) do not gate these: whatever
+        // was relayed is judged as a relay. Only a session that never started is not.
+        if let (false, Some(why)) = (ctx.started, &ctx.na) {
             out.not_applicable(&relayed, why);
             out.not_applicable(&intact, why);
-            continue;
-        }
-        if ctx.plan.configures(cap).is_none() {
-            let why = format!(
-                "N/A: the downstream client did not declare `{cap}`: the gateway must refuse {} itself (the scenario's checks judge how)",
-                sent.method
-            );
-            out.not_applicable(&relayed, &why);
-            out.not_applicable(&intact, &why);
-            continue;
-        }
-        // A gateway that does not relay this capability (it did not declare it
-        // upstream, and does not claim to relay it) is judged on its refusal instead.
-        if let Some(why) = ctx.needs(cap) {
-            let why = why.replace("the client does not declare", "the gateway does not declare");
-            out.not_applicable(&relayed, &why);
-            out.not_applicable(&intact, &why);
             continue;
         }
         let params = sent_params(ctx, sent.seq).unwrap_or(Value::Null);
@@ -165,7 +197,25 @@ pub(crate) fn checks(out: &mut Emitter<'_>, ctx: &ScenarioCtx<'_>, downstream: &
             let got = downstream.received[*i].params.as_ref().map_or(Value::Null, without_meta);
             first_loss(&params, &got, "").is_none()
         };
-        let Some(&i) = candidates.iter().find(|i| intact_params(i)).or(candidates.first()) else {
+        let matched = candidates.iter().find(|i| intact_params(i)).or(candidates.first()).copied();
+        // Not relayed, and nothing to relay to: the downstream client did not declare
+        // the capability, or the gateway does not relay it (it did not declare it
+        // upstream and does not claim to). Its refusal is judged instead. What it
+        // relays anyway is judged like any relay.
+        let na = if ctx.plan.configures(cap).is_none() {
+            Some(format!(
+                "N/A: the downstream client did not declare `{cap}` and did not receive {}: the gateway refused it itself (the scenario's checks judge how)",
+                sent.method
+            ))
+        } else {
+            ctx.needs(cap).map(|why| why.replace("the client does not declare", "the gateway does not declare"))
+        };
+        if let (None, Some(why)) = (matched, &na) {
+            out.not_applicable(&relayed, why);
+            out.not_applicable(&intact, why);
+            continue;
+        }
+        let Some(i) = matched else {
             let upstream =
                 ctx.session.sent.iter().position(|s| s.seq == sent.seq).and_then(|k| ctx.session.answer_to(k));
             let what = match upstream.map(|a| &a.kind) {
@@ -319,7 +369,7 @@ mod tests {
         );
         assert_eq!(outcome(&f, "sampling/createMessage.relayed"), Outcome::Pass);
         assert_eq!(outcome(&f, "sampling/createMessage.answer-intact"), Outcome::Pass);
-        assert_eq!(outcome(&f, "client.exits"), Outcome::NotApplicable);
+        assert!(f.iter().all(|f| f.check != "client.exits"), "a gateway is stopped by the harness");
     }
 
     #[test]
@@ -352,6 +402,23 @@ mod tests {
         let a = finding(&f, "sampling/createMessage.answer-intact");
         assert_eq!(a.outcome, Outcome::Violated);
         assert!(a.evidence.summary.contains("/model"), "{}", a.evidence.summary);
+    }
+
+    #[test]
+    fn declaring_what_nobody_downstream_can_do_is_caught() {
+        let yaml = "title: t\nsteps:\n  - request: {method: sampling/createMessage}\n";
+        let error = json!({"jsonrpc":"2.0","id":1,"error":{"code":-32603,"message":"no back-channel"}});
+        let f = case(yaml, json!({"sampling":{}}), json!({}), error.clone(), "");
+        let c = finding(&f, "gateway.capabilities");
+        assert_eq!(c.outcome, Outcome::Violated);
+        assert!(c.evidence.summary.contains("-32603"), "{}", c.evidence.summary);
+        // Handled itself: fine.
+        let f =
+            case(yaml, json!({"sampling":{}}), json!({}), json!({"jsonrpc":"2.0","id":1,"result":reply("own")}), "");
+        assert_eq!(outcome(&f, "gateway.capabilities"), Outcome::Pass);
+        // Declared nothing beyond the downstream: nothing to judge.
+        let f = case(SAMPLING, json!({"sampling":{}}), json!({}), error, "");
+        assert!(f.iter().all(|f| f.check != "gateway.capabilities"));
     }
 
     #[test]

@@ -4,8 +4,8 @@ use std::io::IsTerminal;
 use std::time::Duration;
 
 use backchannel_reference_client::{
-    Config, Elicitation, ElicitationAction, Recorder, RootEntry, RootsChange, Sampling, ServerLabel, SessionOptions,
-    run_stdio, run_url,
+    Config, Elicitation, ElicitationAction, Lifecycle, Recorder, RootEntry, RootsChange, Sampling, ServerLabel,
+    SessionOptions, run_stdio, run_url,
 };
 use clap::Args;
 use tracing_subscriber::EnvFilter;
@@ -73,6 +73,10 @@ pub(crate) struct ClientArgs {
     /// Log level (`RUST_LOG` overrides). rmcp's own logs are capped at ERROR.
     #[arg(long, default_value = "info", value_parser = ["trace", "debug", "info", "warn", "error"])]
     log_level: String,
+    /// Start every session with `initialize` (a legacy-only client: no
+    /// `server/discover` probe, no 2026-07-28).
+    #[arg(long)]
+    initialize_only: bool,
     /// Write every server→client request received and the answer given to FILE, one
     /// JSON object per line (the harness's gateway mode reads it).
     #[arg(long, value_name = "FILE")]
@@ -216,7 +220,8 @@ pub(crate) fn run(args: ClientArgs) -> u8 {
         .call_arguments(args.call_tool_arguments)
         .get_prompt(args.get_prompt)
         .read_resource(args.read_resource)
-        .ping_interval(args.url.is_some().then_some(ping).flatten());
+        .ping_interval(args.url.is_some().then_some(ping).flatten())
+        .lifecycle(if args.initialize_only { Lifecycle::Initialize } else { Lifecycle::DualEra });
     let result = match &args.url {
         Some(url) if args.spawn => rt.block_on(async {
             let _started = match spawn_and_wait(&args.command, url).await {

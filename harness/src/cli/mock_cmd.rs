@@ -28,6 +28,10 @@ pub(crate) struct MockArgs {
     /// Write the JSON Lines trace of every frame here.
     #[arg(long, value_name = "PATH")]
     trace: Option<PathBuf>,
+    /// When the trace exists already, write `<stem>.2.jsonl`, `.3`… instead of
+    /// overwriting it: for a gateway that starts the server more than once per case.
+    #[arg(long, requires = "trace")]
+    trace_per_process: bool,
     /// Frames longer than this many bytes are discarded (and recorded as an event).
     #[arg(long, value_name = "BYTES", default_value_t = DEFAULT_MAX_FRAME)]
     max_frame: usize,
@@ -88,13 +92,15 @@ pub(crate) fn run(args: MockArgs) -> u8 {
         response_mode = if mode == "sse" { ResponseMode::Sse } else { ResponseMode::Json };
     }
     let trace = match &args.trace {
-        Some(path) => match TraceWriter::create(path) {
-            Ok(w) => w,
-            Err(e) => {
-                eprintln!("backchannel mock: error: cannot write the trace {}: {e}", path.display());
-                return EXIT_USAGE;
+        Some(path) => {
+            match if args.trace_per_process { TraceWriter::create_next(path) } else { TraceWriter::create(path) } {
+                Ok(w) => w,
+                Err(e) => {
+                    eprintln!("backchannel mock: error: cannot write the trace {}: {e}", path.display());
+                    return EXIT_USAGE;
+                }
             }
-        },
+        }
         None => TraceWriter::discard(),
     };
     let rt = match tokio::runtime::Builder::new_current_thread().enable_all().build() {

@@ -401,6 +401,13 @@ const RULES: &[Rule] = &[
         text: "A gateway that relays a server's request to the downstream client that declared the capability delivers it with its params intact, and returns that client's answer to the server unchanged.",
     },
     Rule {
+        key: "gateway/declare-what-it-serves",
+        cite: Cite::Kit(
+            "README: testing your gateway (cf. MCP 2025-11-25 basic/lifecycle.mdx:217-220: only capabilities that were successfully negotiated are used)",
+        ),
+        text: "A gateway declares upstream only the capabilities it relays to a downstream client that declared them, or handles itself: a server that was told it may ask must get an answer, not an error.",
+    },
+    Rule {
         key: "policy/client-ends-with-session",
         cite: Cite::Kit("README: verdicts (cf. MCP 2025-11-25 basic/lifecycle.mdx:237-238)"),
         text: "The server MAY initiate shutdown by closing its output stream and exiting; a client notices the end of the session and does not hang.",

@@ -52,13 +52,37 @@ where
     R: tokio::io::AsyncRead + Unpin + Send + 'static,
     W: AsyncWrite + Unpin + Send,
 {
+    serve_until(script, canary, trace, reader, writer, max_frame, std::future::pending()).await
+}
+
+/// [`serve`], the client counting as gone once `gone` resolves too (a SIGTERM: a
+/// gateway that stops its server process ends the session the way closing stdin
+/// does, and the trace says so).
+async fn serve_until<R, W>(
+    script: Script,
+    canary: &Canary,
+    trace: TraceWriter,
+    reader: R,
+    writer: W,
+    max_frame: usize,
+    gone: impl Future<Output = ()> + Send + 'static,
+) -> io::Result<EndReason>
+where
+    R: tokio::io::AsyncRead + Unpin + Send + 'static,
+    W: AsyncWrite + Unpin + Send,
+{
     let tap = tap(trace);
     let (tx, rx) = mpsc::channel(64);
     let reader_tap = tap.clone();
     let reader_task = tokio::spawn(async move {
         let mut reader = BufReader::new(reader);
+        tokio::pin!(gone);
         loop {
-            let item = match read_frame(&mut reader, max_frame).await {
+            let read = tokio::select! {
+                read = read_frame(&mut reader, max_frame) => read,
+                () = &mut gone => Ok(ReadFrame::Eof),
+            };
+            let item = match read {
                 Ok(ReadFrame::Frame(bytes)) => {
                     let at = Instant::now();
                     with_tap(&reader_tap, |t| t.frame(Direction::ClientToServer, &bytes, None, at.into_std()));
@@ -97,8 +121,20 @@ pub async fn serve_stdio(
 ) -> io::Result<EndReason> {
     match (pipe_end(&io::stdin()).map(pipe::Receiver::from_file), pipe_end(&io::stdout()).map(pipe::Sender::from_file))
     {
-        (Some(Ok(reader)), Some(Ok(writer))) => serve(script, canary, trace, reader, writer, max_frame).await,
-        _ => serve(script, canary, trace, tokio::io::stdin(), tokio::io::stdout(), max_frame).await,
+        (Some(Ok(reader)), Some(Ok(writer))) => {
+            serve_until(script, canary, trace, reader, writer, max_frame, terminated()).await
+        }
+        _ => serve_until(script, canary, trace, tokio::io::stdin(), tokio::io::stdout(), max_frame, terminated()).await,
+    }
+}
+
+/// Resolves on SIGTERM (never, if the handler cannot be installed).
+async fn terminated() {
+    match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+        Ok(mut s) => {
+            s.recv().await;
+        }
+        Err(_) => std::future::pending().await,
     }
 }
 
