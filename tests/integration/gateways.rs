@@ -20,7 +20,7 @@ use crate::support::{builtin_scenarios, exe};
 /// Per mode: the checks (`<scenario>:<check>`, over every revision) that must not
 /// pass — FAIL or WARN as the rule's strength at that revision says.
 fn expected() -> BTreeMap<&'static str, BTreeSet<&'static str>> {
-    let table: [(&str, &[&str]); 9] = [
+    let table: [(&str, &[&str]); 10] = [
         ("good", &[]),
         (
             // Declares nothing upstream, answers -32600 itself, logs nothing: every relay
@@ -34,6 +34,8 @@ fn expected() -> BTreeMap<&'static str, BTreeSet<&'static str>> {
                 "gateway/elicitation-relayed:elicitation/create.relayed",
                 "gateway/roots-relayed:roots/list.relayed",
                 "gateway/roots-relayed:roots/list.result",
+                "gateway/id-collision:client.configured",
+                "gateway/id-collision:sampling/createMessage.relayed",
                 "gateway/sampling-refused:sampling/createMessage.error-code",
                 "gateway/sampling-refused:logs.warning-per-request",
                 "gateway/elicitation-refused:elicitation/create.error-code",
@@ -42,8 +44,20 @@ fn expected() -> BTreeMap<&'static str, BTreeSet<&'static str>> {
                 "gateway/roots-refused:logs.warning-per-request",
             ],
         ),
-        ("rewrite-model", &["gateway/sampling-relayed:sampling/createMessage.answer-intact"]),
-        ("drop-stop-reason", &["gateway/sampling-relayed:sampling/createMessage.answer-intact"]),
+        (
+            "rewrite-model",
+            &[
+                "gateway/sampling-relayed:sampling/createMessage.answer-intact",
+                "gateway/id-collision:sampling/createMessage.answer-intact",
+            ],
+        ),
+        (
+            "drop-stop-reason",
+            &[
+                "gateway/sampling-relayed:sampling/createMessage.answer-intact",
+                "gateway/id-collision:sampling/createMessage.answer-intact",
+            ],
+        ),
         (
             "alter-params",
             &[
@@ -77,6 +91,31 @@ fn expected() -> BTreeMap<&'static str, BTreeSet<&'static str>> {
                 "gateway/sampling-relayed:sampling/createMessage.relayed",
                 "gateway/sampling-refused:sampling/createMessage.answered",
                 "gateway/sampling-refused:logs.warning-per-request",
+                "gateway/id-collision:sampling/createMessage.answered",
+                "gateway/id-collision:sampling/createMessage.relayed",
+            ],
+        ),
+        (
+            // Drops a server request that reuses its own call's id — which the mock's
+            // first auto id (1) also does wherever the downstream call has id 1, not
+            // only in `id-collision`, where it is the point.
+            "id-confusion",
+            &[
+                "gateway/id-collision:sampling/createMessage.answered",
+                "gateway/id-collision:sampling/createMessage.relayed",
+                "gateway/ping:ping.answered",
+                "gateway/sampling-relayed:sampling/createMessage.answered",
+                "gateway/sampling-relayed:sampling/createMessage.relayed",
+                "gateway/elicitation-relayed:elicitation/create.answered",
+                "gateway/elicitation-relayed:elicitation/create.relayed",
+                "gateway/roots-relayed:roots/list.answered",
+                "gateway/roots-relayed:roots/list.relayed",
+                "gateway/sampling-refused:sampling/createMessage.answered",
+                "gateway/sampling-refused:logs.warning-per-request",
+                "gateway/elicitation-refused:elicitation/create.answered",
+                "gateway/elicitation-refused:logs.warning-per-request",
+                "gateway/roots-refused:roots/list.answered",
+                "gateway/roots-refused:logs.warning-per-request",
             ],
         ),
         (
@@ -94,6 +133,9 @@ fn expected() -> BTreeMap<&'static str, BTreeSet<&'static str>> {
                 "gateway/sampling-refused:wire.id-echo",
                 "gateway/elicitation-refused:wire.id-echo",
                 "gateway/roots-refused:wire.id-echo",
+                "gateway/id-collision:ping.answered",
+                "gateway/id-collision:sampling/createMessage.answered",
+                "gateway/id-collision:wire.id-echo",
             ],
         ),
     ];

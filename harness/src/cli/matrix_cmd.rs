@@ -5,12 +5,15 @@ use std::path::PathBuf;
 use clap::Args;
 
 use super::run_cmd::client_spec;
+
+/// The built-in gateway scenarios' id prefix.
+const GATEWAY_PREFIX: &str = "gateway/";
 use super::{EXIT_OK, EXIT_USAGE, load_cases, usage};
 use crate::outcome::{CaseReport, RunSummary};
 use crate::pipeline::{self, Plan, RevisionFilter, RunOptions, Selection};
 use crate::report::ReportFile;
 use crate::report::event::Reporter;
-use crate::report::matrix::{self, markdown, splice};
+use crate::report::matrix::{self, markdown, splice_at};
 use crate::report::terminal::TerminalReporter;
 use crate::runner::{ClientSpec, RunConfig};
 
@@ -22,6 +25,14 @@ pub(crate) struct MatrixArgs {
     /// installed profile in ./clients.
     #[arg(long = "client", value_name = "NAME")]
     clients: Vec<String>,
+    /// The gateway × check table instead: the built-in `gateway/*` scenarios (or the
+    /// paths given) against every installed gateway profile in ./gateways (or those
+    /// named with --gateway); the markers are `backchannel:gateway-matrix`.
+    #[arg(long)]
+    gateways: bool,
+    /// With --gateways: gateways to include (profile names).
+    #[arg(long = "gateway", value_name = "NAME", requires = "gateways")]
+    gateway_names: Vec<String>,
     /// Write the table between the matrix markers of this Markdown file instead of stdout.
     #[arg(long, value_name = "FILE")]
     update: Option<PathBuf>,
@@ -40,15 +51,15 @@ pub(crate) struct MatrixArgs {
     report: Vec<ReportFile>,
 }
 
-/// The installed profiles in ./clients (a missing one is named on stderr).
-fn installed_profiles() -> Result<Vec<String>, String> {
-    let profiles = crate::profile::discover(std::path::Path::new("clients"))?;
+/// The installed profiles in ./clients or ./gateways (a missing one is named on stderr).
+fn installed_profiles(dir: &str) -> Result<Vec<String>, String> {
+    let profiles = crate::profile::discover(std::path::Path::new(dir))?;
     Ok(profiles
         .into_iter()
         .filter(|p| {
             let missing = p.missing();
             if let Some(m) = &missing {
-                eprintln!("skipped: {} is not installed ({} is missing): run clients/setup.sh", p.name, m.display());
+                eprintln!("skipped: {} is not installed ({} is missing): run {dir}/setup.sh", p.name, m.display());
             }
             missing.is_none()
         })
@@ -57,33 +68,52 @@ fn installed_profiles() -> Result<Vec<String>, String> {
 }
 
 pub(crate) fn run(args: MatrixArgs) -> u8 {
-    let Some(cases) = load_cases(&args.paths) else { return EXIT_USAGE };
+    let Some(mut cases) = load_cases(&args.paths) else { return EXIT_USAGE };
+    if !args.gateways && args.paths.is_empty() {
+        // The gateway scenarios are the gateway table's; the client table keeps to the
+        // client suite.
+        cases.retain(|c| !c.id.starts_with(GATEWAY_PREFIX));
+    }
     let Ok(exe) = std::env::current_exe() else { return usage("cannot locate the backchannel executable") };
     let revisions = match RevisionFilter::parse(&args.revision) {
         Ok(r) => r,
         Err(e) => return usage(format!("--revision: {e}")),
     };
-    let names = if args.clients.is_empty() {
-        match installed_profiles() {
+    let (dir, given) = if args.gateways { ("gateways", &args.gateway_names) } else { ("clients", &args.clients) };
+    let names = if given.is_empty() {
+        match installed_profiles(dir) {
             Ok(n) => n,
             Err(e) => return usage(e),
         }
     } else {
-        args.clients.clone()
+        given.clone()
     };
-    let mut specs = vec![ClientSpec::Reference];
+    let mut specs = if args.gateways { Vec::new() } else { vec![ClientSpec::Reference] };
     for name in &names {
-        match client_spec(Some(name), None, None, std::time::Duration::ZERO) {
+        let spec = if args.gateways {
+            ClientSpec::gateway(name)
+        } else {
+            client_spec(Some(name), None, None, std::time::Duration::ZERO)
+        };
+        match spec {
             Ok(spec) => specs.push(spec),
             Err(e) => return usage(e),
         }
     }
-    let selection = Selection { revisions, ..Selection::default() };
+    if specs.is_empty() {
+        return usage(format!("no installed profile in ./{dir}: run {dir}/setup.sh"));
+    }
+    let filters = if args.gateways && args.paths.is_empty() {
+        vec![super::run_cmd::GATEWAY_SUITE.to_owned()]
+    } else {
+        Vec::new()
+    };
+    let selection = Selection { revisions, filters, ..Selection::default() };
     let mut runs: Vec<RunSummary> = Vec::new();
     for spec in specs {
         let label = match &spec {
             ClientSpec::Reference => format!("reference client<br>backchannel {}", env!("CARGO_PKG_VERSION")),
-            ClientSpec::Profile(p) => {
+            ClientSpec::Profile(p) | ClientSpec::Gateway(p) => {
                 format!("{}<br>{}", p.name, p.version().unwrap_or_else(|| "version unknown".into()))
             }
             other => other.describe(),
@@ -122,9 +152,10 @@ pub(crate) fn run(args: MatrixArgs) -> u8 {
             let Ok(doc) = std::fs::read_to_string(path) else {
                 return usage(format!("cannot read {}", path.display()));
             };
-            let Some(updated) = splice(&doc, &table) else {
+            let markers = if args.gateways { "gateway-matrix" } else { "matrix" };
+            let Some(updated) = splice_at(&doc, markers, &table) else {
                 return usage(format!(
-                    "{} has no `<!-- backchannel:matrix:start -->` … `end -->` markers",
+                    "{} has no `<!-- backchannel:{markers}:start -->` … `end -->` markers",
                     path.display()
                 ));
             };

@@ -92,7 +92,7 @@ pub fn markdown(t: &Table) -> String {
     }
     out.push_str(&format!("| **all checks, all transports** | {} |\n", t.totals.join(" | ")));
     out.push_str(&format!(
-        "\n{} other checks neither FAIL, WARN nor get a NOTE on any client (they PASS; N/A where a client does not implement what the scenario exercises; SKIP where there is nothing to judge). A cell lists the transports where a verdict differs; — means the client does not run that scenario (rmcp has no HTTP+SSE client).\n",
+        "\n{} other checks neither FAIL, WARN nor get a NOTE on any column (they PASS; N/A where a client or gateway does not implement what the scenario exercises; SKIP where there is nothing to judge). A cell lists the transports where a verdict differs; — means the check was not made there (a client that does not run the scenario — rmcp has no HTTP+SSE client —, or a gateway check with nothing to judge).\n",
         t.all_pass
     ));
     out
@@ -100,10 +100,16 @@ pub fn markdown(t: &Table) -> String {
 
 /// Replace the text between `<!-- backchannel:matrix:start -->` and `<!-- backchannel:matrix:end -->`.
 pub fn splice(doc: &str, table: &str) -> Option<String> {
-    const START: &str = "<!-- backchannel:matrix:start -->";
-    const END: &str = "<!-- backchannel:matrix:end -->";
-    let a = doc.find(START)? + START.len();
-    let b = doc[a..].find(END)? + a;
+    splice_at(doc, "matrix", table)
+}
+
+/// Replace what lies between `<!-- backchannel:NAME:start -->` and
+/// `<!-- backchannel:NAME:end -->` with `table`; `None` without the markers.
+pub fn splice_at(doc: &str, name: &str, table: &str) -> Option<String> {
+    let start = format!("<!-- backchannel:{name}:start -->");
+    let end = format!("<!-- backchannel:{name}:end -->");
+    let a = doc.find(&start)? + start.len();
+    let b = doc[a..].find(&end)? + a;
     Some(format!("{}\n{}{}", &doc[..a], table, &doc[b..]))
 }
 
@@ -129,5 +135,10 @@ mod tests {
             "a\n<!-- backchannel:matrix:start -->\nnew\n<!-- backchannel:matrix:end -->\nb"
         );
         assert!(splice("no markers", "x").is_none());
+        let doc = "<!-- backchannel:gateway-matrix:start -->\nold\n<!-- backchannel:gateway-matrix:end -->";
+        assert_eq!(
+            splice_at(doc, "gateway-matrix", "new\n").unwrap(),
+            "<!-- backchannel:gateway-matrix:start -->\nnew\n<!-- backchannel:gateway-matrix:end -->"
+        );
     }
 }
