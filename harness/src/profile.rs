@@ -160,6 +160,7 @@ impl LoadedProfile {
         if let LogFormat::Regex(re) = &profile.log_format {
             RegexFormat::new(re).map_err(|e| format!("{}: log_format: {e}", path.display()))?;
         }
+        check_gateway(&profile).map_err(|e| format!("{}: {e}", path.display()))?;
         let baseline = Baseline::new(profile.baseline.clone()).map_err(|e| format!("{}: {e}", path.display()))?;
         let name = profile
             .name
@@ -210,6 +211,7 @@ impl LoadedProfile {
             downstream: Some(downstream),
             files: BTreeMap::new(),
         };
+        check_gateway(&profile)?;
         let dir = std::env::current_dir().unwrap_or_else(|_| PathBuf::from("."));
         Ok(Self { profile, name: format!("`{line}`"), dir, baseline: Baseline::default() })
     }
@@ -283,6 +285,23 @@ impl LoadedProfile {
     }
 }
 
+/// A gateway reached over HTTP must be told where to listen: `{port}` in its command
+/// line or in one of its files.
+fn check_gateway(profile: &Profile) -> Result<(), String> {
+    let Some(down) = &profile.downstream else { return Ok(()) };
+    let listens = profile.command.contains("{port}") || profile.files.values().any(|f| f.contains("{port}"));
+    if down.transport != Transport::Stdio && !listens {
+        return Err(format!(
+            "the gateway is reached over {} but its command (and files) never say `{{port}}`: it must listen where the harness connects",
+            down.transport
+        ));
+    }
+    if down.transport != Transport::Stdio && !down.path.starts_with('/') {
+        return Err(format!("downstream path `{}` must start with `/`", down.path));
+    }
+    Ok(())
+}
+
 /// Every profile in a directory, sorted by name.
 pub fn discover(dir: &Path) -> Result<Vec<LoadedProfile>, String> {
     let mut out = Vec::new();
@@ -304,6 +323,16 @@ mod tests {
     fn profile(command: &str) -> LoadedProfile {
         let profile: Profile = serde_saphyr::from_str(&format!("command: \"{command}\"\n")).unwrap();
         LoadedProfile { profile, name: "t".into(), dir: PathBuf::from("/p"), baseline: Baseline::default() }
+    }
+
+    #[test]
+    fn a_gateway_over_http_must_be_told_its_port() {
+        let http = Downstream { transport: Transport::Http, path: "/mcp".into() };
+        let e = LoadedProfile::gateway_command("gw --server {server_cmd}", http.clone(), Vec::new()).unwrap_err();
+        assert!(e.contains("{port}"), "{e}");
+        assert!(LoadedProfile::gateway_command("gw --port {port} -- {server_argv}", http, Vec::new()).is_ok());
+        let stdio = Downstream { transport: Transport::Stdio, path: String::new() };
+        assert!(LoadedProfile::gateway_command("gw -- {server_argv}", stdio, Vec::new()).is_ok());
     }
 
     #[test]

@@ -218,6 +218,9 @@ pub enum RunError {
     /// The mock could not be prepared or started.
     #[error("failed to start the mock server")]
     Mock(#[from] mock::MockError),
+    /// A gateway case could not be prepared (a free port, its files).
+    #[error("failed to prepare the gateway: {0}")]
+    Gateway(String),
     /// The run was stopped before or while the case ran.
     #[error("the run was stopped")]
     Stopped,
@@ -445,10 +448,11 @@ fn prepare_gateway(
     endpoint: &Endpoint,
     dir: &Path,
 ) -> Result<GatewayCase, RunError> {
-    let g = GatewayCase { port: free_port().map_err(RunError::Scratch)?, dir: dir.to_owned() };
+    let port = free_port().map_err(|e| RunError::Gateway(format!("no free loopback port: {e}")))?;
+    let g = GatewayCase { port, dir: dir.to_owned() };
     for (name, content) in &p.profile.files {
         let text = g.expand(&p.expand(content, transport, &endpoint.target()));
-        std::fs::write(dir.join(name), text).map_err(RunError::Scratch)?;
+        std::fs::write(dir.join(name), text).map_err(|e| RunError::Gateway(format!("cannot write {name}: {e}")))?;
     }
     Ok(g)
 }

@@ -15,7 +15,10 @@ use backchannel_harness::scenario::compile_file;
 use backchannel_harness::scenario::compiled::Knob;
 use backchannel_harness::scenario::model::Transport;
 
-use crate::support::{builtin_scenarios, exe};
+use crate::support::{builtin_scenarios, exe, processes_with};
+
+/// The environment variable that marks this test's processes.
+const MARKER_KEY: &str = "BACKCHANNEL_TEST_GATEWAYS";
 
 /// Per mode: the checks (`<scenario>:<check>`, over every revision) that must not
 /// pass — FAIL or WARN as the rule's strength at that revision says.
@@ -151,6 +154,7 @@ fn each_broken_gateway_fails_exactly_the_right_checks() {
         .collect();
     assert!(scenarios.len() >= 7, "the gateway scenarios: {scenarios:?}");
     let expected = expected();
+    let marker = format!("gateways-{}", std::process::id());
     let rt = tokio::runtime::Builder::new_multi_thread().worker_threads(2).enable_all().build().unwrap();
     let found = rt.block_on(async {
         let limit = Arc::new(tokio::sync::Semaphore::new(24));
@@ -160,7 +164,10 @@ fn each_broken_gateway_fails_exactly_the_right_checks() {
             let downstream = Downstream { transport: Transport::Stdio, path: String::new() };
             // It relays every capability its downstream client declares.
             let honours = vec![Knob::Roots, Knob::Elicitation, Knob::Sampling, Knob::CallTool];
-            let profile = Arc::new(LoadedProfile::gateway_command(&line, downstream, honours).unwrap());
+            let mut profile = LoadedProfile::gateway_command(&line, downstream, honours).unwrap();
+            // Inherited by the reference client, the gateway and every mock process.
+            profile.profile.env.insert(MARKER_KEY.into(), marker.clone());
+            let profile = Arc::new(profile);
             for path in &scenarios {
                 let compiled = Arc::new(compile_file(path).unwrap());
                 for rev in compiled.revisions.clone() {
@@ -190,6 +197,16 @@ fn each_broken_gateway_fails_exactly_the_right_checks() {
         found
     });
     let mut errors = Vec::new();
+    // Every case's process group is gone: the reference client, the gateway, the mocks.
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(5);
+    let mut left = processes_with(&format!("{MARKER_KEY}={marker}"));
+    while !left.is_empty() && std::time::Instant::now() < deadline {
+        std::thread::sleep(std::time::Duration::from_millis(100));
+        left = processes_with(&format!("{MARKER_KEY}={marker}"));
+    }
+    if !left.is_empty() {
+        errors.push(format!("processes left behind: {left:?}"));
+    }
     for (mode, want) in &expected {
         let got = found.get(mode).cloned().unwrap_or_default();
         // Nothing but FAIL and WARN: an INCONCLUSIVE here is the harness's doubt.
