@@ -67,7 +67,7 @@ pub struct CaseInput<'a> {
     /// The knobs the client claims to honour (all of them for the reference client).
     pub claims: &'a Knobs,
     /// In gateway mode: what the downstream client received through the gateway.
-    pub downstream: Option<&'a gateway::Downstream>,
+    pub downstream: Option<&'a gateway::DownstreamRecord>,
 }
 
 /// How the client process ended.

@@ -621,7 +621,7 @@ pub async fn run_case(
     };
     // What reached the downstream client (a missing record: nothing did).
     let downstream = gateway.as_ref().map(|g| {
-        std::fs::read_to_string(g.record()).map(|t| check::gateway::Downstream::parse(&t)).unwrap_or_default()
+        std::fs::read_to_string(g.record()).map(|t| check::gateway::DownstreamRecord::parse(&t)).unwrap_or_default()
     });
     let claims = cfg.client.claims();
     let findings = check::evaluate(&CaseInput {

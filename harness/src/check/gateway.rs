@@ -1,7 +1,7 @@
 //! Gateway checks: a gateway between the mock (its upstream server) and the
 //! reference client (its downstream client). The upstream trace says what the
 //! server sent and what came back; the downstream client's record
-//! ([`Downstream`], written by `backchannel client --record`) says what reached the
+//! ([`DownstreamRecord`], written by `backchannel client --record`) says what reached the
 //! client and what it answered. Per scripted server→client request whose capability
 //! the downstream declared:
 //!
@@ -47,14 +47,14 @@ pub struct Received {
 
 /// What the downstream client received through the gateway.
 #[derive(Debug, Clone, Default, PartialEq)]
-pub struct Downstream {
+pub struct DownstreamRecord {
     /// Every request, in the order answered.
     pub received: Vec<Received>,
     /// Lines of the record that could not be read.
     pub unreadable: usize,
 }
 
-impl Downstream {
+impl DownstreamRecord {
     /// Read a record (`backchannel client --record`): one JSON object per line.
     pub fn parse(text: &str) -> Self {
         let mut out = Self::default();
@@ -175,7 +175,7 @@ fn capabilities(out: &mut Emitter<'_>, ctx: &ScenarioCtx<'_>) {
 }
 
 /// The gateway checks (only in gateway mode: with a downstream record).
-pub(crate) fn checks(out: &mut Emitter<'_>, ctx: &ScenarioCtx<'_>, downstream: &Downstream) {
+pub(crate) fn checks(out: &mut Emitter<'_>, ctx: &ScenarioCtx<'_>, downstream: &DownstreamRecord) {
     capabilities(out, ctx);
     let mut taken = vec![false; downstream.received.len()];
     for sent in ctx.session.sent.iter().filter(|s| !s.is_barrier()) {
@@ -343,7 +343,7 @@ mod tests {
             .s2c(json!({"jsonrpc":"2.0","id":1,"method":STEP,"params":params}), Some(STEP))
             .c2s(answer)
             .end();
-        c.downstream = Some(Downstream::parse(record));
+        c.downstream = Some(DownstreamRecord::parse(record));
         c.eval()
     }
 
@@ -435,7 +435,7 @@ mod tests {
             .s2c(json!({"jsonrpc":"2.0","id":1,"method":STEP}), Some(STEP))
             .c2s(refusal)
             .end();
-        c.downstream = Some(Downstream::default());
+        c.downstream = Some(DownstreamRecord::default());
         let f = c.eval();
         assert_eq!(outcome(&f, "sampling/createMessage.relayed"), Outcome::NotApplicable);
         assert!(
@@ -445,7 +445,7 @@ mod tests {
 
     #[test]
     fn a_record_reads_back_and_bad_lines_are_counted() {
-        let d = Downstream::parse(
+        let d = DownstreamRecord::parse(
             "{\"method\":\"ping\",\"id\":\"1\",\"params\":null,\"result\":{}}\nnot json\n{\"method\":\"x\",\"id\":\"2\"}\n",
         );
         assert_eq!(d.received.len(), 1);

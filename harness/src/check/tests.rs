@@ -27,7 +27,7 @@ pub(crate) struct Case {
     pub(crate) claims: Knobs,
     pub(crate) server_names: Vec<String>,
     /// In gateway mode: the downstream client's record.
-    pub(crate) downstream: Option<super::gateway::Downstream>,
+    pub(crate) downstream: Option<super::gateway::DownstreamRecord>,
     seq: u64,
     t_us: u64,
     exchange: u64,
