@@ -227,6 +227,8 @@ pub(crate) fn run(args: ClientArgs) -> u8 {
             let _started = match spawn_and_wait(&args.command, url).await {
                 Ok(child) => child,
                 Err(e) => {
+                    // On stderr too: with --log-file the reason would be hidden in the file.
+                    eprintln!("backchannel client: error: {e}");
                     tracing::error!("{e}");
                     return Err(None);
                 }
