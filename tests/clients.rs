@@ -15,7 +15,7 @@ use backchannel_harness::outcome::Verdict;
 use backchannel_harness::pipeline::{self, Plan, RevisionFilter, RunOptions, Selection};
 use backchannel_harness::profile::{LoadedProfile, discover};
 use backchannel_harness::runner::{ClientSpec, RunConfig};
-use backchannel_harness::scenario::{compile_file, discover as discover_scenarios};
+use backchannel_harness::scenario::{GATEWAY_SUITE, compile_file, discover as discover_scenarios};
 use libtest_mimic::{Arguments, Failed, Trial};
 
 fn root() -> PathBuf {
@@ -35,9 +35,9 @@ fn run(profile: LoadedProfile) -> Result<(), Failed> {
         .collect::<Result<Vec<_>, _>>()?;
     let gateway = profile.profile.downstream.is_some();
     // The gateway scenarios are for gateways; clients get the client suite.
-    let scenarios: Vec<_> = scenarios.into_iter().filter(|c| gateway || !c.id.starts_with("gateway/")).collect();
+    let scenarios: Vec<_> = scenarios.into_iter().filter(|c| gateway || !c.is_gateway_scenario()).collect();
     let (client, selection) = if gateway {
-        let filters = vec!["gateway/*".to_owned()];
+        let filters = vec![GATEWAY_SUITE.to_owned()];
         (ClientSpec::Gateway(Arc::new(profile)), Selection { filters, ..Selection::default() })
     } else {
         (

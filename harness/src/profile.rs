@@ -216,6 +216,17 @@ impl LoadedProfile {
         Ok(Self { profile, name: format!("`{line}`"), dir, baseline: Baseline::default() })
     }
 
+    /// `Ok` when installed; otherwise why not, and the setup script of `dir` to run
+    /// (`kind`: "client" or "gateway").
+    pub fn installed(&self, kind: &str, dir: &str) -> Result<(), String> {
+        match self.missing() {
+            None => Ok(()),
+            Some(m) => {
+                Err(format!("{kind} `{}` is not installed ({} is missing): run {dir}/setup.sh", self.name, m.display()))
+            }
+        }
+    }
+
     /// `None` when installed; otherwise the first missing path.
     pub fn missing(&self) -> Option<PathBuf> {
         self.profile.requires.iter().map(|r| self.dir.join(r)).find(|p| !p.exists())

@@ -74,13 +74,7 @@ impl ClientSpec {
     /// A profiled client (`clients/<name>.yaml`, or a path), which must be installed.
     pub fn profile(name_or_path: &str) -> Result<Self, String> {
         let profile = LoadedProfile::find(name_or_path)?;
-        if let Some(missing) = profile.missing() {
-            return Err(format!(
-                "client `{}` is not installed ({} is missing): run clients/setup.sh",
-                profile.name,
-                missing.display()
-            ));
-        }
+        profile.installed("client", "clients")?;
         Ok(Self::Profile(Arc::new(profile)))
     }
 
@@ -90,13 +84,7 @@ impl ClientSpec {
         if profile.profile.downstream.is_none() {
             return Err(format!("`{}` is not a gateway profile (it has no `downstream:`)", profile.name));
         }
-        if let Some(missing) = profile.missing() {
-            return Err(format!(
-                "gateway `{}` is not installed ({} is missing): run gateways/setup.sh",
-                profile.name,
-                missing.display()
-            ));
-        }
+        profile.installed("gateway", "gateways")?;
         Ok(Self::Gateway(Arc::new(profile)))
     }
 

@@ -18,6 +18,10 @@ pub use compile::{TRIGGER_TOOL, compile, compile_file, scenario_id};
 pub use compiled::{ClientPlan, Compiled, ScriptedRequest};
 pub use load::{LoadError, load, parse};
 
+/// The glob of the built-in gateway scenarios (`scenarios/gateway/`): the default plan
+/// of `--gateway`, and what the client tables leave out.
+pub const GATEWAY_SUITE: &str = "gateway/*";
+
 /// The built-in scenarios, compiled into the binary (`harness/build.rs`).
 pub mod builtin {
     include!(concat!(env!("OUT_DIR"), "/builtin_scenarios.rs"));

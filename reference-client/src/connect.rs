@@ -170,8 +170,9 @@ pub async fn run_url(config: Config, url: &str, options: &SessionOptions) -> Res
     }
 }
 
-/// The first socket address of a URL's host and port.
-async fn socket_address(url: &str) -> Option<std::net::SocketAddr> {
+/// The first socket address of a URL's host and port (`None` when the URL has none
+/// or the host does not resolve).
+pub async fn socket_address(url: &str) -> Option<std::net::SocketAddr> {
     let parsed = reqwest::Url::parse(url).ok()?;
     let host = parsed.host_str()?.trim_start_matches('[').trim_end_matches(']').to_owned();
     let port = parsed.port_or_known_default()?;

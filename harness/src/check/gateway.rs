@@ -178,7 +178,7 @@ fn capabilities(out: &mut Emitter<'_>, ctx: &ScenarioCtx<'_>) {
 pub(crate) fn checks(out: &mut Emitter<'_>, ctx: &ScenarioCtx<'_>, downstream: &DownstreamRecord) {
     capabilities(out, ctx);
     let mut taken = vec![false; downstream.received.len()];
-    for sent in ctx.session.sent.iter().filter(|s| !s.is_barrier()) {
+    for (k, sent) in ctx.session.sent.iter().enumerate().filter(|(_, s)| !s.is_barrier()) {
         let Some(step) = sent.step.as_deref() else { continue };
         let Some(cap) = capability_for(&sent.method) else { continue };
         let (relayed, intact) = (format!("{step}.relayed"), format!("{step}.answer-intact"));
@@ -216,8 +216,7 @@ pub(crate) fn checks(out: &mut Emitter<'_>, ctx: &ScenarioCtx<'_>, downstream: &
             continue;
         }
         let Some(i) = matched else {
-            let upstream =
-                ctx.session.sent.iter().position(|s| s.seq == sent.seq).and_then(|k| ctx.session.answer_to(k));
+            let upstream = ctx.session.answer_to(k);
             let what = match upstream.map(|a| &a.kind) {
                 Some(AnswerKind::Error { code, message }) => format!(
                     "; the server got error {} \"{}\" from the gateway itself",
@@ -266,8 +265,7 @@ pub(crate) fn checks(out: &mut Emitter<'_>, ctx: &ScenarioCtx<'_>, downstream: &
                 );
             }
         }
-        let k = ctx.session.sent.iter().position(|s| s.seq == sent.seq);
-        let Some(upstream) = k.and_then(|k| ctx.session.answer_to(k)) else {
+        let Some(upstream) = ctx.session.answer_to(k) else {
             out.skip(&intact, "the server got no answer (`.answered` judges that)");
             continue;
         };

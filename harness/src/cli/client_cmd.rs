@@ -5,7 +5,7 @@ use std::time::Duration;
 
 use backchannel_reference_client::{
     Config, Elicitation, ElicitationAction, Lifecycle, Recorder, RootEntry, RootsChange, Sampling, ServerLabel,
-    SessionOptions, run_stdio, run_url,
+    SessionOptions, run_stdio, run_url, socket_address,
 };
 use clap::Args;
 use tracing_subscriber::EnvFilter;
@@ -261,7 +261,7 @@ const SPAWN_READY: Duration = Duration::from_secs(60);
 /// `--spawn`: start `command` (stdout and stderr inherited, killed when dropped) and
 /// wait until the URL's host and port accept a TCP connection.
 async fn spawn_and_wait(command: &[String], url: &str) -> Result<tokio::process::Child, String> {
-    let parsed = host_port(url).ok_or_else(|| format!("--spawn: cannot read a host and port in `{url}`"))?;
+    let parsed = socket_address(url).await.ok_or_else(|| format!("--spawn: cannot read a host and port in `{url}`"))?;
     let mut child = tokio::process::Command::new(&command[0])
         .args(&command[1..])
         .stdin(std::process::Stdio::null())
@@ -270,7 +270,7 @@ async fn spawn_and_wait(command: &[String], url: &str) -> Result<tokio::process:
         .map_err(|e| format!("--spawn: cannot start `{}`: {e}", command[0]))?;
     let deadline = tokio::time::Instant::now() + SPAWN_READY;
     loop {
-        if tokio::net::TcpStream::connect(parsed.as_str()).await.is_ok() {
+        if tokio::net::TcpStream::connect(parsed).await.is_ok() {
             tracing::info!(command = %command[0], address = %parsed, "the spawned command accepts connections");
             return Ok(child);
         }
@@ -285,21 +285,6 @@ async fn spawn_and_wait(command: &[String], url: &str) -> Result<tokio::process:
         }
         tokio::time::sleep(Duration::from_millis(20)).await;
     }
-}
-
-/// `host:port` of an `http://` URL (port 80 when absent).
-fn host_port(url: &str) -> Option<String> {
-    let rest = url.strip_prefix("http://")?;
-    let authority = rest.split(['/', '?', '#']).next()?;
-    let authority = authority.rsplit('@').next()?;
-    if authority.is_empty() {
-        return None;
-    }
-    Some(if authority.rsplit_once(':').is_some_and(|(_, p)| p.parse::<u16>().is_ok()) {
-        authority.to_owned()
-    } else {
-        format!("{authority}:80")
-    })
 }
 
 /// `--call-tool-arguments`: a JSON object.

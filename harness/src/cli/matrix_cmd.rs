@@ -5,9 +5,6 @@ use std::path::PathBuf;
 use clap::Args;
 
 use super::run_cmd::client_spec;
-
-/// The built-in gateway scenarios' id prefix.
-const GATEWAY_PREFIX: &str = "gateway/";
 use super::{EXIT_OK, EXIT_USAGE, load_cases, usage};
 use crate::outcome::{CaseReport, RunSummary};
 use crate::pipeline::{self, Plan, RevisionFilter, RunOptions, Selection};
@@ -57,11 +54,8 @@ fn installed_profiles(dir: &str) -> Result<Vec<String>, String> {
     Ok(profiles
         .into_iter()
         .filter(|p| {
-            let missing = p.missing();
-            if let Some(m) = &missing {
-                eprintln!("skipped: {} is not installed ({} is missing): run {dir}/setup.sh", p.name, m.display());
-            }
-            missing.is_none()
+            let kind = if p.profile.downstream.is_some() { "gateway" } else { "client" };
+            p.installed(kind, dir).map_err(|e| eprintln!("skipped: {e}")).is_ok()
         })
         .map(|p| p.dir.join(format!("{}.yaml", p.name)).display().to_string())
         .collect())
@@ -72,7 +66,7 @@ pub(crate) fn run(args: MatrixArgs) -> u8 {
     if !args.gateways && args.paths.is_empty() {
         // The gateway scenarios are the gateway table's; the client table keeps to the
         // client suite.
-        cases.retain(|c| !c.id.starts_with(GATEWAY_PREFIX));
+        cases.retain(|c| !c.is_gateway_scenario());
     }
     let Ok(exe) = std::env::current_exe() else { return usage("cannot locate the backchannel executable") };
     let revisions = match RevisionFilter::parse(&args.revision) {
@@ -104,7 +98,7 @@ pub(crate) fn run(args: MatrixArgs) -> u8 {
         return usage(format!("no installed profile in ./{dir}: run {dir}/setup.sh"));
     }
     let filters = if args.gateways && args.paths.is_empty() {
-        vec![super::run_cmd::GATEWAY_SUITE.to_owned()]
+        vec![crate::scenario::GATEWAY_SUITE.to_owned()]
     } else {
         Vec::new()
     };

@@ -14,9 +14,6 @@ use crate::report::terminal::TerminalReporter;
 use crate::runner::{ClientSpec, RunConfig};
 use crate::scenario::compiled::{Knob, Knobs};
 
-/// The built-in scenarios a gateway runs by default.
-pub(crate) const GATEWAY_SUITE: &str = "gateway/*";
-
 #[derive(Debug, Args)]
 pub(crate) struct RunArgs {
     /// Scenario files or directories (default: the built-in suite, compiled into the binary).
@@ -170,7 +167,7 @@ pub(crate) fn run(args: RunArgs) -> u8 {
     };
     let mut filters = args.filter.clone();
     if matches!(client, ClientSpec::Gateway(_)) && args.paths.is_empty() && filters.is_empty() {
-        filters.push(GATEWAY_SUITE.to_owned());
+        filters.push(crate::scenario::GATEWAY_SUITE.to_owned());
     }
     let selection = match (RevisionFilter::parse(&args.revision), transport_filter(&args.transport)) {
         (Ok(revisions), Ok(transport)) => Selection { transport, revisions, filters, shard: args.shard },

@@ -59,6 +59,11 @@ pub struct Compiled {
 }
 
 impl Compiled {
+    /// Whether this is one of the built-in gateway scenarios ([`super::GATEWAY_SUITE`]).
+    pub fn is_gateway_scenario(&self) -> bool {
+        self.id.starts_with(super::GATEWAY_SUITE.trim_end_matches('*'))
+    }
+
     /// The mock's script for a case, answering `initialize` with `pin` when given (each
     /// case pins its revision).
     pub fn script(&self, pin: Option<Revision>) -> Script {
