@@ -26,9 +26,11 @@ fn run(profile: LoadedProfile) -> Result<(), Failed> {
     // A client: each scenario at its latest revision (the one a client asking for the
     // newest protocol meets; the whole revision matrix is the reference client's test
     // and `backchannel run --client NAME --revision all`), on each transport the
-    // profile tests. A gateway: the gateway scenarios at every revision. Through the
+    // profile tests. A gateway: the gateway scenarios at every revision (or those its
+    // profile tests). Through the
     // same pipeline as `backchannel run --client NAME` / `--gateway NAME`.
     let transports = profile.profile.test_transports.clone().unwrap_or_else(|| profile.profile.transports.clone());
+    let revisions = profile.profile.test_revisions.clone();
     let scenarios = discover_scenarios(&root().join("scenarios"))?
         .iter()
         .map(|p| compile_file(p).map_err(|e| e.to_string()))
@@ -46,7 +48,8 @@ fn run(profile: LoadedProfile) -> Result<(), Failed> {
         )
     };
     let mut plan = Plan::new(&scenarios, &selection, &client)?;
-    plan.cases.retain(|c| transports.contains(&c.transport));
+    plan.cases
+        .retain(|c| transports.contains(&c.transport) && revisions.as_ref().is_none_or(|r| r.contains(&c.revision)));
     let options = RunOptions { jobs: 2, strict: false, label: client.describe(), handle_signals: false };
     let cfg = RunConfig { client, ..RunConfig::reference(PathBuf::from(env!("CARGO_BIN_EXE_backchannel"))) };
     let summary = pipeline::run(&plan, cfg, &options, &mut [])?;

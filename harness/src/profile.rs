@@ -31,7 +31,7 @@ use serde::Deserialize;
 use crate::baseline::{Baseline, Entry};
 use crate::logs::{AutoFormat, LevelParser, RegexFormat};
 use crate::scenario::compiled::Knob;
-use backchannel_mock::protocol::Transport;
+use backchannel_mock::protocol::{Revision, Transport};
 
 /// A client profile.
 #[derive(Debug, Clone, Deserialize, JsonSchema)]
@@ -57,6 +57,11 @@ pub struct Profile {
     /// available to `backchannel run --client-profile`.
     #[serde(default)]
     pub test_transports: Option<Vec<Transport>>,
+    /// The revisions the self-test runs a gateway's scenarios at (default: all of
+    /// them). For a gateway whose start-up is slow: every revision stays available to
+    /// `backchannel run --gateway NAME`.
+    #[serde(default)]
+    pub test_revisions: Option<Vec<Revision>>,
     /// How to read a level from the client's log lines.
     #[serde(default)]
     pub log_format: LogFormat,
@@ -90,6 +95,11 @@ pub struct Profile {
     /// (name → content; placeholders expand): a gateway's config file, say.
     #[serde(default)]
     pub files: BTreeMap<String, String>,
+    /// A gateway reached over HTTP: how long it may take to accept connections
+    /// (default 60000). The case's time limit grows by as much, so a slow start on a
+    /// busy machine makes a case slower, never a different verdict.
+    #[serde(default)]
+    pub startup_ms: Option<u64>,
 }
 
 /// How downstream clients reach a gateway.
@@ -102,6 +112,26 @@ pub struct Downstream {
     /// The endpoint's path (HTTP transports; default `/mcp`).
     #[serde(default = "default_path")]
     pub path: String,
+    /// What the gateway puts before the upstream's tool names (LiteLLM: the server's
+    /// name and `-`): the downstream client calls the scenario's tool by that name.
+    #[serde(default)]
+    pub tool_prefix: String,
+    /// The arguments the downstream client sends with the tool call when the scenario
+    /// gives none (LiteLLM refuses a call without `arguments`: `{}`).
+    #[serde(default)]
+    pub call_arguments: Option<serde_json::Map<String, serde_json::Value>>,
+}
+
+impl Downstream {
+    /// Reached on `transport` at `path`, tools under the upstream's names.
+    pub fn new(transport: Transport, path: &str) -> Self {
+        Self { transport, path: path.to_owned(), tool_prefix: String::new(), call_arguments: None }
+    }
+
+    /// A gateway the downstream client launches and talks to over stdio.
+    pub fn stdio() -> Self {
+        Self::new(Transport::Stdio, "")
+    }
 }
 
 fn default_path() -> String {
@@ -201,6 +231,7 @@ impl LoadedProfile {
             env: BTreeMap::new(),
             transports: all_transports(),
             test_transports: None,
+            test_revisions: None,
             log_format: LogFormat::Auto,
             server_names: Vec::new(),
             requires: Vec::new(),
@@ -210,6 +241,7 @@ impl LoadedProfile {
             baseline: Vec::new(),
             downstream: Some(downstream),
             files: BTreeMap::new(),
+            startup_ms: None,
         };
         check_gateway(&profile)?;
         let dir = std::env::current_dir().unwrap_or_else(|_| PathBuf::from("."));
@@ -338,11 +370,11 @@ mod tests {
 
     #[test]
     fn a_gateway_over_http_must_be_told_its_port() {
-        let http = Downstream { transport: Transport::Http, path: "/mcp".into() };
+        let http = Downstream::new(Transport::Http, "/mcp");
         let e = LoadedProfile::gateway_command("gw --server {server_cmd}", http.clone(), Vec::new()).unwrap_err();
         assert!(e.contains("{port}"), "{e}");
         assert!(LoadedProfile::gateway_command("gw --port {port} -- {server_argv}", http, Vec::new()).is_ok());
-        let stdio = Downstream { transport: Transport::Stdio, path: String::new() };
+        let stdio = Downstream::stdio();
         assert!(LoadedProfile::gateway_command("gw -- {server_argv}", stdio, Vec::new()).is_ok());
     }
 

@@ -21,7 +21,7 @@ use tokio::process::Command;
 use crate::check::{self, CaseInput, ClientEnd};
 use crate::logs::{self, AutoFormat, LevelParser, Stream};
 use crate::outcome::{CaseRecord, CaseRun};
-use crate::profile::{LoadedProfile, Target};
+use crate::profile::{Downstream, LoadedProfile, Target};
 use crate::scenario::Compiled;
 use crate::scenario::compile::DEFAULT_SETTLE;
 use crate::scenario::compiled::{Knob, Knobs};
@@ -35,6 +35,8 @@ pub const AFTER_END: Duration = Duration::from_secs(5);
 
 /// Once the mock has ended the session, a gateway case ends after this long idle.
 const GATEWAY_AFTER_END: Duration = Duration::from_millis(500);
+/// How long a gateway may take to accept connections, unless its profile says.
+const DEFAULT_GATEWAY_STARTUP: Duration = Duration::from_secs(60);
 
 /// The client under test.
 #[derive(Debug, Clone)]
@@ -280,7 +282,9 @@ fn free_port() -> std::io::Result<u16> {
 
 /// The reference client's command line with the scenario's client plan as flags
 /// (the endpoint is the caller's).
-fn reference_command(exe: &Path, compiled: &Compiled, level: &str) -> Command {
+/// `via`: a gateway's downstream (its name for the scenario's tool, the arguments it
+/// needs).
+fn reference_command(exe: &Path, compiled: &Compiled, level: &str, via: Option<&Downstream>) -> Command {
     let plan = &compiled.client;
     let mut cmd = Command::new(exe);
     cmd.arg("client");
@@ -294,9 +298,10 @@ fn reference_command(exe: &Path, compiled: &Compiled, level: &str) -> Command {
             RoundMethod::PromptsGet => "--get-prompt",
             RoundMethod::ResourcesRead => "--read-resource",
         };
-        cmd.arg(flag).arg(m.target(tool));
+        let prefix = via.map_or("", |d| d.tool_prefix.as_str());
+        cmd.arg(flag).arg(format!("{prefix}{}", m.target(tool)));
     }
-    if let Some(args) = &plan.call_arguments {
+    if let Some(args) = plan.call_arguments.as_ref().or_else(|| via.and_then(|d| d.call_arguments.as_ref())) {
         cmd.arg("--call-tool-arguments").arg(serde_json::Value::Object(args.clone()).to_string());
     }
     if let Some((modes, delay)) = &plan.elicitation {
@@ -329,7 +334,7 @@ pub fn client_command(
     let level = plan.log_level.map_or("info", |l| l.as_str());
     let mut cmd = match &cfg.client {
         ClientSpec::Reference => {
-            let mut cmd = reference_command(&cfg.exe, compiled, level);
+            let mut cmd = reference_command(&cfg.exe, compiled, level, None);
             match endpoint {
                 Endpoint::Launch(argv) => cmd.arg("--stdio").arg("--").args(argv),
                 Endpoint::Url(url) => cmd.arg("--url").arg(url).arg("--ping-interval").arg(REFERENCE_PING_SECONDS),
@@ -341,7 +346,8 @@ pub fn client_command(
             // starts it and connects once its port accepts connections (HTTP). The
             // harness ends the case (the gateway outlives the upstream session), so
             // the client does not ping to notice an end.
-            let mut cmd = reference_command(&cfg.exe, compiled, level);
+            let downstream = p.profile.downstream.clone().unwrap_or_else(Downstream::stdio);
+            let mut cmd = reference_command(&cfg.exe, compiled, level, Some(&downstream));
             // At a legacy revision the downstream speaks it too: a gateway that
             // follows its client's era (FastMCP) must meet the upstream's.
             if revision.is_legacy() {
@@ -355,11 +361,6 @@ pub fn client_command(
                 }
                 None => (argv, 0),
             };
-            let downstream = p
-                .profile
-                .downstream
-                .clone()
-                .unwrap_or(crate::profile::Downstream { transport: Transport::Stdio, path: String::new() });
             match downstream.transport {
                 Transport::Stdio => cmd.arg("--stdio").arg("--").args(argv),
                 Transport::Http | Transport::Sse => cmd
@@ -368,10 +369,17 @@ pub fn client_command(
                     .arg("--ping-interval")
                     .arg("0")
                     .arg("--spawn")
+                    .arg("--spawn-timeout")
+                    .arg(gateway_startup(p).as_secs_f64().to_string())
                     .arg("--")
                     .args(argv),
             };
-            cmd.envs(&p.profile.env);
+            // Placeholders expand in the environment too (a gateway's state directory
+            // in `{case_dir}`, not the user's home).
+            for (k, v) in &p.profile.env {
+                let v = p.expand(v, transport, &endpoint.target());
+                cmd.env(k, gateway.map_or_else(|| v.clone(), |g| g.expand(&v)));
+            }
             cmd
         }
         ClientSpec::Command { argv, .. } => {
@@ -427,6 +435,11 @@ pub fn client_command(
     // Verdicts must not depend on the developer's shell.
     cmd.env_remove("RUST_LOG").env("NO_COLOR", "1").env("MCP_CONFORMANCE_SCENARIO", &compiled.id);
     cmd
+}
+
+/// How long a gateway may take to start ([`Profile::startup_ms`](crate::profile::Profile::startup_ms)).
+fn gateway_startup(p: &LoadedProfile) -> Duration {
+    p.profile.startup_ms.map_or(DEFAULT_GATEWAY_STARTUP, Duration::from_millis)
 }
 
 /// Pick the gateway's downstream port and write its files into the scratch directory.
@@ -487,6 +500,17 @@ async fn judged_trace_ended(trace: PathBuf, trigger: Option<String>) {
     }
 }
 
+/// Resolves once the downstream reference client's log (`--log-file`) says its
+/// session with the gateway is initialized (never, if its log level hides INFO).
+async fn downstream_up(log: PathBuf) {
+    loop {
+        if tokio::fs::read_to_string(&log).await.is_ok_and(|l| l.contains(backchannel_reference_client::SESSION_UP)) {
+            return;
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+}
+
 /// Resolves once the trace ends with the mock's `end` record (a stdio mock is the
 /// client's child: the trace file is all the runner sees of it).
 async fn trace_ended(trace: PathBuf) {
@@ -540,7 +564,11 @@ pub async fn run_case(
             (Endpoint::Launch(argv), None)
         }
         Transport::Http | Transport::Sse => {
-            let m = mock::HttpMock::start(compiled, transport, revision, cfg.client.settle(), &trace_path).await?;
+            // A gateway may open more than one session (a probe first, one per
+            // downstream client): each is served and traced on its own.
+            let many = matches!(cfg.client, ClientSpec::Gateway(_));
+            let m =
+                mock::HttpMock::start(compiled, transport, revision, cfg.client.settle(), &trace_path, many).await?;
             (Endpoint::Url(m.url.clone()), Some(m))
         }
     };
@@ -564,15 +592,35 @@ pub async fn run_case(
     // ends (nothing is judged on the gateway's exit).
     let after_end = if gateway.is_some() { GATEWAY_AFTER_END.min(cfg.after_end) } else { cfg.after_end };
     let program = cmd.as_std().get_program().to_string_lossy().into_owned();
-    let limit = compiled.timeout + CASE_SLACK;
-    let run = match &http {
-        Some(m) => supervise(cmd, limit, m.ended(), || m.client_exited(), after_end, &cfg.stop).await,
-        // A stdio mock learns it from its stdin closing.
-        None if gateway.is_some() => {
-            let ended = judged_trace_ended(trace_path.clone(), trigger.clone());
-            supervise(cmd, limit, ended, || (), after_end, &cfg.stop).await
+    // The case's time limit. A gateway's start-up is not the scenario's time: the
+    // scenario's clock starts once the downstream session is up (at the latest after
+    // the profile's start-up allowance), so a slow start makes a case slower, and a
+    // gateway that then loses the trigger fails as soon as a fast one would.
+    let scenario_time = compiled.timeout + CASE_SLACK;
+    let startup = match (&cfg.client, &gateway) {
+        (ClientSpec::Gateway(p), Some(g)) => Some((gateway_startup(p), g.log())),
+        _ => None,
+    };
+    let limit = async move {
+        if let Some((allowance, log)) = startup {
+            let _ = tokio::time::timeout(allowance, downstream_up(log)).await;
         }
-        None => supervise(cmd, limit, trace_ended(trace_path.clone()), || (), after_end, &cfg.stop).await,
+        tokio::time::sleep(scenario_time).await;
+    };
+    // A stdio mock learns that the client exited from its stdin closing.
+    let exited = || {
+        if let Some(m) = &http {
+            m.client_exited();
+        }
+    };
+    let run = match &http {
+        // The session that received the trigger, of however many the gateway opened.
+        _ if gateway.is_some() => {
+            let ended = judged_trace_ended(trace_path.clone(), trigger.clone());
+            supervise(cmd, limit, ended, exited, after_end, &cfg.stop).await
+        }
+        Some(m) => supervise(cmd, limit, m.ended(), exited, after_end, &cfg.stop).await,
+        None => supervise(cmd, limit, trace_ended(trace_path.clone()), exited, after_end, &cfg.stop).await,
     };
     if let Some(m) = http {
         // The client is done: the mock gets a moment to end its session.

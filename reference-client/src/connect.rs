@@ -9,6 +9,10 @@ use rmcp::transport::streamable_http_client::StreamableHttpClientTransportConfig
 use crate::config::Config;
 use crate::handler::{InterceptingClient, loggable};
 
+/// What the client logs at INFO once its session is initialized (a supervisor may
+/// wait for it: the harness starts a gateway case's clock there).
+pub const SESSION_UP: &str = "session initialized";
+
 /// Why running the client failed.
 #[derive(Debug, thiserror::Error)]
 #[non_exhaustive]
@@ -338,7 +342,7 @@ where
         });
     }
     if let Some(info) = running.peer_info() {
-        tracing::info!(server = %server, protocol = %info.protocol_version, "session initialized");
+        tracing::info!(server = %server, protocol = %info.protocol_version, "{SESSION_UP}");
     }
     let modern = running.peer_info().is_some_and(|i| i.protocol_version >= rmcp::model::ProtocolVersion::V_2026_07_28);
     let asked = match (&options.call_tool, &options.get_prompt, &options.read_resource) {

@@ -49,6 +49,8 @@ pub use config::{
     CLIENT_NAME, Config, Elicitation, ElicitationAction, PROTOCOL_VERSION, RootEntry, RootsChange, Sampling,
     ServerLabel, redact_url,
 };
-pub use connect::{ClientError, Lifecycle, SessionEnd, SessionOptions, run_stdio, run_url, serve, socket_address};
+pub use connect::{
+    ClientError, Lifecycle, SESSION_UP, SessionEnd, SessionOptions, run_stdio, run_url, serve, socket_address,
+};
 pub use handler::{InterceptingClient, Refusal, capability_for, loggable};
 pub use record::Recorder;

@@ -161,7 +161,7 @@ fn each_broken_gateway_fails_exactly_the_right_checks() {
         let mut tasks = tokio::task::JoinSet::new();
         for mode in expected.keys().copied() {
             let line = format!("{fixture} --mode {mode} -- {{server_argv}}");
-            let downstream = Downstream { transport: Transport::Stdio, path: String::new() };
+            let downstream = Downstream::stdio();
             // It relays every capability its downstream client declares.
             let honours = vec![Knob::Roots, Knob::Elicitation, Knob::Sampling, Knob::CallTool];
             let mut profile = LoadedProfile::gateway_command(&line, downstream, honours).unwrap();

@@ -89,6 +89,9 @@ pub(crate) struct ClientArgs {
     /// URL's port accepts connections, then connect; CMD is killed when the client ends.
     #[arg(long, requires = "url")]
     spawn: bool,
+    /// With --spawn: how long CMD may take to accept connections.
+    #[arg(long, value_name = "SECONDS", requires = "spawn", default_value_t = 60.0)]
+    spawn_timeout: f64,
     /// Close the session after this many seconds even if the server has not ended it.
     #[arg(long, value_name = "SECONDS")]
     wait: Option<f64>,
@@ -224,15 +227,16 @@ pub(crate) fn run(args: ClientArgs) -> u8 {
         .lifecycle(if args.initialize_only { Lifecycle::Initialize } else { Lifecycle::DualEra });
     let result = match &args.url {
         Some(url) if args.spawn => rt.block_on(async {
-            let _started = match spawn_and_wait(&args.command, url).await {
-                Ok(child) => child,
-                Err(e) => {
-                    // On stderr too: with --log-file the reason would be hidden in the file.
-                    eprintln!("backchannel client: error: {e}");
-                    tracing::error!("{e}");
-                    return Err(None);
-                }
-            };
+            let _started =
+                match spawn_and_wait(&args.command, url, Duration::from_secs_f64(args.spawn_timeout.max(0.0))).await {
+                    Ok(child) => child,
+                    Err(e) => {
+                        // On stderr too: with --log-file the reason would be hidden in the file.
+                        eprintln!("backchannel client: error: {e}");
+                        tracing::error!("{e}");
+                        return Err(None);
+                    }
+                };
             run_url(config, url, &options).await.map_err(Some)
         }),
         Some(url) => rt.block_on(run_url(config, url, &options)).map_err(Some),
@@ -255,12 +259,9 @@ pub(crate) fn run(args: ClientArgs) -> u8 {
     }
 }
 
-/// How long `--spawn` waits for the command to accept connections.
-const SPAWN_READY: Duration = Duration::from_secs(60);
-
 /// `--spawn`: start `command` (stdout and stderr inherited, killed when dropped) and
-/// wait until the URL's host and port accept a TCP connection.
-async fn spawn_and_wait(command: &[String], url: &str) -> Result<tokio::process::Child, String> {
+/// wait up to `ready` until the URL's host and port accept a TCP connection.
+async fn spawn_and_wait(command: &[String], url: &str, ready: Duration) -> Result<tokio::process::Child, String> {
     let parsed = socket_address(url).await.ok_or_else(|| format!("--spawn: cannot read a host and port in `{url}`"))?;
     let mut child = tokio::process::Command::new(&command[0])
         .args(&command[1..])
@@ -268,7 +269,7 @@ async fn spawn_and_wait(command: &[String], url: &str) -> Result<tokio::process:
         .kill_on_drop(true)
         .spawn()
         .map_err(|e| format!("--spawn: cannot start `{}`: {e}", command[0]))?;
-    let deadline = tokio::time::Instant::now() + SPAWN_READY;
+    let deadline = tokio::time::Instant::now() + ready;
     loop {
         if tokio::net::TcpStream::connect(parsed).await.is_ok() {
             tracing::info!(command = %command[0], address = %parsed, "the spawned command accepts connections");
@@ -281,7 +282,7 @@ async fn spawn_and_wait(command: &[String], url: &str) -> Result<tokio::process:
             ));
         }
         if tokio::time::Instant::now() > deadline {
-            return Err(format!("--spawn: nothing accepted connections on {parsed} within {}s", SPAWN_READY.as_secs()));
+            return Err(format!("--spawn: nothing accepted connections on {parsed} within {}s", ready.as_secs_f64()));
         }
         tokio::time::sleep(Duration::from_millis(20)).await;
     }

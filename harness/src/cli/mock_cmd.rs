@@ -8,7 +8,7 @@ use backchannel_mock::canary::Canary;
 use backchannel_mock::protocol::Revision;
 use backchannel_mock::script::Script;
 use backchannel_mock::trace::TraceWriter;
-use backchannel_mock::transport::http::{self, HttpOptions, ResponseMode};
+use backchannel_mock::transport::http::{self, HttpOptions, ResponseMode, Sessions};
 use backchannel_mock::transport::{ClientExit, DEFAULT_MAX_FRAME, sse, stdio};
 use clap::Args;
 use tokio::net::TcpListener;
@@ -30,6 +30,8 @@ pub(crate) struct MockArgs {
     trace: Option<PathBuf>,
     /// When the trace exists already, write `<stem>.2.jsonl`, `.3`… instead of
     /// overwriting it: for a gateway that starts the server more than once per case.
+    /// With --http, every session a client opens is served, each traced on its own
+    /// (a gateway may probe first, or open one per downstream client).
     #[arg(long, requires = "trace")]
     trace_per_process: bool,
     /// Frames longer than this many bytes are discarded (and recorded as an event).
@@ -114,7 +116,12 @@ pub(crate) fn run(args: MockArgs) -> u8 {
     let result = match (args.http, args.sse) {
         (None, None) => rt.block_on(stdio::serve_stdio(script, &canary, trace, args.max_frame)),
         (Some(addr), _) => {
-            let options = HttpOptions { max_body: args.max_frame, response_mode };
+            // One trace per process is, over Streamable HTTP, one per session.
+            let sessions = match &args.trace {
+                Some(path) if args.trace_per_process => Sessions::Many(path.clone()),
+                _ => Sessions::One,
+            };
+            let options = HttpOptions { max_body: args.max_frame, response_mode, sessions };
             rt.block_on(async {
                 let listener = listen(addr, http::PATH).await?;
                 http::serve(script, &canary, trace, listener, options, ClientExit::never()).await

@@ -112,7 +112,7 @@ fn parse_downstream(s: &str) -> Result<crate::profile::Downstream, String> {
     if !path.starts_with('/') {
         return Err(format!("the path `{path}` must start with `/`"));
     }
-    Ok(crate::profile::Downstream { transport, path: path.to_owned() })
+    Ok(crate::profile::Downstream::new(transport, path))
 }
 
 /// `--gateway` / `--gateway-cmd`: the gateway under test, if any.

@@ -14,7 +14,7 @@ use std::time::Duration;
 use backchannel_mock::canary::Canary;
 use backchannel_mock::protocol::{Revision, Transport};
 use backchannel_mock::trace::TraceWriter;
-use backchannel_mock::transport::http::{self, HttpOptions};
+use backchannel_mock::transport::http::{self, HttpOptions, Sessions};
 use backchannel_mock::transport::{ClientExit, ClientExited, DEFAULT_MAX_FRAME, sse};
 use tokio::net::TcpListener;
 use tokio::sync::watch;
@@ -65,13 +65,16 @@ pub struct HttpMock {
 
 impl HttpMock {
     /// Serve the case's script over Streamable HTTP or HTTP+SSE on 127.0.0.1, writing
-    /// the trace to `trace`.
+    /// the trace to `trace`. `many`: over Streamable HTTP, serve every session the
+    /// client opens, each traced on its own beside `trace` (a gateway may probe first,
+    /// or open a session per downstream client), until [`HttpMock::client_exited`].
     pub async fn start(
         compiled: &Compiled,
         transport: Transport,
         revision: Revision,
         settle: Duration,
         trace: &Path,
+        many: bool,
     ) -> Result<Self, MockError> {
         let path = match transport {
             Transport::Http => http::PATH,
@@ -82,7 +85,8 @@ impl HttpMock {
         let listener = TcpListener::bind("127.0.0.1:0").await.map_err(MockError::Bind)?;
         let url = format!("http://{}{path}", listener.local_addr().map_err(MockError::Bind)?);
         let script = compiled.script_for(Some(revision), settle);
-        let options = HttpOptions { max_body: DEFAULT_MAX_FRAME, response_mode: compiled.http_response };
+        let sessions = if many { Sessions::Many(trace.to_owned()) } else { Sessions::One };
+        let options = HttpOptions { max_body: DEFAULT_MAX_FRAME, response_mode: compiled.http_response, sessions };
         let (done, ended) = watch::channel(false);
         let (exited, exit) = ClientExit::channel();
         let task = tokio::spawn(async move {
@@ -111,9 +115,11 @@ impl HttpMock {
         }
     }
 
-    /// Wait up to `grace` for the session to end on its own (the client left first),
-    /// then stop serving.
+    /// The client is gone (it exited, or was stopped): wait up to `grace` for the
+    /// sessions to end — each records what its connections still carried — then stop
+    /// serving.
     pub async fn finish(self, grace: Duration) {
+        self.exited.notify();
         let _ = tokio::time::timeout(grace, self.ended()).await;
         self.task.abort();
         let _ = self.task.await;
@@ -146,6 +152,65 @@ mod tests {
         out
     }
 
+    /// The session id a response issued.
+    fn issued(response: &str) -> Option<String> {
+        response
+            .lines()
+            .find_map(|l| l.to_ascii_lowercase().starts_with("mcp-session-id:").then(|| l[15..].trim().to_owned()))
+    }
+
+    const INIT: &str = r#"{"jsonrpc":"2.0","id":1,"method":"initialize","params":{"protocolVersion":"2025-11-25","capabilities":{},"clientInfo":{"name":"CLIENT","version":"0"}}}"#;
+
+    #[tokio::test]
+    async fn many_sessions_are_served_at_once_each_on_its_own_trace() {
+        let yaml = "title: t\nrevisions: [2025-11-25]\ntimeout_ms: 600000\ngrace_ms: 600000\nsteps: []\n";
+        let path = Path::new("t.yaml");
+        let c = compile(path, parse(path, yaml).unwrap());
+        let dir = tempfile::tempdir().unwrap();
+        let trace = dir.path().join("trace.jsonl");
+        let m =
+            HttpMock::start(&c, Transport::Http, Revision::V2025_11_25, Duration::ZERO, &trace, true).await.unwrap();
+        let addr = m.url.trim_start_matches("http://").trim_end_matches("/mcp").to_owned();
+        // A probe opens a session and keeps it; the real client opens another meanwhile.
+        let probe = issued(&post(&addr, None, &INIT.replace("CLIENT", "probe")).await).expect("a session");
+        let real = issued(&post(&addr, None, &INIT.replace("CLIENT", "real")).await).expect("a second session");
+        assert_ne!(probe, real);
+        post(&addr, Some(&real), r#"{"jsonrpc":"2.0","method":"notifications/real-only"}"#).await;
+        post(&addr, Some(&probe), r#"{"jsonrpc":"2.0","method":"notifications/probe-only"}"#).await;
+        let unknown = post(&addr, Some("0123"), r#"{"jsonrpc":"2.0","method":"notifications/lost"}"#).await;
+        assert!(unknown.starts_with("HTTP/1.1 404"), "{unknown}");
+        // The sessions outlive their client only until it is gone.
+        m.finish(Duration::from_secs(60)).await;
+        let first = std::fs::read_to_string(&trace).unwrap();
+        let second = std::fs::read_to_string(dir.path().join("trace.2.jsonl")).unwrap();
+        assert!(first.contains("probe") && first.contains("probe-only") && !first.contains("real"), "{first}");
+        assert!(second.contains("real") && second.contains("real-only") && !second.contains("probe"), "{second}");
+        // What named no session of its own is refused on the newest session's record.
+        assert!(second.contains("unknown MCP-Session-Id"), "{second}");
+        for t in [trace.clone(), dir.path().join("trace.2.jsonl")] {
+            let end = Trace::read(&t).unwrap().end().map(|e| e.reason);
+            assert_eq!(end, Some(EndReason::ClientClosed), "{}", t.display());
+        }
+        assert!(!dir.path().join("trace.3.jsonl").exists());
+    }
+
+    #[tokio::test]
+    async fn one_session_refuses_a_second_initialize() {
+        let yaml = "title: t\nrevisions: [2025-11-25]\ntimeout_ms: 600000\ngrace_ms: 600000\nsteps: []\n";
+        let path = Path::new("t.yaml");
+        let c = compile(path, parse(path, yaml).unwrap());
+        let dir = tempfile::tempdir().unwrap();
+        let trace = dir.path().join("trace.jsonl");
+        let m =
+            HttpMock::start(&c, Transport::Http, Revision::V2025_11_25, Duration::ZERO, &trace, false).await.unwrap();
+        let addr = m.url.trim_start_matches("http://").trim_end_matches("/mcp").to_owned();
+        assert!(issued(&post(&addr, None, INIT).await).is_some());
+        let again = post(&addr, None, INIT).await;
+        assert!(again.starts_with("HTTP/1.1 400") && issued(&again).is_none(), "{again}");
+        m.finish(Duration::from_secs(60)).await;
+        assert!(!dir.path().join("trace.2.jsonl").exists());
+    }
+
     #[tokio::test]
     async fn a_client_that_exits_ends_the_session_at_once_and_loses_nothing() {
         // Timers far longer than the test may take: only the exit can end the session.
@@ -154,14 +219,10 @@ mod tests {
         let c = compile(path, parse(path, yaml).unwrap());
         let dir = tempfile::tempdir().unwrap();
         let trace = dir.path().join("trace.jsonl");
-        let m = HttpMock::start(&c, Transport::Http, Revision::V2025_11_25, Duration::ZERO, &trace).await.unwrap();
+        let m =
+            HttpMock::start(&c, Transport::Http, Revision::V2025_11_25, Duration::ZERO, &trace, false).await.unwrap();
         let addr = m.url.trim_start_matches("http://").trim_end_matches("/mcp").to_owned();
-        let init = r#"{"jsonrpc":"2.0","id":1,"method":"initialize","params":{"protocolVersion":"2025-11-25","capabilities":{},"clientInfo":{"name":"t","version":"0"}}}"#;
-        let answer = post(&addr, None, init).await;
-        let session = answer
-            .lines()
-            .find_map(|l| l.to_ascii_lowercase().starts_with("mcp-session-id:").then(|| l[15..].trim().to_owned()))
-            .expect("a session id");
+        let session = issued(&post(&addr, None, INIT).await).expect("a session id");
         post(&addr, Some(&session), r#"{"jsonrpc":"2.0","method":"notifications/initialized"}"#).await;
         // The last thing the client writes is still unread when the mock learns the
         // client has exited (as when the kernel holds the bytes of a dead process):

@@ -79,7 +79,8 @@ pub struct Supervised {
 }
 
 /// Run `cmd` in a new process group with stdin closed, capturing stdout and
-/// stderr, for at most `timeout` — or until `stop` is set. Once `ended` resolves
+/// stderr, until `limit` resolves at the latest (a timer: the case's time limit) —
+/// or until `stop` is set. Once `ended` resolves
 /// (the session is over) the client must exit: it counts as hanging when it has made
 /// no progress (no CPU time, see [`idle_for`]) for `after_end` — a slow client on a
 /// busy machine is waited for, never judged hung by a wall clock. If the client
@@ -88,7 +89,7 @@ pub struct Supervised {
 /// outlive the case.
 pub async fn supervise(
     mut cmd: Command,
-    timeout: Duration,
+    limit: impl Future<Output = ()>,
     ended: impl Future<Output = ()>,
     left: impl FnOnce(),
     after_end: Duration,
@@ -110,7 +111,7 @@ pub async fn supervise(
     let (status, timed_out) = {
         let wait = child.wait();
         tokio::pin!(wait);
-        let hard = tokio::time::sleep(timeout);
+        let hard = limit;
         tokio::pin!(hard);
         let halt = stop.wait();
         tokio::pin!(halt);
@@ -286,7 +287,7 @@ mod tests {
         let started = std::time::Instant::now();
         let s = supervise(
             cmd,
-            Duration::from_secs(20),
+            tokio::time::sleep(Duration::from_secs(20)),
             tokio::time::sleep(Duration::from_millis(100)),
             || (),
             Duration::from_millis(200),
@@ -304,10 +305,16 @@ mod tests {
     async fn hard_timeout_applies_without_an_end() {
         let mut cmd = Command::new("sleep");
         cmd.arg("30");
-        let s =
-            supervise(cmd, Duration::from_millis(200), std::future::pending(), || (), Duration::ZERO, &Stop::default())
-                .await
-                .unwrap();
+        let s = supervise(
+            cmd,
+            tokio::time::sleep(Duration::from_millis(200)),
+            std::future::pending(),
+            || (),
+            Duration::ZERO,
+            &Stop::default(),
+        )
+        .await
+        .unwrap();
         assert!(s.timed_out && s.status.is_none());
     }
 
@@ -321,9 +328,16 @@ mod tests {
             let _ = tx.send(true);
         });
         let started = std::time::Instant::now();
-        let s = supervise(cmd, Duration::from_secs(20), std::future::pending(), || (), Duration::ZERO, &stop)
-            .await
-            .unwrap();
+        let s = supervise(
+            cmd,
+            tokio::time::sleep(Duration::from_secs(20)),
+            std::future::pending(),
+            || (),
+            Duration::ZERO,
+            &stop,
+        )
+        .await
+        .unwrap();
         assert!(s.stopped && !s.timed_out);
         assert!(started.elapsed() < Duration::from_secs(3));
     }
@@ -333,7 +347,14 @@ mod tests {
         // The session has already ended; the client may sit idle for 0.5 s.
         let stop = Stop::default();
         let after_end = |cmd| {
-            supervise(cmd, Duration::from_secs(20), std::future::ready(()), || (), Duration::from_millis(500), &stop)
+            supervise(
+                cmd,
+                tokio::time::sleep(Duration::from_secs(20)),
+                std::future::ready(()),
+                || (),
+                Duration::from_millis(500),
+                &stop,
+            )
         };
         // Busy for ~1.5 s after the end, then exits: not hung, even with a 0.5 s idle limit.
         let mut busy = Command::new("sh");
@@ -361,9 +382,16 @@ mod tests {
     async fn reports_exit_codes() {
         let mut cmd = Command::new("sh");
         cmd.args(["-c", "exit 3"]);
-        let s = supervise(cmd, Duration::from_secs(5), std::future::pending(), || (), Duration::ZERO, &Stop::default())
-            .await
-            .unwrap();
+        let s = supervise(
+            cmd,
+            tokio::time::sleep(Duration::from_secs(5)),
+            std::future::pending(),
+            || (),
+            Duration::ZERO,
+            &Stop::default(),
+        )
+        .await
+        .unwrap();
         assert_eq!(describe_status(s.status, s.timed_out), "exited 3");
     }
 }

@@ -14,8 +14,9 @@
 use std::collections::HashMap;
 use std::io;
 use std::net::SocketAddr;
-use std::sync::atomic::{AtomicU64, Ordering};
-use std::sync::{Arc, Mutex};
+use std::path::PathBuf;
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::sync::{Arc, Mutex, OnceLock};
 use std::time::Duration;
 
 use axum::Router;
@@ -32,7 +33,7 @@ use tokio::time::Instant;
 
 use super::ClientExit;
 use super::http_common::{
-    SESSION_HEADER, Server, end_on_client_exit, exchange_facts, new_session_id, origin_allowed, record, reject,
+    Live, SESSION_HEADER, Server, end_on_client_exit, exchange_facts, new_session_id, origin_allowed, record, reject,
     sse_event,
 };
 use crate::canary::Canary;
@@ -53,6 +54,23 @@ pub enum ResponseMode {
     Sse,
 }
 
+/// How many sessions one mock serves.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub enum Sessions {
+    /// One: a second `initialize` is refused (400), and the mock stops when the
+    /// session ends.
+    #[default]
+    One,
+    /// As many as clients open — a gateway may open a probing session before the real
+    /// one, or a session per downstream client. Each `initialize` opens a session of
+    /// its own, with its own engine following the script, traced to the next free
+    /// [`numbered`](crate::trace::numbered) sibling of this path
+    /// ([`TraceWriter::create_next`]); the first writes the trace given to [`serve`].
+    /// The mock serves until its client has exited ([`ClientExit`]) and every session
+    /// has ended. (2026-07-28 has no sessions: there this is [`Sessions::One`].)
+    Many(PathBuf),
+}
+
 /// Options of the Streamable HTTP mock.
 #[derive(Debug, Clone)]
 pub struct HttpOptions {
@@ -60,11 +78,13 @@ pub struct HttpOptions {
     pub max_body: usize,
     /// How ordinary POSTed requests are answered.
     pub response_mode: ResponseMode,
+    /// One session, or one per `initialize`.
+    pub sessions: Sessions,
 }
 
 impl Default for HttpOptions {
     fn default() -> Self {
-        Self { max_body: super::DEFAULT_MAX_FRAME, response_mode: ResponseMode::Json }
+        Self { max_body: super::DEFAULT_MAX_FRAME, response_mode: ResponseMode::Json, sessions: Sessions::One }
     }
 }
 
@@ -81,6 +101,8 @@ enum Pending {
 #[derive(Default)]
 struct SessionState {
     session: Option<String>,
+    /// An `initialize` was routed here ([`Sessions::Many`]): the next opens another session.
+    claimed: bool,
     ended: bool,
     negotiated: Option<Revision>,
     get_stream: Option<(u64, mpsc::UnboundedSender<Bytes>)>,
@@ -96,7 +118,8 @@ struct Shared {
     /// The script: its trigger request is answered with SSE, its era picks the binding
     /// (2026-07-28: sessionless, request headers checked against its tools).
     script: Script,
-    next_exchange: AtomicU64,
+    /// Exchange numbers are unique across the sessions of one mock.
+    next_exchange: Arc<AtomicU64>,
     state: Mutex<SessionState>,
     timeout: Duration,
 }
@@ -259,8 +282,9 @@ impl Sink for HttpSink {
 /// Sent on a response stream's channel to abort it (an SSE event is never empty).
 const ABORT: Bytes = Bytes::new();
 
-/// Serve one Streamable HTTP session on `listener` until it ends (see [`ClientExit`]
-/// for `exit`).
+/// Serve Streamable HTTP on `listener`: one session until it ends, or — with
+/// [`Sessions::Many`] — every session a client opens until the client has exited
+/// (see [`ClientExit`] for `exit`). Returns how the first session ended.
 pub async fn serve(
     script: Script,
     canary: &Canary,
@@ -270,6 +294,82 @@ pub async fn serve(
     exit: ClientExit,
 ) -> io::Result<EndReason> {
     let bound = listener.local_addr()?;
+    // 2026-07-28 is sessionless: every POST belongs to the one engine.
+    let many = match &options.sessions {
+        Sessions::Many(path) if !script.is_modern() => Some(path.clone()),
+        _ => None,
+    };
+    let (opened_tx, mut opened) = mpsc::unbounded_channel();
+    let next_exchange = Arc::new(AtomicU64::new(1));
+    let (first, first_engine, first_rx) = open_session(&script, canary, trace, bound, &options, &next_exchange)?;
+    let front = Arc::new(Front {
+        sessions: Mutex::new(vec![first.clone()]),
+        many: many.map(|traces| More {
+            traces,
+            script: script.clone(),
+            canary: canary.clone(),
+            bound,
+            options: options.clone(),
+            next_exchange,
+            opened: opened_tx,
+            closing: AtomicBool::new(false),
+        }),
+        live: OnceLock::new(),
+    });
+    let router = Router::new()
+        .route(PATH, post(post_handler).get(get_handler).delete(delete_handler).fallback(not_found))
+        .fallback(not_found)
+        .layer(DefaultBodyLimit::max(options.max_body))
+        .with_state(front.clone());
+    let server = Server::spawn(listener, router);
+    let live = front.live.get_or_init(|| server.live()).clone();
+    // The sessions run here, so aborting this future ends them all.
+    let mut running = tokio::task::JoinSet::new();
+    let first_id = running.spawn(run_session(first, first_engine, first_rx, exit.clone(), live.clone())).id();
+    let mut first_reason = None;
+    let exited = exit.clone().exited();
+    tokio::pin!(exited);
+    let mut closing = front.many.is_none();
+    loop {
+        tokio::select! {
+            Some(session) = opened.recv() => {
+                let (shared, engine, rx) = session;
+                running.spawn(run_session(shared, engine, rx, exit.clone(), live.clone()));
+            }
+            Some(done) = running.join_next_with_id() => {
+                if let Ok((id, reason)) = done && id == first_id {
+                    first_reason = Some(reason);
+                }
+                if closing && running.is_empty() {
+                    break;
+                }
+            }
+            () = &mut exited, if !closing => {
+                closing = true;
+                if let Some(more) = &front.many {
+                    more.closing.store(true, Ordering::SeqCst);
+                }
+                if running.is_empty() {
+                    break;
+                }
+            }
+        }
+    }
+    server.stop().await;
+    Ok(first_reason.unwrap_or(EndReason::ClientClosed))
+}
+
+type Opened = (Arc<Shared>, Engine<HttpSink>, mpsc::Receiver<Inbound>);
+
+/// A session's state and its engine, not yet running.
+fn open_session(
+    script: &Script,
+    canary: &Canary,
+    trace: TraceWriter,
+    bound: SocketAddr,
+    options: &HttpOptions,
+    next_exchange: &Arc<AtomicU64>,
+) -> io::Result<Opened> {
     let tap = tap(trace);
     let (tx, rx) = mpsc::channel(64);
     let shared = Arc::new(Shared {
@@ -277,40 +377,119 @@ pub async fn serve(
         inbound: tx,
         bound,
         script: script.clone(),
-        next_exchange: AtomicU64::new(1),
+        next_exchange: next_exchange.clone(),
         state: Mutex::new(SessionState::default()),
         timeout: script.timeout,
         options: options.clone(),
     });
-    let router = Router::new()
-        .route(PATH, post(post_handler).get(get_handler).delete(delete_handler).fallback(not_found))
-        .fallback(not_found)
-        .layer(DefaultBodyLimit::max(options.max_body))
-        .with_state(shared.clone());
-    let server = Server::spawn(listener, router);
-    let engine = Engine::new(script, canary, Transport::Http, tap, HttpSink(shared.clone()))?;
+    let engine = Engine::new(script.clone(), canary, Transport::Http, tap, HttpSink(shared.clone()))?;
+    Ok((shared, engine, rx))
+}
+
+/// Run one session's engine to its end, then end every stream it holds open.
+async fn run_session(
+    shared: Arc<Shared>,
+    engine: Engine<HttpSink>,
+    rx: mpsc::Receiver<Inbound>,
+    exit: ClientExit,
+    live: Arc<Live>,
+) -> EndReason {
     let streams = shared.clone();
-    let watcher = end_on_client_exit(exit, server.live(), shared.inbound.clone(), move || {
+    let watcher = end_on_client_exit(exit, live, shared.inbound.clone(), move || {
         let mut state = streams.lock();
         state.get_stream = None;
         state.exchanges.clear();
     });
     let reason = engine.run(rx).await;
     watcher.abort();
-    {
-        // End every stream: the client sees the session close.
-        let mut state = shared.lock();
-        state.ended = true;
-        state.get_stream = None;
-        state.exchanges.clear();
-        if !state.queued.is_empty() {
-            let steps: Vec<Option<String>> = state.queued.iter().map(|m| m.step.clone()).collect();
-            let why = "no GET stream was open".to_owned();
-            with_tap(&shared.tap, |t| t.event(EventKind::Undelivered { steps, why }));
+    // End every stream: the client sees the session close.
+    let mut state = shared.lock();
+    state.ended = true;
+    state.get_stream = None;
+    state.exchanges.clear();
+    if !state.queued.is_empty() {
+        let steps: Vec<Option<String>> = state.queued.iter().map(|m| m.step.clone()).collect();
+        let why = "no GET stream was open".to_owned();
+        with_tap(&shared.tap, |t| t.event(EventKind::Undelivered { steps, why }));
+    }
+    reason
+}
+
+/// The router's state: the sessions, and how to open another.
+struct Front {
+    /// In the order they were opened; the last one records what belongs to none.
+    sessions: Mutex<Vec<Arc<Shared>>>,
+    /// Set with [`Sessions::Many`].
+    many: Option<More>,
+    /// The server's connection count (set once it is serving).
+    live: OnceLock<Arc<Live>>,
+}
+
+/// What opening another session takes ([`Sessions::Many`]).
+struct More {
+    traces: PathBuf,
+    script: Script,
+    canary: Canary,
+    bound: SocketAddr,
+    options: HttpOptions,
+    next_exchange: Arc<AtomicU64>,
+    /// To [`serve`], which runs the session.
+    opened: mpsc::UnboundedSender<Opened>,
+    /// The client has exited: no session opens any more.
+    closing: AtomicBool,
+}
+
+impl Front {
+    fn all(&self) -> std::sync::MutexGuard<'_, Vec<Arc<Shared>>> {
+        self.sessions.lock().unwrap_or_else(std::sync::PoisonError::into_inner)
+    }
+
+    /// The session a request names with its `MCP-Session-Id`; else the newest, which
+    /// then refuses it (400 without the header, 404 for an unknown one) on its record.
+    fn by_header(&self, headers: &HeaderMap) -> Arc<Shared> {
+        let sessions = self.all();
+        let named = headers.get(SESSION_HEADER).and_then(|v| v.to_str().ok());
+        let found = named.and_then(|n| sessions.iter().find(|s| s.lock().session.as_deref() == Some(n)));
+        found.or_else(|| sessions.last()).cloned().unwrap_or_else(|| unreachable!("the first session is never removed"))
+    }
+
+    /// The session a POST belongs to. With [`Sessions::Many`], an `initialize` from an
+    /// allowed origin opens a new session once the first has had one; should that
+    /// fail (its trace cannot be created), the newest refuses it as one session does.
+    fn for_post(&self, headers: &HeaderMap, body: &[u8]) -> Arc<Shared> {
+        let Some(more) = &self.many else { return self.by_header(headers) };
+        let initialize = serde_json::from_slice::<Value>(body).is_ok_and(|v| {
+            let messages = match classify(&v).envelope {
+                Envelope::Batch(parts) => parts.into_iter().map(|p| p.envelope).collect(),
+                env => vec![env],
+            };
+            messages.iter().any(|m| m.method() == Some("initialize"))
+        });
+        let origin = headers.get(header::ORIGIN).and_then(|v| v.to_str().ok());
+        if !initialize || !origin_allowed(origin, &more.bound) || more.closing.load(Ordering::SeqCst) {
+            return self.by_header(headers);
+        }
+        let mut sessions = self.all();
+        if let Some(unclaimed) = sessions.iter().find(|s| !s.lock().claimed) {
+            unclaimed.lock().claimed = true;
+            return unclaimed.clone();
+        }
+        let opened = TraceWriter::create_next(&more.traces).and_then(|trace| {
+            open_session(&more.script, &more.canary, trace, more.bound, &more.options, &more.next_exchange)
+        });
+        match opened {
+            Ok((shared, engine, rx)) => {
+                shared.lock().claimed = true;
+                sessions.push(shared.clone());
+                if more.opened.send((shared.clone(), engine, rx)).is_err() {
+                    // The mock is stopping: the session will never run; refuse on its record.
+                    shared.lock().ended = true;
+                }
+                shared
+            }
+            Err(_) => sessions.last().cloned().unwrap_or_else(|| unreachable!("the first session is never removed")),
         }
     }
-    server.stop().await;
-    Ok(reason)
 }
 
 fn sse_response(rx: mpsc::UnboundedReceiver<Bytes>, session: Option<&str>) -> Response {
@@ -348,8 +527,9 @@ fn check_session(shared: &Shared, facts: &crate::trace::HttpExchange) -> Result<
     }
 }
 
-async fn post_handler(State(shared): State<Arc<Shared>>, uri: Uri, headers: HeaderMap, body: Bytes) -> Response {
+async fn post_handler(State(front): State<Arc<Front>>, uri: Uri, headers: HeaderMap, body: Bytes) -> Response {
     let at = Instant::now();
+    let shared = front.for_post(&headers, &body);
     let exchange = shared.next_exchange.fetch_add(1, Ordering::Relaxed);
     let t_us = shared.tap.lock().unwrap_or_else(std::sync::PoisonError::into_inner).us_at(at.into_std());
     let mut facts = exchange_facts(exchange, t_us, "POST", &uri.to_string(), &headers);
@@ -454,8 +634,9 @@ async fn post_handler(State(shared): State<Arc<Shared>>, uri: Uri, headers: Head
     }
 }
 
-async fn get_handler(State(shared): State<Arc<Shared>>, uri: Uri, headers: HeaderMap) -> Response {
+async fn get_handler(State(front): State<Arc<Front>>, uri: Uri, headers: HeaderMap) -> Response {
     let at = Instant::now();
+    let shared = front.by_header(&headers);
     let exchange = shared.next_exchange.fetch_add(1, Ordering::Relaxed);
     let t_us = shared.tap.lock().unwrap_or_else(std::sync::PoisonError::into_inner).us_at(at.into_std());
     let facts = exchange_facts(exchange, t_us, "GET", &uri.to_string(), &headers);
@@ -487,8 +668,9 @@ async fn get_handler(State(shared): State<Arc<Shared>>, uri: Uri, headers: Heade
     sse_response(rx, None)
 }
 
-async fn delete_handler(State(shared): State<Arc<Shared>>, uri: Uri, headers: HeaderMap) -> Response {
+async fn delete_handler(State(front): State<Arc<Front>>, uri: Uri, headers: HeaderMap) -> Response {
     let at = Instant::now();
+    let shared = front.by_header(&headers);
     let exchange = shared.next_exchange.fetch_add(1, Ordering::Relaxed);
     let t_us = shared.tap.lock().unwrap_or_else(std::sync::PoisonError::into_inner).us_at(at.into_std());
     let facts = exchange_facts(exchange, t_us, "DELETE", &uri.to_string(), &headers);
@@ -507,11 +689,12 @@ async fn delete_handler(State(shared): State<Arc<Shared>>, uri: Uri, headers: He
 }
 
 async fn not_found(
-    State(shared): State<Arc<Shared>>,
+    State(front): State<Arc<Front>>,
     method: axum::http::Method,
     uri: Uri,
     headers: HeaderMap,
 ) -> Response {
+    let shared = front.by_header(&headers);
     let exchange = shared.next_exchange.fetch_add(1, Ordering::Relaxed);
     let t_us = shared.tap.lock().unwrap_or_else(std::sync::PoisonError::into_inner).now_us();
     let facts = exchange_facts(exchange, t_us, method.as_str(), &uri.to_string(), &headers);
