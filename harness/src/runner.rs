@@ -716,3 +716,63 @@ fn keep_artifacts(dir: &Path, id: &str, scratch: &Path, run: &Supervised) {
     let _ = std::fs::write(case_dir.join("stderr.log"), &run.stderr);
     let _ = std::fs::write(case_dir.join("stdout.log"), &run.stdout);
 }
+
+#[cfg(test)]
+mod tests {
+    use std::path::{Path, PathBuf};
+    use std::sync::Arc;
+
+    use backchannel_mock::protocol::{Revision, Transport};
+
+    use super::*;
+    use crate::baseline::Baseline;
+    use crate::profile::Profile;
+    use crate::scenario::compile_file;
+
+    fn gateway(yaml: &str) -> RunConfig {
+        let profile: Profile = serde_saphyr::from_str(yaml).unwrap();
+        let p = LoadedProfile { profile, name: "gw".into(), dir: PathBuf::from("/p"), baseline: Baseline::default() };
+        RunConfig { client: ClientSpec::Gateway(Arc::new(p)), ..RunConfig::reference(PathBuf::from("/bin/bc")) }
+    }
+
+    fn words(cmd: &Command) -> Vec<String> {
+        cmd.as_std().get_args().map(|a| a.to_string_lossy().into_owned()).collect()
+    }
+
+    #[test]
+    fn a_gateway_that_renames_tools_is_called_by_its_names_and_started_with_its_allowance() {
+        let cfg = gateway(concat!(
+            "command: \"gw --port {port} --state {case_dir}/s -- {server_argv}\"\n",
+            "downstream: {transport: http, path: /mcp/, tool_prefix: \"up-\", call_arguments: {}}\n",
+            "startup_ms: 90000\n",
+            "env: {GW_HOME: \"{case_dir}/home\"}\n",
+        ));
+        let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("../scenarios/gateway/ping.yaml");
+        let c = compile_file(&path).unwrap();
+        let endpoint = Endpoint::Launch(vec!["/bin/bc".into(), "mock".into()]);
+        let g = GatewayCase { port: 4242, dir: PathBuf::from("/case") };
+        let cmd = client_command(&cfg, &c, Transport::Stdio, Revision::V2025_11_25, &endpoint, Some(&g));
+        let w = words(&cmd);
+        let after = |flag: &str| w.iter().position(|a| a == flag).map(|i| w[i + 1].clone());
+        assert_eq!(after("--call-tool").as_deref(), Some("up-backchannel_run_scenario"), "{w:?}");
+        assert_eq!(after("--call-tool-arguments").as_deref(), Some("{}"), "{w:?}");
+        assert_eq!(after("--url").as_deref(), Some("http://127.0.0.1:4242/mcp/"), "{w:?}");
+        assert_eq!(after("--spawn-timeout").as_deref(), Some("90"), "{w:?}");
+        assert!(
+            w.ends_with(&[
+                "--".into(),
+                "gw".into(),
+                "--port".into(),
+                "4242".into(),
+                "--state".into(),
+                "/case/s".into(),
+                "--".into(),
+                "/bin/bc".into(),
+                "mock".into()
+            ]),
+            "{w:?}"
+        );
+        let env: Vec<_> = cmd.as_std().get_envs().filter(|(k, _)| *k == "GW_HOME").collect();
+        assert_eq!(env, [(std::ffi::OsStr::new("GW_HOME"), Some(std::ffi::OsStr::new("/case/home")))]);
+    }
+}
