@@ -95,9 +95,10 @@ pub struct Profile {
     /// (name → content; placeholders expand): a gateway's config file, say.
     #[serde(default)]
     pub files: BTreeMap<String, String>,
-    /// A gateway reached over HTTP: how long it may take to accept connections
-    /// (default 60000). The case's time limit grows by as much, so a slow start on a
-    /// busy machine makes a case slower, never a different verdict.
+    /// A gateway: how long it may take to start (default 60000) — over HTTP, to accept
+    /// connections. The scenario's time limit starts once the downstream session is up
+    /// (at the latest after this), so a slow start on a busy machine makes a case
+    /// slower, never a different verdict.
     #[serde(default)]
     pub startup_ms: Option<u64>,
 }

@@ -152,6 +152,20 @@ mod tests {
         out
     }
 
+    /// A mock of an empty script whose timers outlast any test (only the client's exit
+    /// ends its sessions): the mock, its directory, its first trace, its `host:port`.
+    async fn start(many: bool) -> (HttpMock, tempfile::TempDir, std::path::PathBuf, String) {
+        let yaml = "title: t\nrevisions: [2025-11-25]\ntimeout_ms: 600000\ngrace_ms: 600000\nsteps: []\n";
+        let path = Path::new("t.yaml");
+        let c = compile(path, parse(path, yaml).unwrap());
+        let dir = tempfile::tempdir().unwrap();
+        let trace = dir.path().join("trace.jsonl");
+        let m =
+            HttpMock::start(&c, Transport::Http, Revision::V2025_11_25, Duration::ZERO, &trace, many).await.unwrap();
+        let addr = m.url.trim_start_matches("http://").trim_end_matches("/mcp").to_owned();
+        (m, dir, trace, addr)
+    }
+
     /// The session id a response issued.
     fn issued(response: &str) -> Option<String> {
         response
@@ -163,14 +177,7 @@ mod tests {
 
     #[tokio::test]
     async fn many_sessions_are_served_at_once_each_on_its_own_trace() {
-        let yaml = "title: t\nrevisions: [2025-11-25]\ntimeout_ms: 600000\ngrace_ms: 600000\nsteps: []\n";
-        let path = Path::new("t.yaml");
-        let c = compile(path, parse(path, yaml).unwrap());
-        let dir = tempfile::tempdir().unwrap();
-        let trace = dir.path().join("trace.jsonl");
-        let m =
-            HttpMock::start(&c, Transport::Http, Revision::V2025_11_25, Duration::ZERO, &trace, true).await.unwrap();
-        let addr = m.url.trim_start_matches("http://").trim_end_matches("/mcp").to_owned();
+        let (m, dir, trace, addr) = start(true).await;
         // A probe opens a session and keeps it; the real client opens another meanwhile.
         let probe = issued(&post(&addr, None, &INIT.replace("CLIENT", "probe")).await).expect("a session");
         let real = issued(&post(&addr, None, &INIT.replace("CLIENT", "real")).await).expect("a second session");
@@ -196,14 +203,7 @@ mod tests {
 
     #[tokio::test]
     async fn one_session_refuses_a_second_initialize() {
-        let yaml = "title: t\nrevisions: [2025-11-25]\ntimeout_ms: 600000\ngrace_ms: 600000\nsteps: []\n";
-        let path = Path::new("t.yaml");
-        let c = compile(path, parse(path, yaml).unwrap());
-        let dir = tempfile::tempdir().unwrap();
-        let trace = dir.path().join("trace.jsonl");
-        let m =
-            HttpMock::start(&c, Transport::Http, Revision::V2025_11_25, Duration::ZERO, &trace, false).await.unwrap();
-        let addr = m.url.trim_start_matches("http://").trim_end_matches("/mcp").to_owned();
+        let (m, dir, _trace, addr) = start(false).await;
         assert!(issued(&post(&addr, None, INIT).await).is_some());
         let again = post(&addr, None, INIT).await;
         assert!(again.starts_with("HTTP/1.1 400") && issued(&again).is_none(), "{again}");
@@ -214,14 +214,7 @@ mod tests {
     #[tokio::test]
     async fn a_client_that_exits_ends_the_session_at_once_and_loses_nothing() {
         // Timers far longer than the test may take: only the exit can end the session.
-        let yaml = "title: t\nrevisions: [2025-11-25]\ntimeout_ms: 600000\ngrace_ms: 600000\nsteps: []\n";
-        let path = Path::new("t.yaml");
-        let c = compile(path, parse(path, yaml).unwrap());
-        let dir = tempfile::tempdir().unwrap();
-        let trace = dir.path().join("trace.jsonl");
-        let m =
-            HttpMock::start(&c, Transport::Http, Revision::V2025_11_25, Duration::ZERO, &trace, false).await.unwrap();
-        let addr = m.url.trim_start_matches("http://").trim_end_matches("/mcp").to_owned();
+        let (m, _dir, trace, addr) = start(false).await;
         let session = issued(&post(&addr, None, INIT).await).expect("a session id");
         post(&addr, Some(&session), r#"{"jsonrpc":"2.0","method":"notifications/initialized"}"#).await;
         // The last thing the client writes is still unread when the mock learns the

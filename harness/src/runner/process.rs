@@ -279,6 +279,11 @@ pub fn describe_status(s: Option<ExitStatus>, timed_out: bool) -> String {
 mod tests {
     use super::*;
 
+    /// Supervise `cmd` with only a time limit (no session end, nothing to tell).
+    async fn bounded(cmd: Command, limit: Duration, stop: &Stop) -> Supervised {
+        supervise(cmd, tokio::time::sleep(limit), std::future::pending(), || (), Duration::ZERO, stop).await.unwrap()
+    }
+
     #[tokio::test]
     async fn captures_and_times_out_and_kills_the_group() {
         let mut cmd = Command::new("sh");
@@ -305,16 +310,7 @@ mod tests {
     async fn hard_timeout_applies_without_an_end() {
         let mut cmd = Command::new("sleep");
         cmd.arg("30");
-        let s = supervise(
-            cmd,
-            tokio::time::sleep(Duration::from_millis(200)),
-            std::future::pending(),
-            || (),
-            Duration::ZERO,
-            &Stop::default(),
-        )
-        .await
-        .unwrap();
+        let s = bounded(cmd, Duration::from_millis(200), &Stop::default()).await;
         assert!(s.timed_out && s.status.is_none());
     }
 
@@ -328,16 +324,7 @@ mod tests {
             let _ = tx.send(true);
         });
         let started = std::time::Instant::now();
-        let s = supervise(
-            cmd,
-            tokio::time::sleep(Duration::from_secs(20)),
-            std::future::pending(),
-            || (),
-            Duration::ZERO,
-            &stop,
-        )
-        .await
-        .unwrap();
+        let s = bounded(cmd, Duration::from_secs(20), &stop).await;
         assert!(s.stopped && !s.timed_out);
         assert!(started.elapsed() < Duration::from_secs(3));
     }
@@ -382,16 +369,7 @@ mod tests {
     async fn reports_exit_codes() {
         let mut cmd = Command::new("sh");
         cmd.args(["-c", "exit 3"]);
-        let s = supervise(
-            cmd,
-            tokio::time::sleep(Duration::from_secs(5)),
-            std::future::pending(),
-            || (),
-            Duration::ZERO,
-            &Stop::default(),
-        )
-        .await
-        .unwrap();
+        let s = bounded(cmd, Duration::from_secs(5), &Stop::default()).await;
         assert_eq!(describe_status(s.status, s.timed_out), "exited 3");
     }
 }

@@ -16,7 +16,7 @@ use std::io;
 use std::net::SocketAddr;
 use std::path::PathBuf;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
-use std::sync::{Arc, Mutex, OnceLock};
+use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use axum::Router;
@@ -314,7 +314,6 @@ pub async fn serve(
             opened: opened_tx,
             closing: AtomicBool::new(false),
         }),
-        live: OnceLock::new(),
     });
     let router = Router::new()
         .route(PATH, post(post_handler).get(get_handler).delete(delete_handler).fallback(not_found))
@@ -322,7 +321,7 @@ pub async fn serve(
         .layer(DefaultBodyLimit::max(options.max_body))
         .with_state(front.clone());
     let server = Server::spawn(listener, router);
-    let live = front.live.get_or_init(|| server.live()).clone();
+    let live = server.live();
     // The sessions run here, so aborting this future ends them all.
     let mut running = tokio::task::JoinSet::new();
     let first_id = running.spawn(run_session(first, first_engine, first_rx, exit.clone(), live.clone())).id();
@@ -421,8 +420,6 @@ struct Front {
     sessions: Mutex<Vec<Arc<Shared>>>,
     /// Set with [`Sessions::Many`].
     many: Option<More>,
-    /// The server's connection count (set once it is serving).
-    live: OnceLock<Arc<Live>>,
 }
 
 /// What opening another session takes ([`Sessions::Many`]).
@@ -450,21 +447,14 @@ impl Front {
         let sessions = self.all();
         let named = headers.get(SESSION_HEADER).and_then(|v| v.to_str().ok());
         let found = named.and_then(|n| sessions.iter().find(|s| s.lock().session.as_deref() == Some(n)));
-        found.or_else(|| sessions.last()).cloned().unwrap_or_else(|| unreachable!("the first session is never removed"))
+        found.cloned().unwrap_or_else(|| newest(&sessions))
     }
 
     /// The session a POST belongs to. With [`Sessions::Many`], an `initialize` from an
     /// allowed origin opens a new session once the first has had one; should that
     /// fail (its trace cannot be created), the newest refuses it as one session does.
-    fn for_post(&self, headers: &HeaderMap, body: &[u8]) -> Arc<Shared> {
+    fn for_post(&self, headers: &HeaderMap, initialize: bool) -> Arc<Shared> {
         let Some(more) = &self.many else { return self.by_header(headers) };
-        let initialize = serde_json::from_slice::<Value>(body).is_ok_and(|v| {
-            let messages = match classify(&v).envelope {
-                Envelope::Batch(parts) => parts.into_iter().map(|p| p.envelope).collect(),
-                env => vec![env],
-            };
-            messages.iter().any(|m| m.method() == Some("initialize"))
-        });
         let origin = headers.get(header::ORIGIN).and_then(|v| v.to_str().ok());
         if !initialize || !origin_allowed(origin, &more.bound) || more.closing.load(Ordering::SeqCst) {
             return self.by_header(headers);
@@ -487,8 +477,21 @@ impl Front {
                 }
                 shared
             }
-            Err(_) => sessions.last().cloned().unwrap_or_else(|| unreachable!("the first session is never removed")),
+            Err(_) => newest(&sessions),
         }
+    }
+}
+
+/// The session opened last (there is always one: the first is never removed).
+fn newest(sessions: &[Arc<Shared>]) -> Arc<Shared> {
+    sessions.last().cloned().unwrap_or_else(|| unreachable!("the first session is never removed"))
+}
+
+/// The messages of a POST body: a batch's parts, or the one message.
+fn messages_of(value: &Value) -> Vec<Envelope> {
+    match classify(value).envelope {
+        Envelope::Batch(parts) => parts.into_iter().map(|p| p.envelope).collect(),
+        env => vec![env],
     }
 }
 
@@ -529,7 +532,11 @@ fn check_session(shared: &Shared, facts: &crate::trace::HttpExchange) -> Result<
 
 async fn post_handler(State(front): State<Arc<Front>>, uri: Uri, headers: HeaderMap, body: Bytes) -> Response {
     let at = Instant::now();
-    let shared = front.for_post(&headers, &body);
+    // Parsed once: which session it belongs to depends on whether it initializes one.
+    let parsed = serde_json::from_slice::<Value>(&body).ok();
+    let messages = parsed.as_ref().map(messages_of).unwrap_or_default();
+    let is_initialize = messages.iter().any(|m| m.method() == Some("initialize"));
+    let shared = front.for_post(&headers, is_initialize);
     let exchange = shared.next_exchange.fetch_add(1, Ordering::Relaxed);
     let t_us = shared.tap.lock().unwrap_or_else(std::sync::PoisonError::into_inner).us_at(at.into_std());
     let mut facts = exchange_facts(exchange, t_us, "POST", &uri.to_string(), &headers);
@@ -538,7 +545,7 @@ async fn post_handler(State(front): State<Arc<Front>>, uri: Uri, headers: Header
     }
     let here = Some(HttpRef { exchange, stream: HttpStream::PostBody });
     with_tap(&shared.tap, |t| t.frame_via(Direction::ClientToServer, &body, None, at.into_std(), here));
-    let Ok(value) = serde_json::from_slice::<Value>(&body) else {
+    let Some(value) = parsed else {
         facts.status = 400;
         facts.note = Some("body is not JSON".into());
         with_tap(&shared.tap, |t| t.http(facts));
@@ -549,15 +556,10 @@ async fn post_handler(State(front): State<Arc<Front>>, uri: Uri, headers: Header
     if shared.script.is_modern() {
         return modern_post(&shared, exchange, at, facts, value, body).await;
     }
-    let messages: Vec<Envelope> = match classify(&value).envelope {
-        Envelope::Batch(parts) => parts.into_iter().map(|p| p.envelope).collect(),
-        env => vec![env],
-    };
     let request_ids: Vec<Value> = messages
         .iter()
         .filter_map(|m| if let Envelope::Request { id, .. } = m { Some(id.clone()) } else { None })
         .collect();
-    let is_initialize = messages.iter().any(|m| m.method() == Some("initialize"));
     let triggers = messages.iter().any(|m| match m {
         Envelope::Request { method, params, .. } => shared.script.is_trigger(method, params.as_ref()),
         _ => false,
