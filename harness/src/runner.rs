@@ -269,6 +269,11 @@ impl GatewayCase {
         self.dir.join("downstream.log")
     }
 
+    /// The bystander session's record (scenarios with `gateway: {bystander: true}`).
+    pub fn bystander_record(&self) -> PathBuf {
+        self.dir.join("bystander.jsonl")
+    }
+
     /// `{port}` and `{case_dir}` expanded in one string.
     fn expand(&self, s: &str) -> String {
         s.replace("{port}", &self.port.to_string()).replace("{case_dir}", &self.dir.display().to_string())
@@ -361,6 +366,18 @@ pub fn client_command(
                 }
                 None => (argv, 0),
             };
+            // The scenario's downstream arrangement: a bystander session beside the
+            // client's (HTTP only: stdio is one session), no standalone GET stream
+            // (Streamable HTTP only).
+            if downstream.transport != Transport::Stdio
+                && compiled.gateway.bystander
+                && let Some(g) = gateway
+            {
+                cmd.arg("--bystander-record").arg(g.bystander_record());
+            }
+            if downstream.transport == Transport::Http && !compiled.gateway.get_stream {
+                cmd.arg("--no-get-stream");
+            }
             match downstream.transport {
                 Transport::Stdio => cmd.arg("--stdio").arg("--").args(argv),
                 Transport::Http | Transport::Sse => cmd
@@ -554,9 +571,10 @@ pub async fn run_case(
     let (endpoint, http) = match transport {
         Transport::Stdio => {
             let script = scratch.path().join("script.json");
-            mock::write_script(compiled, revision, cfg.client.settle(), &script)?;
+            let gateway = matches!(cfg.client, ClientSpec::Gateway(_));
+            mock::write_script(compiled, revision, cfg.client.settle(), gateway, &script)?;
             let mut argv = mock::stdio_argv(&cfg.exe, &script, &trace_path);
-            if matches!(cfg.client, ClientSpec::Gateway(_)) {
+            if gateway {
                 // A gateway may start the server more than once (a probe, one process
                 // per downstream operation): each process traces on its own.
                 argv.push("--trace-per-process".into());
@@ -655,9 +673,27 @@ pub async fn run_case(
         after_end,
         output_truncated: run.truncated,
     };
-    // What reached the downstream client (a missing record: nothing did).
+    // What reached the downstream client (a missing record: nothing did), and the
+    // bystander beside it when there was one.
     let downstream = gateway.as_ref().map(|g| {
-        std::fs::read_to_string(g.record()).map(|t| check::gateway::DownstreamRecord::parse(&t)).unwrap_or_default()
+        let mut record = std::fs::read_to_string(g.record())
+            .map(|t| check::gateway::DownstreamRecord::parse(&t))
+            .unwrap_or_default();
+        let opened = matches!(&cfg.client, ClientSpec::Gateway(p)
+            if p.profile.downstream.as_ref().is_some_and(|d| d.transport != Transport::Stdio));
+        record.bystander = match (compiled.gateway.bystander, opened) {
+            (true, true) => Some(match std::fs::read_to_string(g.bystander_record()) {
+                Ok(t) => check::gateway::Bystander::parse(&t),
+                Err(_) => check::gateway::Bystander::Unavailable(
+                    "the downstream client never opened it (its own session never came up)".to_owned(),
+                ),
+            }),
+            (true, false) => Some(check::gateway::Bystander::Unavailable(
+                "the gateway's downstream is stdio: one session, no other to deliver to".to_owned(),
+            )),
+            (false, _) => None,
+        };
+        record
     });
     let claims = cfg.client.claims();
     let findings = check::evaluate(&CaseInput {
@@ -704,7 +740,7 @@ fn keep_artifacts(dir: &Path, id: &str, scratch: &Path, run: &Supervised) {
     if std::fs::create_dir_all(&case_dir).is_err() {
         return;
     }
-    for file in ["trace.jsonl", "script.json", "downstream.jsonl", "downstream.log"] {
+    for file in ["trace.jsonl", "script.json", "downstream.jsonl", "downstream.log", "bystander.jsonl"] {
         let _ = std::fs::copy(scratch.join(file), case_dir.join(file));
     }
     // A gateway that started the server more than once: every process's trace.
@@ -774,5 +810,29 @@ mod tests {
         );
         let env: Vec<_> = cmd.as_std().get_envs().filter(|(k, _)| *k == "GW_HOME").collect();
         assert_eq!(env, [(std::ffi::OsStr::new("GW_HOME"), Some(std::ffi::OsStr::new("/case/home")))]);
+        assert!(!w.iter().any(|a| a == "--bystander-record" || a == "--no-get-stream"), "{w:?}");
+    }
+
+    #[test]
+    fn the_scenarios_downstream_arrangement_reaches_the_client_where_it_applies() {
+        let scenario = |name: &str| {
+            compile_file(&Path::new(env!("CARGO_MANIFEST_DIR")).join(format!("../scenarios/gateway/{name}.yaml")))
+                .unwrap()
+        };
+        let g = GatewayCase { port: 4242, dir: PathBuf::from("/case") };
+        let endpoint = Endpoint::Launch(vec!["/bin/bc".into(), "mock".into()]);
+        let flags = |downstream: &str, name: &str| {
+            let cfg = gateway(&format!("command: \"gw {{port}}\"\ndownstream: {{transport: {downstream}}}\n"));
+            let cmd =
+                client_command(&cfg, &scenario(name), Transport::Stdio, Revision::V2025_11_25, &endpoint, Some(&g));
+            let w = words(&cmd);
+            let by = w.iter().position(|a| a == "--bystander-record").map(|i| w[i + 1].clone());
+            (by, w.iter().any(|a| a == "--no-get-stream"))
+        };
+        assert_eq!(flags("http", "isolation"), (Some("/case/bystander.jsonl".into()), false));
+        assert_eq!(flags("sse", "isolation"), (Some("/case/bystander.jsonl".into()), false));
+        assert_eq!(flags("stdio", "isolation"), (None, false), "one session over stdio");
+        assert_eq!(flags("http", "no-get-stream"), (None, true));
+        assert_eq!(flags("sse", "no-get-stream"), (None, false), "HTTP+SSE has no other stream");
     }
 }

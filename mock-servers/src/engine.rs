@@ -393,6 +393,14 @@ impl<S: Sink> Engine<S> {
             (Phase::AwaitInitialize, _) => {
                 Err((ErrorCode::METHOD_NOT_FOUND, format!("{method} is not available before initialize")))
             }
+            (_, "initialize") if self.script.answer_repeated_initialize => {
+                let requested = params.and_then(|p| p.get("protocolVersion")).and_then(Value::as_str);
+                Ok(json!({
+                    "protocolVersion": self.script.negotiate(requested),
+                    "capabilities": { "tools": {} },
+                    "serverInfo": { "name": self.script.server.name, "version": self.script.server.version },
+                }))
+            }
             (_, "initialize") => Err((ErrorCode::INVALID_REQUEST, "already initialized".to_owned())),
             (_, "tools/list") => Ok(json!({ "tools": self.script.tools() })),
             (phase, "tools/call") => {
@@ -786,6 +794,7 @@ mod tests {
             trigger: Trigger::Initialized,
             delivery: Delivery::GetStream,
             round_method: RoundMethod::ToolsCall,
+            answer_repeated_initialize: false,
         }
     }
 
@@ -843,6 +852,28 @@ mod tests {
         assert_eq!(init["result"]["protocolVersion"], "2025-11-25", "an unknown version gets the latest legacy one");
         assert_eq!(p.recv().await, None, "the empty script ends the session");
         assert_eq!(p.mock.await.unwrap().unwrap(), EndReason::ScriptDone);
+    }
+
+    #[tokio::test]
+    async fn a_repeated_initialize_is_refused_unless_the_script_answers_it() {
+        let again = r#"{"jsonrpc":"2.0","id":9,"method":"initialize","params":{"protocolVersion":"2025-06-18","capabilities":{},"clientInfo":{"name":"u","version":"0"}}}"#;
+        for answer in [false, true] {
+            let mut s = script(vec![ping("a", true)], 2000);
+            s.answer_repeated_initialize = answer;
+            let mut p = Peer::start(s, 1 << 20);
+            p.init("2025-11-25").await;
+            assert_eq!(p.recv().await.unwrap()["id"], 1, "the steps started");
+            p.send(again).await;
+            let r = p.recv().await.unwrap();
+            if answer {
+                assert_eq!(r["result"]["protocolVersion"], "2025-06-18", "{r}");
+            } else {
+                assert_eq!(r["error"]["code"], -32600, "{r}");
+            }
+            // Either way the session goes on where it was.
+            p.send(r#"{"jsonrpc":"2.0","id":1,"result":{}}"#).await;
+            assert_eq!(p.recv().await, None);
+        }
     }
 
     #[tokio::test]

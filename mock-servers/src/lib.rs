@@ -39,6 +39,7 @@
 //!     trigger: Trigger::Initialized,
 //!     delivery: Delivery::GetStream,
 //!     round_method: RoundMethod::ToolsCall,
+//!     answer_repeated_initialize: false,
 //! };
 //! let (client, server) = tokio::io::duplex(4096);
 //! let (server_r, server_w) = tokio::io::split(server);

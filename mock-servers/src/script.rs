@@ -62,6 +62,12 @@ pub struct Script {
     /// `backchannel://NAME`).
     #[serde(default)]
     pub round_method: RoundMethod,
+    /// Answer an `initialize` after the first like the first, the session's phase
+    /// unchanged, instead of refusing it (-32600): a gateway that puts all its
+    /// downstream sessions on one upstream session sends one per downstream session,
+    /// and common servers answer it (the harness sets this for gateway cases).
+    #[serde(default)]
+    pub answer_repeated_initialize: bool,
 }
 
 fn yes() -> bool {
@@ -402,6 +408,7 @@ mod tests {
             trigger: Trigger::Initialized,
             delivery: Delivery::GetStream,
             round_method: RoundMethod::ToolsCall,
+            answer_repeated_initialize: false,
         }
     }
 

@@ -62,6 +62,45 @@ pub struct SessionOptions {
     /// The server's TCP address, when it has one (HTTP): with a ping interval, the
     /// session also ends once nothing listens there.
     pub address: Option<std::net::SocketAddr>,
+    /// Notified once the session is initialized.
+    pub up: Option<Signal>,
+    /// Once initialized, wait for this before asking for anything (another session
+    /// opened in between, say).
+    pub hold: Option<Signal>,
+    /// Streamable HTTP: open no standalone GET stream, so that the server can reach
+    /// this client only on the response streams of its requests (a client MAY open
+    /// one, 2025-11-25 `basic/transports.mdx`, "Listening for Messages from the Server").
+    pub no_get_stream: bool,
+}
+
+/// A one-shot signal between tasks; cheap to clone. A `notify` before the `wait` is
+/// not lost.
+#[derive(Debug, Clone, Default)]
+pub struct Signal(std::sync::Arc<tokio::sync::Notify>);
+
+impl PartialEq for Signal {
+    fn eq(&self, other: &Self) -> bool {
+        std::sync::Arc::ptr_eq(&self.0, &other.0)
+    }
+}
+
+impl Eq for Signal {}
+
+impl Signal {
+    /// A signal not yet given.
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    /// Give the signal.
+    pub fn notify(&self) {
+        self.0.notify_one();
+    }
+
+    /// Resolves once the signal is given.
+    pub async fn wait(&self) {
+        self.0.notified().await;
+    }
 }
 
 /// How a session starts.
@@ -124,6 +163,24 @@ impl SessionOptions {
         self.lifecycle = lifecycle;
         self
     }
+
+    /// Set [`Self::up`].
+    pub fn up(mut self, signal: Option<Signal>) -> Self {
+        self.up = signal;
+        self
+    }
+
+    /// Set [`Self::hold`].
+    pub fn hold(mut self, signal: Option<Signal>) -> Self {
+        self.hold = signal;
+        self
+    }
+
+    /// Set [`Self::no_get_stream`].
+    pub fn no_get_stream(mut self, no: bool) -> Self {
+        self.no_get_stream = no;
+        self
+    }
 }
 
 /// How a session ended.
@@ -159,11 +216,17 @@ pub async fn run_url(config: Config, url: &str, options: &SessionOptions) -> Res
     let http = reqwest::Client::new();
     let mut transport_config = StreamableHttpClientTransportConfig::with_uri(url);
     transport_config.retry_config = std::sync::Arc::new(FewRetries);
-    let transport = StreamableHttpClientTransport::with_client(http.clone(), transport_config);
     // Dual era here too: rmcp's Streamable HTTP transport speaks the sessionless
     // 2026-07-28 binding (request metadata headers, `x-mcp-header` parameters) once
     // `server/discover` succeeds, and the session falls back to `initialize` otherwise.
-    match serve(client.clone(), transport, options).await {
+    let streamable = if options.no_get_stream {
+        let transport = StreamableHttpClientTransport::with_client(NoGetStream(http.clone()), transport_config);
+        serve(client.clone(), transport, options).await
+    } else {
+        let transport = StreamableHttpClientTransport::with_client(http.clone(), transport_config);
+        serve(client.clone(), transport, options).await
+    };
+    match streamable {
         Err(ClientError::Initialize(e)) if refused_with_4xx(&e) => {
             tracing::info!(server = %server, "the server refused Streamable HTTP; falling back to HTTP+SSE");
             let transport = crate::legacy_sse::connect(http, url).await.map_err(ClientError::LegacySse)?;
@@ -171,6 +234,94 @@ pub async fn run_url(config: Config, url: &str, options: &SessionOptions) -> Res
             serve(client, transport, &options.clone().lifecycle(Lifecycle::Initialize)).await
         }
         other => other,
+    }
+}
+
+/// rmcp's reqwest client, but a standalone GET stream is refused as a server without
+/// one would (405): the session then hears from the server only on its POSTs'
+/// response streams. A GET that resumes a broken response stream still goes out.
+#[derive(Clone)]
+struct NoGetStream(reqwest::Client);
+
+type Headers = std::collections::HashMap<reqwest::header::HeaderName, reqwest::header::HeaderValue>;
+type HttpError = rmcp::transport::streamable_http_client::StreamableHttpError<reqwest::Error>;
+type SseStream =
+    futures::stream::BoxStream<'static, Result<sse_stream::Sse, rmcp::transport::streamable_http_client::SseError>>;
+
+impl rmcp::transport::streamable_http_client::StreamableHttpClient for NoGetStream {
+    type Error = reqwest::Error;
+
+    async fn post_message(
+        &self,
+        uri: std::sync::Arc<str>,
+        message: rmcp::model::ClientJsonRpcMessage,
+        session_id: Option<std::sync::Arc<str>>,
+        auth_header: Option<String>,
+        custom_headers: Headers,
+    ) -> Result<rmcp::transport::streamable_http_client::StreamableHttpPostResponse, HttpError> {
+        self.0.post_message(uri, message, session_id, auth_header, custom_headers).await
+    }
+
+    async fn post_message_with_response_limits(
+        &self,
+        uri: std::sync::Arc<str>,
+        message: rmcp::model::ClientJsonRpcMessage,
+        session_id: Option<std::sync::Arc<str>>,
+        auth_header: Option<String>,
+        custom_headers: Headers,
+        limits: rmcp::transport::streamable_http_client::StreamableHttpResponseLimits,
+    ) -> Result<rmcp::transport::streamable_http_client::StreamableHttpPostResponse, HttpError> {
+        self.0.post_message_with_response_limits(uri, message, session_id, auth_header, custom_headers, limits).await
+    }
+
+    async fn delete_session(
+        &self,
+        uri: std::sync::Arc<str>,
+        session_id: std::sync::Arc<str>,
+        auth_header: Option<String>,
+        custom_headers: Headers,
+    ) -> Result<(), HttpError> {
+        self.0.delete_session(uri, session_id, auth_header, custom_headers).await
+    }
+
+    async fn get_stream(
+        &self,
+        uri: std::sync::Arc<str>,
+        session_id: Option<std::sync::Arc<str>>,
+        last_event_id: Option<String>,
+        auth_header: Option<String>,
+        custom_headers: Headers,
+    ) -> Result<SseStream, HttpError> {
+        if last_event_id.is_none() {
+            tracing::debug!("no standalone GET stream (as configured)");
+            return Err(HttpError::ServerDoesNotSupportSse);
+        }
+        self.0.get_stream(uri, session_id, last_event_id, auth_header, custom_headers).await
+    }
+
+    async fn get_stream_with_max_sse_event_size(
+        &self,
+        uri: std::sync::Arc<str>,
+        session_id: Option<std::sync::Arc<str>>,
+        last_event_id: Option<String>,
+        auth_header: Option<String>,
+        custom_headers: Headers,
+        max_sse_event_size: usize,
+    ) -> Result<SseStream, HttpError> {
+        if last_event_id.is_none() {
+            tracing::debug!("no standalone GET stream (as configured)");
+            return Err(HttpError::ServerDoesNotSupportSse);
+        }
+        self.0
+            .get_stream_with_max_sse_event_size(
+                uri,
+                session_id,
+                last_event_id,
+                auth_header,
+                custom_headers,
+                max_sse_event_size,
+            )
+            .await
     }
 }
 
@@ -343,6 +494,12 @@ where
     }
     if let Some(info) = running.peer_info() {
         tracing::info!(server = %server, protocol = %info.protocol_version, "{SESSION_UP}");
+    }
+    if let Some(up) = &options.up {
+        up.notify();
+    }
+    if let Some(hold) = &options.hold {
+        hold.wait().await;
     }
     let modern = running.peer_info().is_some_and(|i| i.protocol_version >= rmcp::model::ProtocolVersion::V_2026_07_28);
     let asked = match (&options.call_tool, &options.get_prompt, &options.read_resource) {

@@ -50,7 +50,7 @@ pub use config::{
     ServerLabel, redact_url,
 };
 pub use connect::{
-    ClientError, Lifecycle, SESSION_UP, SessionEnd, SessionOptions, run_stdio, run_url, serve, socket_address,
+    ClientError, Lifecycle, SESSION_UP, SessionEnd, SessionOptions, Signal, run_stdio, run_url, serve, socket_address,
 };
 pub use handler::{InterceptingClient, Refusal, capability_for, loggable};
 pub use record::Recorder;

@@ -40,6 +40,12 @@ impl Recorder {
             Ok(result) => line["result"] = result,
             Err(error) => line["error"] = error,
         }
+        self.note(&line);
+    }
+
+    /// Write a line of the caller's own (a note about the session, say): any JSON
+    /// object without `method`.
+    pub fn note(&self, line: &Value) {
         let mut text = line.to_string();
         text.push('\n');
         let mut file = self.file.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
@@ -64,5 +70,7 @@ mod tests {
         assert_eq!(lines[0], json!({"method": "ping", "id": "1", "params": null, "result": {}}));
         assert_eq!(lines[1]["error"]["code"], -32601);
         assert_eq!(lines[1]["id"], "\"a\"");
+        r.note(&json!({"bystander": "up"}));
+        assert_eq!(std::fs::read_to_string(&path).unwrap().lines().nth(2), Some("{\"bystander\":\"up\"}"));
     }
 }

@@ -1,8 +1,8 @@
 //! Every gateway check can fail: each mode of the deliberately broken gateway
-//! (`tests/fixtures/broken_gateway/`, stdio upstream and downstream) has one bug, and
-//! the built-in `gateway/*` scenarios against it must flag exactly the checks that
-//! bug explains. Mode `good` is the control: the same gateway without a bug passes
-//! everything.
+//! (`tests/fixtures/broken_gateway/`, stdio upstream; stdio or Streamable HTTP
+//! downstream) has one bug, and the built-in `gateway/*` scenarios against it must
+//! flag exactly the checks that bug explains. Mode `good` is the control: the same
+//! gateway without a bug passes everything.
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::sync::Arc;
@@ -14,16 +14,19 @@ use backchannel_harness::runner::{ClientSpec, RunConfig, run_case};
 use backchannel_harness::scenario::compile_file;
 use backchannel_harness::scenario::compiled::Knob;
 use backchannel_harness::scenario::model::Transport;
+use backchannel_mock::protocol::Revision;
 
 use crate::support::{builtin_scenarios, exe, processes_with};
 
 /// The environment variable that marks this test's processes.
 const MARKER_KEY: &str = "BACKCHANNEL_TEST_GATEWAYS";
 
-/// Per mode: the checks (`<scenario>:<check>`, over every revision) that must not
-/// pass — FAIL or WARN as the rule's strength at that revision says.
-fn expected() -> BTreeMap<&'static str, BTreeSet<&'static str>> {
-    let table: [(&str, &[&str]); 10] = [
+/// Per mode: the checks (`<scenario>:<check>`, over every revision run) that must not
+/// pass — FAIL or WARN as the rule's strength at that revision says. `http`: the
+/// downstream is Streamable HTTP, where the modes that need one (`broadcast`,
+/// `get-only`) have their bug; over stdio they are `good` and are not run.
+fn expected(http: bool) -> BTreeMap<&'static str, BTreeSet<&'static str>> {
+    let mut table: Vec<(&str, &[&str])> = vec![
         ("good", &[]),
         (
             // Declares nothing upstream, answers -32600 itself, logs nothing: every relay
@@ -45,6 +48,12 @@ fn expected() -> BTreeMap<&'static str, BTreeSet<&'static str>> {
                 "gateway/elicitation-refused:logs.warning-per-request",
                 "gateway/roots-refused:roots/list.error-code",
                 "gateway/roots-refused:logs.warning-per-request",
+                "gateway/isolation:client.configured",
+                "gateway/isolation:sampling/createMessage.relayed",
+                "gateway/isolation:elicitation/create.relayed",
+                "gateway/no-get-stream:client.configured",
+                "gateway/no-get-stream:sampling/createMessage.relayed",
+                "gateway/no-get-stream:elicitation/create.relayed",
             ],
         ),
         (
@@ -52,6 +61,8 @@ fn expected() -> BTreeMap<&'static str, BTreeSet<&'static str>> {
             &[
                 "gateway/sampling-relayed:sampling/createMessage.answer-intact",
                 "gateway/id-collision:sampling/createMessage.answer-intact",
+                "gateway/isolation:sampling/createMessage.answer-intact",
+                "gateway/no-get-stream:sampling/createMessage.answer-intact",
             ],
         ),
         (
@@ -59,6 +70,8 @@ fn expected() -> BTreeMap<&'static str, BTreeSet<&'static str>> {
             &[
                 "gateway/sampling-relayed:sampling/createMessage.answer-intact",
                 "gateway/id-collision:sampling/createMessage.answer-intact",
+                "gateway/isolation:sampling/createMessage.answer-intact",
+                "gateway/no-get-stream:sampling/createMessage.answer-intact",
             ],
         ),
         (
@@ -66,6 +79,8 @@ fn expected() -> BTreeMap<&'static str, BTreeSet<&'static str>> {
             &[
                 "gateway/sampling-relayed:sampling/createMessage.relayed",
                 "gateway/elicitation-relayed:elicitation/create.relayed",
+                "gateway/isolation:elicitation/create.relayed",
+                "gateway/no-get-stream:elicitation/create.relayed",
             ],
         ),
         (
@@ -96,6 +111,10 @@ fn expected() -> BTreeMap<&'static str, BTreeSet<&'static str>> {
                 "gateway/sampling-refused:logs.warning-per-request",
                 "gateway/id-collision:sampling/createMessage.answered",
                 "gateway/id-collision:sampling/createMessage.relayed",
+                "gateway/isolation:sampling/createMessage.answered",
+                "gateway/isolation:sampling/createMessage.relayed",
+                "gateway/no-get-stream:sampling/createMessage.answered",
+                "gateway/no-get-stream:sampling/createMessage.relayed",
             ],
         ),
         (
@@ -119,6 +138,10 @@ fn expected() -> BTreeMap<&'static str, BTreeSet<&'static str>> {
                 "gateway/elicitation-refused:logs.warning-per-request",
                 "gateway/roots-refused:roots/list.answered",
                 "gateway/roots-refused:logs.warning-per-request",
+                "gateway/isolation:sampling/createMessage.answered",
+                "gateway/isolation:sampling/createMessage.relayed",
+                "gateway/no-get-stream:sampling/createMessage.answered",
+                "gateway/no-get-stream:sampling/createMessage.relayed",
             ],
         ),
         (
@@ -139,29 +162,69 @@ fn expected() -> BTreeMap<&'static str, BTreeSet<&'static str>> {
                 "gateway/id-collision:ping.answered",
                 "gateway/id-collision:sampling/createMessage.answered",
                 "gateway/id-collision:wire.id-echo",
+                "gateway/isolation:sampling/createMessage.answered",
+                "gateway/isolation:elicitation/create.answered",
+                "gateway/isolation:wire.id-echo",
+                "gateway/no-get-stream:sampling/createMessage.answered",
+                "gateway/no-get-stream:elicitation/create.answered",
+                "gateway/no-get-stream:wire.id-echo",
             ],
         ),
     ];
+    if http {
+        table.extend([
+            // Every other session gets the request too.
+            (
+                "broadcast",
+                &["gateway/isolation:sampling/createMessage.isolated", "gateway/isolation:elicitation/create.isolated"]
+                    as &[&str],
+            ),
+            // A client without a GET stream never hears of the requests.
+            (
+                "get-only",
+                &[
+                    "gateway/no-get-stream:sampling/createMessage.answered",
+                    "gateway/no-get-stream:sampling/createMessage.relayed",
+                    "gateway/no-get-stream:elicitation/create.answered",
+                    "gateway/no-get-stream:elicitation/create.relayed",
+                ],
+            ),
+        ]);
+    }
     table.into_iter().map(|(m, ids)| (m, ids.iter().copied().collect())).collect()
 }
 
 #[test]
 fn each_broken_gateway_fails_exactly_the_right_checks() {
+    broken_gateways(Downstream::stdio(), None);
+}
+
+/// The same modes (and the two that need it) behind a Streamable HTTP downstream, at
+/// the newest revision before 2026-07-28 (the relay logic is the stdio test's; what
+/// is new is the transport, and the two scenarios that need it).
+#[test]
+fn each_broken_gateway_fails_exactly_the_right_checks_over_http() {
+    broken_gateways(Downstream::new(Transport::Http, "/mcp"), Some(Revision::V2025_11_25));
+}
+
+fn broken_gateways(downstream: Downstream, only: Option<Revision>) {
+    let http = downstream.transport != Transport::Stdio;
     let fixture = env!("CARGO_BIN_EXE_backchannel-broken-gateway");
     let scenarios: Vec<_> = builtin_scenarios()
         .into_iter()
         .filter(|p| p.parent().and_then(|d| d.file_name()).is_some_and(|d| d == "gateway"))
         .collect();
     assert!(scenarios.len() >= 7, "the gateway scenarios: {scenarios:?}");
-    let expected = expected();
-    let marker = format!("gateways-{}", std::process::id());
+    let expected = expected(http);
+    let marker = format!("gateways-{}-{}", std::process::id(), downstream.transport);
     let rt = tokio::runtime::Builder::new_multi_thread().worker_threads(2).enable_all().build().unwrap();
     let found = rt.block_on(async {
         let limit = Arc::new(tokio::sync::Semaphore::new(24));
         let mut tasks = tokio::task::JoinSet::new();
         for mode in expected.keys().copied() {
-            let line = format!("{fixture} --mode {mode} -- {{server_argv}}");
-            let downstream = Downstream::stdio();
+            let port = if http { " --port {port}" } else { "" };
+            let line = format!("{fixture} --mode {mode}{port} -- {{server_argv}}");
+            let downstream = downstream.clone();
             // It relays every capability its downstream client declares.
             let honours = vec![Knob::Roots, Knob::Elicitation, Knob::Sampling, Knob::CallTool];
             let mut profile = LoadedProfile::gateway_command(&line, downstream, honours).unwrap();
@@ -170,7 +233,7 @@ fn each_broken_gateway_fails_exactly_the_right_checks() {
             let profile = Arc::new(profile);
             for path in &scenarios {
                 let compiled = Arc::new(compile_file(path).unwrap());
-                for rev in compiled.revisions.clone() {
+                for rev in compiled.revisions.clone().into_iter().filter(|r| only.is_none_or(|o| o == *r)) {
                     let (limit, compiled, profile) = (limit.clone(), compiled.clone(), profile.clone());
                     tasks.spawn(async move {
                         let _permit = limit.acquire_owned().await.unwrap();

@@ -11,6 +11,10 @@
 //! - `<step>.answer-intact`: what the server got back is what the downstream
 //!   answered (no rewritten `model`, no dropped `stopReason`; `_meta` aside).
 //!
+//! - `<step>.isolated` (a scenario with `gateway: {bystander: true}`): a second
+//!   downstream session, up beside the client's and asking for nothing, did not
+//!   receive it ([`Bystander`]).
+//!
 //! And once per case, `gateway.capabilities`: a capability the gateway declared
 //! upstream that its downstream client did not is one the gateway must handle
 //! itself — a request for it answered with an error means it declared what nobody
@@ -29,6 +33,8 @@ use backchannel_reference_client::capability_for;
 
 /// The rule the relay checks cite.
 const RULE: &str = "gateway/relay-intact";
+/// The rule `<step>.isolated` cites.
+const ISOLATE: &str = "gateway/isolate-sessions";
 /// The rule `gateway.capabilities` cites.
 const DECLARE: &str = "gateway/declare-what-it-serves";
 
@@ -52,6 +58,38 @@ pub struct DownstreamRecord {
     pub received: Vec<Received>,
     /// Lines of the record that could not be read.
     pub unreadable: usize,
+    /// The bystander session beside it, when the scenario asked for one.
+    pub bystander: Option<Bystander>,
+}
+
+/// A second downstream session, up beside the client's, that asks for nothing
+/// (`gateway: {bystander: true}`; `backchannel client --bystander-record`).
+#[derive(Debug, Clone, PartialEq)]
+pub enum Bystander {
+    /// It was up: what reached it.
+    Up(Vec<Received>),
+    /// It never was, and why.
+    Unavailable(String),
+}
+
+impl Bystander {
+    /// Read a bystander's record: the `{"bystander": "up"}` line says it came up,
+    /// `{"unavailable": WHY}` that it could not; the rest is a [`DownstreamRecord`].
+    pub fn parse(text: &str) -> Self {
+        let notes: Vec<Value> = text
+            .lines()
+            .filter_map(|l| serde_json::from_str::<Value>(l).ok())
+            .filter(|v| v.get("method").is_none())
+            .collect();
+        if let Some(why) = notes.iter().find_map(|v| v.get("unavailable")) {
+            return Self::Unavailable(why.as_str().map_or_else(|| why.to_string(), str::to_owned));
+        }
+        if !notes.iter().any(|v| v.get("bystander").and_then(Value::as_str) == Some("up")) {
+            return Self::Unavailable("it never finished initializing".to_owned());
+        }
+        let requests: String = text.lines().filter(|l| l.contains("\"method\"")).map(|l| format!("{l}\n")).collect();
+        Self::Up(DownstreamRecord::parse(&requests).received)
+    }
 }
 
 impl DownstreamRecord {
@@ -174,9 +212,52 @@ fn capabilities(out: &mut Emitter<'_>, ctx: &ScenarioCtx<'_>) {
     }
 }
 
+/// `<step>.isolated` (scenarios with a bystander): a scripted request the upstream
+/// sent reaches only the downstream session that caused it — the bystander, which
+/// asked for nothing, must not receive it. Not applicable when there was no
+/// bystander (a stdio downstream, one it could not open) or no such request was sent.
+fn isolated(out: &mut Emitter<'_>, ctx: &ScenarioCtx<'_>, bystander: &Bystander) {
+    for sent in ctx.session.sent.iter().filter(|s| !s.is_barrier()) {
+        let Some(step) = sent.step.as_deref() else { continue };
+        if capability_for(&sent.method).is_none() {
+            continue;
+        }
+        let check = format!("{step}.isolated");
+        let received = match bystander {
+            Bystander::Unavailable(why) => {
+                out.not_applicable(&check, &format!("N/A: no bystander session: {why}"));
+                continue;
+            }
+            Bystander::Up(received) => received,
+        };
+        match received.iter().find(|r| r.method == sent.method) {
+            Some(got) => out.violated(
+                &check,
+                Severity::Must,
+                ISOLATE,
+                Evidence::new(format!(
+                    "the bystander session, which asked for nothing, received {} (its id {}): the gateway delivered the request to a session that did not cause it",
+                    got.method, got.id
+                ))
+                .at_frame(sent.seq),
+            ),
+            None => out.pass(
+                &check,
+                Severity::Must,
+                ISOLATE,
+                Evidence::new(format!("the bystander session, up throughout, received no {}", sent.method))
+                    .at_frame(sent.seq),
+            ),
+        }
+    }
+}
+
 /// The gateway checks (only in gateway mode: with a downstream record).
 pub(crate) fn checks(out: &mut Emitter<'_>, ctx: &ScenarioCtx<'_>, downstream: &DownstreamRecord) {
     capabilities(out, ctx);
+    if let Some(bystander) = &downstream.bystander {
+        isolated(out, ctx, bystander);
+    }
     let mut taken = vec![false; downstream.received.len()];
     for (k, sent) in ctx.session.sent.iter().enumerate().filter(|(_, s)| !s.is_barrier()) {
         let Some(step) = sent.step.as_deref() else { continue };
@@ -439,6 +520,33 @@ mod tests {
         assert!(
             finding(&f, "sampling/createMessage.relayed").evidence.summary.contains("the gateway does not declare")
         );
+    }
+
+    #[test]
+    fn a_bystander_that_received_the_request_fails_isolation() {
+        let yaml = "title: t\nclient: {sampling: {}}\ngateway: {bystander: true}\nsteps:\n  - request: {method: sampling/createMessage}\n";
+        let params = json!({"maxTokens":5});
+        let isolated = |bystander: Bystander| {
+            let mut c = Case::new(yaml, Transport::Stdio, Revision::V2025_11_25)
+                .handshake(json!({"sampling":{}}))
+                .s2c(json!({"jsonrpc":"2.0","id":1,"method":STEP,"params":params}), Some(STEP))
+                .c2s(json!({"jsonrpc":"2.0","id":1,"result":reply("m")}))
+                .end();
+            let mut record = DownstreamRecord::parse(&record(&params, &reply("m")));
+            record.bystander = Some(bystander);
+            c.downstream = Some(record);
+            finding(&c.eval(), "sampling/createMessage.isolated").clone()
+        };
+        let leaked = Bystander::parse(&format!("{{\"bystander\":\"up\"}}\n{}\n", record(&params, &reply("b"))));
+        let f = isolated(leaked);
+        assert_eq!(f.outcome, Outcome::Violated);
+        assert!(f.evidence.summary.contains("did not cause it"), "{}", f.evidence.summary);
+        assert_eq!(isolated(Bystander::parse("{\"bystander\":\"up\"}\n")).outcome, Outcome::Pass);
+        // No bystander to judge: an empty record is not one that was up.
+        assert_eq!(isolated(Bystander::parse("")).outcome, Outcome::NotApplicable);
+        let gone = isolated(Bystander::parse("{\"unavailable\":\"HTTP 400\"}\n"));
+        assert_eq!(gone.outcome, Outcome::NotApplicable);
+        assert!(gone.evidence.summary.contains("HTTP 400"), "{}", gone.evidence.summary);
     }
 
     #[test]

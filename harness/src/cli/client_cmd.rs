@@ -4,8 +4,8 @@ use std::io::IsTerminal;
 use std::time::Duration;
 
 use backchannel_reference_client::{
-    Config, Elicitation, ElicitationAction, Lifecycle, Recorder, RootEntry, RootsChange, Sampling, ServerLabel,
-    SessionOptions, run_stdio, run_url, socket_address,
+    ClientError, Config, Elicitation, ElicitationAction, Lifecycle, Recorder, RootEntry, RootsChange, Sampling,
+    ServerLabel, SessionEnd, SessionOptions, Signal, run_stdio, run_url, socket_address,
 };
 use clap::Args;
 use tracing_subscriber::EnvFilter;
@@ -81,6 +81,18 @@ pub(crate) struct ClientArgs {
     /// JSON object per line (the harness's gateway mode reads it).
     #[arg(long, value_name = "FILE")]
     record: Option<std::path::PathBuf>,
+    /// With --url: once this session is up, open a second one to the same URL (a
+    /// bystander: the same capabilities, it asks for nothing) and record what reaches
+    /// it to FILE as --record does; this session asks for its tool once the bystander
+    /// is up. If the bystander cannot connect, FILE holds one line
+    /// `{"unavailable": REASON}` and this session goes on alone. For judging a
+    /// gateway's isolation of its downstream sessions.
+    #[arg(long, value_name = "FILE", requires = "url")]
+    bystander_record: Option<std::path::PathBuf>,
+    /// With --url (Streamable HTTP): open no standalone GET stream; the server can
+    /// reach this client only on the response streams of its requests.
+    #[arg(long, requires = "url")]
+    no_get_stream: bool,
     /// Write this client's own logs to FILE instead of stderr (a spawned server's
     /// stderr still goes to stderr).
     #[arg(long, value_name = "FILE")]
@@ -155,15 +167,13 @@ pub(crate) fn run(args: ClientArgs) -> u8 {
     };
     let mut config = Config::new(label);
     config.docs_url = args.docs_url;
-    if let Some(path) = &args.record {
-        match Recorder::create(path) {
-            Ok(r) => config.record = Some(r),
-            Err(e) => {
-                eprintln!("error: --record {}: {e}", path.display());
-                return EXIT_USAGE;
-            }
-        }
-    }
+    let recorder = |flag: &str, path: &Option<std::path::PathBuf>| match path {
+        None => Ok(None),
+        Some(path) => Recorder::create(path).map(Some).map_err(|e| eprintln!("error: {flag} {}: {e}", path.display())),
+    };
+    let Ok(record) = recorder("--record", &args.record) else { return EXIT_USAGE };
+    config.record = record;
+
     let parse_roots = |list: &[String]| -> Vec<RootEntry> {
         list.iter()
             .map(|r| match r.split_once('=') {
@@ -224,7 +234,13 @@ pub(crate) fn run(args: ClientArgs) -> u8 {
         .get_prompt(args.get_prompt)
         .read_resource(args.read_resource)
         .ping_interval(args.url.is_some().then_some(ping).flatten())
-        .lifecycle(if args.initialize_only { Lifecycle::Initialize } else { Lifecycle::DualEra });
+        .lifecycle(if args.initialize_only { Lifecycle::Initialize } else { Lifecycle::DualEra })
+        .no_get_stream(args.no_get_stream);
+    // The bystander: the same client, its own record, asking for nothing.
+    let bystander = args.bystander_record.map(|path| {
+        let options = SessionOptions::new().lifecycle(options.lifecycle).no_get_stream(args.no_get_stream);
+        (config.clone(), options, path)
+    });
     let result = match &args.url {
         Some(url) if args.spawn => rt.block_on(async {
             let _started =
@@ -237,9 +253,9 @@ pub(crate) fn run(args: ClientArgs) -> u8 {
                         return Err(None);
                     }
                 };
-            run_url(config, url, &options).await.map_err(Some)
+            with_bystander(config, url, options, bystander).await.map_err(Some)
         }),
-        Some(url) => rt.block_on(run_url(config, url, &options)).map_err(Some),
+        Some(url) => rt.block_on(with_bystander(config, url, options, bystander)).map_err(Some),
         None => rt.block_on(run_stdio(config, &args.command[0], &args.command[1..], &options)).map_err(Some),
     };
     rt.shutdown_timeout(Duration::from_secs(1));
@@ -247,16 +263,74 @@ pub(crate) fn run(args: ClientArgs) -> u8 {
         Ok(_) => EXIT_OK,
         Err(None) => EXIT_FAIL,
         Err(Some(e)) => {
-            let mut msg = e.to_string();
-            let mut source = std::error::Error::source(&e);
-            while let Some(s) = source {
-                msg.push_str(&format!(": {s}"));
-                source = s.source();
-            }
-            tracing::error!("{msg}");
+            tracing::error!("{}", error_chain(&e));
             EXIT_FAIL
         }
     }
+}
+
+/// Run the session at `url`; with a bystander, open it once this session is up and
+/// hold this session's asks until the bystander is up too (or could not connect:
+/// then this session goes on alone). The bystander lives as long as this session.
+/// Its record says which: a line `{"bystander": "up"}`, or `{"unavailable": WHY}`.
+async fn with_bystander(
+    config: Config,
+    url: &str,
+    options: SessionOptions,
+    bystander: Option<(Config, SessionOptions, std::path::PathBuf)>,
+) -> Result<SessionEnd, ClientError> {
+    let Some((mut by_config, by_options, by_path)) = bystander else { return run_url(config, url, &options).await };
+    let (up, go, by_up) = (Signal::new(), Signal::new(), Signal::new());
+    let options = options.up(Some(up.clone())).hold(Some(go.clone()));
+    let open = async {
+        up.wait().await;
+        let record = match Recorder::create(&by_path) {
+            Ok(r) => r,
+            Err(e) => {
+                tracing::error!(error = %e, path = %by_path.display(), "cannot write the bystander's record");
+                return go.notify();
+            }
+        };
+        by_config.record = Some(record.clone());
+        let by_options = by_options.up(Some(by_up.clone()));
+        let session = run_url(by_config, url, &by_options);
+        tokio::pin!(session);
+        let why = tokio::select! {
+            () = by_up.wait() => {
+                tracing::info!("the bystander session is up");
+                record.note(&serde_json::json!({ "bystander": "up" }));
+                go.notify();
+                // Served as long as the main session lives.
+                match session.await {
+                    Ok(_) => tracing::info!("the bystander session ended"),
+                    Err(e) => tracing::info!(error = %error_chain(&e), "the bystander session ended"),
+                }
+                return;
+            }
+            end = &mut session => match end {
+                Ok(_) => "its session ended before it was initialized".to_owned(),
+                Err(e) => error_chain(&e),
+            },
+        };
+        tracing::info!(reason = %why, "the bystander session could not be opened; going on alone");
+        record.note(&serde_json::json!({ "unavailable": why }));
+        go.notify();
+    };
+    tokio::select! {
+        end = run_url(config, url, &options) => end,
+        () = async { open.await; std::future::pending().await } => unreachable!("pending"),
+    }
+}
+
+/// An error and its sources, `: `-separated.
+fn error_chain(e: &dyn std::error::Error) -> String {
+    let mut msg = e.to_string();
+    let mut source = e.source();
+    while let Some(s) = source {
+        msg.push_str(&format!(": {s}"));
+        source = s.source();
+    }
+    msg
 }
 
 /// `--spawn`: start `command` (stdout and stderr inherited, killed when dropped) and

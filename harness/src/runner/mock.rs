@@ -37,8 +37,18 @@ pub enum MockError {
 }
 
 /// Write the compiled script of a case (what `backchannel mock --script` reads).
-pub fn write_script(compiled: &Compiled, revision: Revision, settle: Duration, path: &Path) -> Result<(), MockError> {
-    std::fs::write(path, compiled.script_for(Some(revision), settle).to_json()).map_err(MockError::Files)
+/// `gateway`: the client is a gateway, which may put several downstream sessions on
+/// this one (the mock answers each `initialize`, [`Script::answer_repeated_initialize`](backchannel_mock::script::Script::answer_repeated_initialize)).
+pub fn write_script(
+    compiled: &Compiled,
+    revision: Revision,
+    settle: Duration,
+    gateway: bool,
+    path: &Path,
+) -> Result<(), MockError> {
+    let mut script = compiled.script_for(Some(revision), settle);
+    script.answer_repeated_initialize = gateway;
+    std::fs::write(path, script.to_json()).map_err(MockError::Files)
 }
 
 /// The mock's argv for a stdio case: what the client under test launches.

@@ -401,6 +401,13 @@ const RULES: &[Rule] = &[
         text: "A gateway that relays a server's request to the downstream client that declared the capability delivers it with its params intact, and returns that client's answer to the server unchanged.",
     },
     Rule {
+        key: "gateway/isolate-sessions",
+        cite: Cite::Kit(
+            "README: testing your gateway (cf. MCP 2025-11-25 basic/transports.mdx:119-121, a request on a POST's stream relates to that request; :158-160, no message broadcast across streams)",
+        ),
+        text: "A gateway delivers a server's request to the downstream session whose operation caused it, and to no other: a session that asked for nothing receives nothing of it.",
+    },
+    Rule {
         key: "gateway/declare-what-it-serves",
         cite: Cite::Kit(
             "README: testing your gateway (cf. MCP 2025-11-25 basic/lifecycle.mdx:217-220: only capabilities that were successfully negotiated are used)",

@@ -305,6 +305,7 @@ pub fn compile(path: &Path, scenario: Scenario) -> Compiled {
         },
         delivery: delivery_of(fallback_delivery),
         round_method: scenario.input_required_on.as_ref().map_or(RoundMethod::ToolsCall, |m| m.value),
+        answer_repeated_initialize: false,
     };
     let citations = scenario.citations().into_iter().map(|(k, s)| (k.value.clone(), s)).collect();
     let mut revisions = scenario.revisions.value.clone();
@@ -327,6 +328,7 @@ pub fn compile(path: &Path, scenario: Scenario) -> Compiled {
             declared: scenario.requires.declared.clone(),
         },
         client,
+        gateway: scenario.gateway,
         timeout,
         grace: scenario.grace_ms.map(Duration::from_millis),
         http_response: match scenario.server.http_response {

@@ -44,6 +44,8 @@ pub struct Compiled {
     pub requires: Requirements,
     /// How to configure the client under test.
     pub client: ClientPlan,
+    /// How a gateway case arranges its downstream side.
+    pub gateway: super::model::GatewaySection,
     /// The whole-session timeout.
     pub timeout: Duration,
     /// The grace period the scenario sets (`grace_ms`), whatever the client's settle time.

@@ -33,6 +33,35 @@ pub use steps::{
     RawStep, RequestStep, SleepStep, Step, WireId,
 };
 
+/// The downstream side of a gateway case (`gateway:`). Both apply to a gateway whose
+/// downstream is HTTP (Streamable HTTP; `get_stream` to Streamable HTTP only): a stdio
+/// downstream is one session, and HTTP+SSE has no other stream.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct GatewaySection {
+    /// A second downstream session (a bystander) is opened once the client's is up,
+    /// with the same capabilities; it asks for nothing, and the client asks for its
+    /// tool only once the bystander is up. Every scripted request it receives is a
+    /// request the gateway delivered to a session that did not cause it
+    /// (`<step>.isolated`). Default: false.
+    #[serde(default)]
+    pub bystander: bool,
+    /// Whether the downstream client opens the standalone GET stream (default true).
+    /// `false`: the gateway can reach it only on the response stream of its call.
+    #[serde(default = "yes")]
+    pub get_stream: bool,
+}
+
+impl Default for GatewaySection {
+    fn default() -> Self {
+        Self { bystander: false, get_stream: true }
+    }
+}
+
+fn yes() -> bool {
+    true
+}
+
 /// A scenario: what the mock server does, and what the client must do about it.
 #[derive(Debug, Clone, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
@@ -78,6 +107,10 @@ pub struct Scenario {
     /// How to configure the client under test (the reference client honours all of it).
     #[serde(default)]
     pub client: ClientSection,
+    /// How the downstream side of a gateway is arranged (gateway runs only; a client
+    /// run ignores it).
+    #[serde(default)]
+    pub gateway: GatewaySection,
     /// Preconditions: when unmet, the scenario's own expectations are SKIPped
     /// (the protocol-wide checks still run).
     #[serde(default)]
