@@ -369,8 +369,7 @@ pub fn client_command(
             // The scenario's downstream arrangement: a bystander session beside the
             // client's (HTTP only: stdio is one session), no standalone GET stream
             // (Streamable HTTP only).
-            if downstream.transport != Transport::Stdio
-                && compiled.gateway.bystander
+            if opens_bystander(&downstream, compiled)
                 && let Some(g) = gateway
             {
                 cmd.arg("--bystander-record").arg(g.bystander_record());
@@ -452,6 +451,13 @@ pub fn client_command(
     // Verdicts must not depend on the developer's shell.
     cmd.env_remove("RUST_LOG").env("NO_COLOR", "1").env("MCP_CONFORMANCE_SCENARIO", &compiled.id);
     cmd
+}
+
+/// Whether the downstream client opens a bystander session beside its own: the
+/// scenario asks for one and the gateway's downstream has more than one session
+/// (stdio is one).
+fn opens_bystander(downstream: &Downstream, compiled: &Compiled) -> bool {
+    compiled.gateway.bystander && downstream.transport != Transport::Stdio
 }
 
 /// How long a gateway may take to start ([`Profile::startup_ms`](crate::profile::Profile::startup_ms)).
@@ -679,20 +685,23 @@ pub async fn run_case(
         let mut record = std::fs::read_to_string(g.record())
             .map(|t| check::gateway::DownstreamRecord::parse(&t))
             .unwrap_or_default();
-        let opened = matches!(&cfg.client, ClientSpec::Gateway(p)
-            if p.profile.downstream.as_ref().is_some_and(|d| d.transport != Transport::Stdio));
-        record.bystander = match (compiled.gateway.bystander, opened) {
-            (true, true) => Some(match std::fs::read_to_string(g.bystander_record()) {
+        let downstream = match &cfg.client {
+            ClientSpec::Gateway(p) => p.profile.downstream.clone().unwrap_or_else(Downstream::stdio),
+            _ => Downstream::stdio(),
+        };
+        record.bystander = compiled.gateway.bystander.then(|| {
+            if !opens_bystander(&downstream, compiled) {
+                return check::gateway::Bystander::Unavailable(
+                    "the gateway's downstream is stdio: one session, no other to deliver to".to_owned(),
+                );
+            }
+            match std::fs::read_to_string(g.bystander_record()) {
                 Ok(t) => check::gateway::Bystander::parse(&t),
                 Err(_) => check::gateway::Bystander::Unavailable(
                     "the downstream client never opened it (its own session never came up)".to_owned(),
                 ),
-            }),
-            (true, false) => Some(check::gateway::Bystander::Unavailable(
-                "the gateway's downstream is stdio: one session, no other to deliver to".to_owned(),
-            )),
-            (false, _) => None,
-        };
+            }
+        });
         record
     });
     let claims = cfg.client.claims();

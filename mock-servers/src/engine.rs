@@ -376,30 +376,20 @@ impl<S: Sink> Engine<S> {
         let result = match (self.phase, method) {
             (_, "ping") => Ok(json!({})),
             (Phase::AwaitInitialize, "initialize") => {
-                let requested = params.and_then(|p| p.get("protocolVersion")).and_then(Value::as_str);
-                let version = self.script.negotiate(requested);
+                let version = self.script.negotiate(requested_version(params));
                 negotiated = Some(version);
                 self.phase = Phase::AwaitInitialized;
                 if self.script.trigger == Trigger::BeforeInitialized {
                     // The reply goes out first; then advance() starts the steps.
                     self.start_script(None);
                 }
-                Ok(json!({
-                    "protocolVersion": version,
-                    "capabilities": { "tools": {} },
-                    "serverInfo": { "name": self.script.server.name, "version": self.script.server.version },
-                }))
+                Ok(self.initialize_result(version))
             }
             (Phase::AwaitInitialize, _) => {
                 Err((ErrorCode::METHOD_NOT_FOUND, format!("{method} is not available before initialize")))
             }
             (_, "initialize") if self.script.answer_repeated_initialize => {
-                let requested = params.and_then(|p| p.get("protocolVersion")).and_then(Value::as_str);
-                Ok(json!({
-                    "protocolVersion": self.script.negotiate(requested),
-                    "capabilities": { "tools": {} },
-                    "serverInfo": { "name": self.script.server.name, "version": self.script.server.version },
-                }))
+                Ok(self.initialize_result(self.script.negotiate(requested_version(params))))
             }
             (_, "initialize") => Err((ErrorCode::INVALID_REQUEST, "already initialized".to_owned())),
             (_, "tools/list") => Ok(json!({ "tools": self.script.tools() })),
@@ -495,6 +485,15 @@ impl<S: Sink> Engine<S> {
 
     /// A `tools/call` that is not (or no longer) the scenario's trigger: a tool the
     /// mock offers gets a plain result, any other name `-32602`.
+    /// The result of `initialize` at `version`.
+    fn initialize_result(&self, version: Revision) -> Value {
+        json!({
+            "protocolVersion": version,
+            "capabilities": { "tools": {} },
+            "serverInfo": { "name": self.script.server.name, "version": self.script.server.version },
+        })
+    }
+
     fn plain_tool_call(&self, name: &str, is_trigger: bool) -> Result<Value, (ErrorCode, String)> {
         if is_trigger || self.script.tools().iter().any(|t| t.get("name").and_then(Value::as_str) == Some(name)) {
             Ok(tool_result("ok"))
@@ -766,6 +765,11 @@ fn request_line(id: &Value, r: &RequestStep) -> String {
 
 fn server_msg(bytes: Vec<u8>, step: String, route: Route) -> Outgoing {
     Outgoing { bytes, step: Some(step), route, answers: Vec::new(), negotiated: None }
+}
+
+/// The `protocolVersion` an `initialize` asks for.
+fn requested_version(params: Option<&Value>) -> Option<&str> {
+    params.and_then(|p| p.get("protocolVersion")).and_then(Value::as_str)
 }
 
 fn tool_result(text: &str) -> Value {

@@ -248,6 +248,15 @@ type HttpError = rmcp::transport::streamable_http_client::StreamableHttpError<re
 type SseStream =
     futures::stream::BoxStream<'static, Result<sse_stream::Sse, rmcp::transport::streamable_http_client::SseError>>;
 
+/// A GET without `Last-Event-ID` opens the standalone stream: refused.
+fn refuse_standalone(last_event_id: Option<&str>) -> Result<(), HttpError> {
+    if last_event_id.is_none() {
+        tracing::debug!("no standalone GET stream (as configured)");
+        return Err(HttpError::ServerDoesNotSupportSse);
+    }
+    Ok(())
+}
+
 impl rmcp::transport::streamable_http_client::StreamableHttpClient for NoGetStream {
     type Error = reqwest::Error;
 
@@ -292,10 +301,7 @@ impl rmcp::transport::streamable_http_client::StreamableHttpClient for NoGetStre
         auth_header: Option<String>,
         custom_headers: Headers,
     ) -> Result<SseStream, HttpError> {
-        if last_event_id.is_none() {
-            tracing::debug!("no standalone GET stream (as configured)");
-            return Err(HttpError::ServerDoesNotSupportSse);
-        }
+        refuse_standalone(last_event_id.as_deref())?;
         self.0.get_stream(uri, session_id, last_event_id, auth_header, custom_headers).await
     }
 
@@ -308,10 +314,7 @@ impl rmcp::transport::streamable_http_client::StreamableHttpClient for NoGetStre
         custom_headers: Headers,
         max_sse_event_size: usize,
     ) -> Result<SseStream, HttpError> {
-        if last_event_id.is_none() {
-            tracing::debug!("no standalone GET stream (as configured)");
-            return Err(HttpError::ServerDoesNotSupportSse);
-        }
+        refuse_standalone(last_event_id.as_deref())?;
         self.0
             .get_stream_with_max_sse_event_size(
                 uri,

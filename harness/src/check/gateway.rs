@@ -76,19 +76,14 @@ impl Bystander {
     /// Read a bystander's record: the `{"bystander": "up"}` line says it came up,
     /// `{"unavailable": WHY}` that it could not; the rest is a [`DownstreamRecord`].
     pub fn parse(text: &str) -> Self {
-        let notes: Vec<Value> = text
-            .lines()
-            .filter_map(|l| serde_json::from_str::<Value>(l).ok())
-            .filter(|v| v.get("method").is_none())
-            .collect();
-        if let Some(why) = notes.iter().find_map(|v| v.get("unavailable")) {
+        let lines: Vec<Value> = text.lines().filter_map(|l| serde_json::from_str::<Value>(l).ok()).collect();
+        if let Some(why) = lines.iter().find_map(|v| v.get("unavailable")) {
             return Self::Unavailable(why.as_str().map_or_else(|| why.to_string(), str::to_owned));
         }
-        if !notes.iter().any(|v| v.get("bystander").and_then(Value::as_str) == Some("up")) {
+        if !lines.iter().any(|v| v.get("bystander").and_then(Value::as_str) == Some("up")) {
             return Self::Unavailable("it never finished initializing".to_owned());
         }
-        let requests: String = text.lines().filter(|l| l.contains("\"method\"")).map(|l| format!("{l}\n")).collect();
-        Self::Up(DownstreamRecord::parse(&requests).received)
+        Self::Up(lines.iter().filter_map(Received::from_line).collect())
     }
 }
 
@@ -97,25 +92,27 @@ impl DownstreamRecord {
     pub fn parse(text: &str) -> Self {
         let mut out = Self::default();
         for line in text.lines().filter(|l| !l.trim().is_empty()) {
-            let v: Option<Value> = serde_json::from_str(line).ok();
-            let get = |k: &str| v.as_ref().and_then(|v| v.get(k));
-            let (Some(method), Some(id)) = (get("method").and_then(Value::as_str), get("id").and_then(Value::as_str))
-            else {
-                out.unreadable += 1;
-                continue;
-            };
-            let answer = match (get("result"), get("error")) {
-                (Some(r), _) => Ok(r.clone()),
-                (None, Some(e)) => Err(e.clone()),
-                (None, None) => {
-                    out.unreadable += 1;
-                    continue;
-                }
-            };
-            let params = get("params").filter(|p| !p.is_null()).cloned();
-            out.received.push(Received { method: method.to_owned(), id: id.to_owned(), params, answer });
+            match serde_json::from_str(line).ok().as_ref().and_then(Received::from_line) {
+                Some(r) => out.received.push(r),
+                None => out.unreadable += 1,
+            }
         }
         out
+    }
+}
+
+impl Received {
+    /// One line of a record, `None` when it is not a request with its answer.
+    fn from_line(v: &Value) -> Option<Self> {
+        let method = v.get("method").and_then(Value::as_str)?;
+        let id = v.get("id").and_then(Value::as_str)?;
+        let answer = match (v.get("result"), v.get("error")) {
+            (Some(r), _) => Ok(r.clone()),
+            (None, Some(e)) => Err(e.clone()),
+            (None, None) => return None,
+        };
+        let params = v.get("params").filter(|p| !p.is_null()).cloned();
+        Some(Self { method: method.to_owned(), id: id.to_owned(), params, answer })
     }
 }
 

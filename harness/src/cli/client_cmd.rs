@@ -167,13 +167,15 @@ pub(crate) fn run(args: ClientArgs) -> u8 {
     };
     let mut config = Config::new(label);
     config.docs_url = args.docs_url;
-    let recorder = |flag: &str, path: &Option<std::path::PathBuf>| match path {
-        None => Ok(None),
-        Some(path) => Recorder::create(path).map(Some).map_err(|e| eprintln!("error: {flag} {}: {e}", path.display())),
-    };
-    let Ok(record) = recorder("--record", &args.record) else { return EXIT_USAGE };
-    config.record = record;
-
+    if let Some(path) = &args.record {
+        match Recorder::create(path) {
+            Ok(r) => config.record = Some(r),
+            Err(e) => {
+                eprintln!("error: --record {}: {e}", path.display());
+                return EXIT_USAGE;
+            }
+        }
+    }
     let parse_roots = |list: &[String]| -> Vec<RootEntry> {
         list.iter()
             .map(|r| match r.split_once('=') {
