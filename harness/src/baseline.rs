@@ -11,7 +11,7 @@
 //! This module only matches ids against entries; the grading step
 //! ([`crate::outcome::Grader`]) marks the checks and counts what each entry matched.
 
-use backchannel_mock::protocol::{Revision, Transport};
+use backchannel_protocol::{Revision, Transport};
 use regex::Regex;
 use serde::Deserialize;
 

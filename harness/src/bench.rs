@@ -31,7 +31,7 @@ use backchannel_mock::engine::BARRIER_STEP;
 use backchannel_mock::trace::{Direction, Trace};
 use serde_json::Value;
 
-use backchannel_mock::protocol::{Revision, Transport};
+use backchannel_protocol::{Revision, Transport};
 
 use crate::baseline::Baseline;
 use crate::outcome::{CaseReport, Grader, Verdict};
@@ -95,7 +95,7 @@ impl RoundTrips {
 /// before a case ended at a barrier instead of fixed waits (BENCHMARKS.md has the
 /// commands).
 pub mod before {
-    use backchannel_mock::protocol::Transport;
+    use backchannel_protocol::Transport;
 
     /// The commit the figures were measured at.
     pub const COMMIT: &str = "b84ac5d";

@@ -1,29 +1,19 @@
-//! Checks: pure functions from a recorded case (trace, logs, scenario) to
-//! [`CheckResult`]s. No sockets, no processes; every check is testable on a
-//! hand-written trace.
+//! Checks: pure functions from a recorded case (the compiled scenario, the trace,
+//! the client's logs, how it ended) to ungraded [`Finding`]s. No sockets, no
+//! processes; every check is testable on a hand-written trace (`check::tests`).
+//! Grading — the rule as the case's revision states it, strictness, the baseline —
+//! is [`crate::outcome::Grader`]'s.
 //!
-//! Two families:
-//! - **protocol checks**, run in every case whatever the scenario says:
-//!   `session.initialize`, `session.initialized`, `wire.json-rpc`, `wire.id-echo`,
-//!   `wire.one-answer`, `client.exits` (the client does not hang once the server
-//!   ends the session), `capabilities.honest` when a capability-gated request was sent,
-//!   and over HTTP `http.session` and (2025-06-18+) `http.protocol-version`; and, for
-//!   whatever the client answered, `answers.schema` (every result and error has its
-//!   revision's schema shape), `answers.elicitation-content` (accepted content fits
-//!   the `requestedSchema`) and `answers.sampling-tool-use`;
-//! - **scenario checks**, one per expectation in the file: `<step>.answered` (always,
-//!   per request), `<step>.error`, `<step>.error-code`, `<step>.error-message`,
-//!   `<step>.result` (or `<step>.not-answered` for a request that must stay unanswered),
-//!   `<raw>.error-code-if-answered`, `notifications.<method>`, `capabilities.absent`, `capabilities.present`,
-//!   `logs.warning-per-request`, `logs.no-canary-at-warning`, `logs.canary-at-debug`;
-//! - in gateway mode, **gateway checks** over the upstream trace and the downstream
-//!   client's record ([`gateway`]): `<step>.relayed`, `<step>.answer-intact`,
-//!   `gateway.capabilities`.
-//!
+//! Every kind of check is listed once, with what it judges, in [`registry`]: the
+//! protocol checks run in every case, the scenario checks come from the file's
+//! steps and expectations, the gateway checks ([`gateway`]) run in gateway mode.
 //! Ids are `<scenario id>:<check>`; they are stable, and baselines refer to them.
 //!
-//! Checks read the compiled scenario ([`Compiled`]) and the recorded case, and return
-//! ungraded [`Finding`]s; they know nothing of strictness, baselines or reports.
+//! [`evaluate`] establishes what the case is (did the session start, does the
+//! scenario apply to this client) and hands each check what it judges: the
+//! [`Session`] view of the wire and a `ScenarioCtx` (the scenario, the trace, the
+//! logs, the client's end, the revision, the claims); checks write their findings
+//! to an `Emitter`, which they never read from.
 
 mod answers;
 mod capabilities;
@@ -33,12 +23,13 @@ mod hygiene;
 pub mod model;
 mod mrtr;
 mod protocol;
+pub mod registry;
 mod requests;
 pub mod session;
 pub mod shapes;
 
-use backchannel_mock::protocol::Revision;
 use backchannel_mock::trace::Trace;
+use backchannel_protocol::Revision;
 use serde_json::Value;
 
 pub use model::{Evidence, Finding, Outcome};
@@ -67,7 +58,7 @@ pub struct CaseInput<'a> {
     /// The knobs the client claims to honour (all of them for the reference client).
     pub claims: &'a Knobs,
     /// In gateway mode: what the downstream client received through the gateway.
-    pub downstream: Option<&'a gateway::DownstreamRecord>,
+    pub downstream: Option<&'a gateway::Delivered>,
 }
 
 /// How the client process ended.
@@ -97,7 +88,7 @@ pub fn evaluate(input: &CaseInput<'_>) -> Vec<Finding> {
     let empty = Trace::default();
     let trace = input.trace.unwrap_or(&empty);
     let session = Session::from_trace(trace);
-    let mut out = Emitter { input: *input, out: Vec::new() };
+    let mut out = Emitter::default();
     let plan = &input.compiled.client;
     let knobs = plan.knobs(input.revision);
     let took_up = |k: Knob| knob_taken_up(k, &session, input.logs, plan);
@@ -190,8 +181,12 @@ pub fn evaluate(input: &CaseInput<'_>) -> Vec<Finding> {
         }
     }
     let ctx = ScenarioCtx {
+        compiled: input.compiled,
         session: &session,
         trace,
+        logs: input.logs,
+        server_names: input.server_names,
+        client: input.client,
         na: scenario_na,
         never_started: !started && modern_na.is_none(),
         started,
@@ -211,6 +206,12 @@ pub fn evaluate(input: &CaseInput<'_>) -> Vec<Finding> {
         // and the harness stops it (no `client.exits`).
         Some(downstream) => gateway::checks(&mut out, &ctx, downstream),
         None => protocol::client_exit(&mut out, input.client),
+    }
+    // A check of no kind in the registry is undocumented and may have no fixture
+    // that fails it: a bug of the kit, caught by every test.
+    #[cfg(debug_assertions)]
+    for f in &out.out {
+        assert!(registry::kind_of(&f.check).is_some(), "check `{}` is of no kind in check::registry", f.check);
     }
     out.out
 }
@@ -236,7 +237,7 @@ fn knob_taken_up(knob: Knob, session: &Session, logs: &[LogLine], plan: &ClientP
 
 /// `client.configured`: every knob the scenario turns that the client claims to
 /// honour is taken up. Emitted only when the client claims one of them.
-fn configured(out: &mut Emitter<'_>, knobs: &Knobs, claims: &Knobs, took_up: &dyn Fn(Knob) -> bool) {
+fn configured(out: &mut Emitter, knobs: &Knobs, claims: &Knobs, took_up: &dyn Fn(Knob) -> bool) {
     let claimed: Vec<Knob> = knobs.iter().copied().filter(|k| claims.contains(k)).collect();
     if claimed.is_empty() {
         return;
@@ -257,10 +258,22 @@ fn configured(out: &mut Emitter<'_>, knobs: &Knobs, claims: &Knobs, took_up: &dy
     }
 }
 
-/// Shared state for the scenario checks.
+/// What the scenario checks judge: the case (its scenario, the wire, the client's
+/// logs and end) and what evaluating it has established (whether the session
+/// started, why the scenario does not apply). Checks read it; they write only to the
+/// [`Emitter`].
+#[derive(Clone)]
 pub(crate) struct ScenarioCtx<'a> {
+    /// The scenario.
+    pub(crate) compiled: &'a Compiled,
     pub(crate) session: &'a Session,
     pub(crate) trace: &'a Trace,
+    /// The client's output, parsed.
+    pub(crate) logs: &'a [LogLine],
+    /// Strings that name the server in the client's logs.
+    pub(crate) server_names: &'a [String],
+    /// How the client process ended.
+    pub(crate) client: &'a ClientEnd,
     /// When set, every scenario check is not applicable (or, when the session never
     /// started, skipped) for this reason.
     pub(crate) na: Option<String>,
@@ -312,9 +325,9 @@ impl ScenarioCtx<'_> {
 
     /// Why advice on the DEBUG log does not apply: the scenario asks for DEBUG, the
     /// client logged no DEBUG line at all, and does not claim the knob.
-    pub(crate) fn log_level_not_taken(&self, logs: &[LogLine]) -> Option<String> {
+    pub(crate) fn log_level_not_taken(&self) -> Option<String> {
         let asked = self.plan.knobs(self.revision).contains(&Knob::LogLevel);
-        let took = knob_taken_up(Knob::LogLevel, self.session, logs, self.plan);
+        let took = knob_taken_up(Knob::LogLevel, self.session, self.logs, self.plan);
         (asked && !took && !self.claims.contains(&Knob::LogLevel))
             .then(|| format!("N/A: the client logs nothing at DEBUG (it does not take up {})", Knob::LogLevel.source()))
     }
@@ -322,17 +335,12 @@ impl ScenarioCtx<'_> {
     /// The capability path a server→client method needs at this case's revision
     /// (`elicitation.<mode>` where elicitation has modes).
     pub(crate) fn path_for(&self, method: &str, params: Option<&Value>) -> Option<String> {
-        match method {
-            "roots/list" => Some("roots".to_owned()),
-            "sampling/createMessage" => Some("sampling".to_owned()),
-            "elicitation/create" if !self.revision.has_elicitation() => None,
-            "elicitation/create" if self.revision.has_elicitation_modes() => {
-                let mode = params.and_then(|p| p.get("mode")).and_then(Value::as_str).unwrap_or("form");
-                Some(format!("elicitation.{mode}"))
-            }
-            "elicitation/create" => Some("elicitation".to_owned()),
-            _ => None,
+        let cap = self.revision.capability_for(method)?;
+        if cap == "elicitation" && self.revision.has_elicitation_modes() {
+            let mode = params.and_then(|p| p.get("mode")).and_then(Value::as_str).unwrap_or("form");
+            return Some(format!("elicitation.{mode}"));
         }
+        Some(cap.to_owned())
     }
 }
 
@@ -347,13 +355,14 @@ fn unmet_requirement(compiled: &Compiled, session: &Session) -> Option<String> {
     None
 }
 
-/// Collects findings.
-pub(crate) struct Emitter<'a> {
-    input: CaseInput<'a>,
+/// Collects findings: a sink, never a source — what a check judges comes in as its
+/// arguments.
+#[derive(Default)]
+pub(crate) struct Emitter {
     out: Vec<Finding>,
 }
 
-impl<'a> Emitter<'a> {
+impl Emitter {
     pub(crate) fn push(&mut self, check: &str, severity: Severity, rule: &str, outcome: Outcome, evidence: Evidence) {
         self.out.push(Finding { check: check.to_owned(), severity, rule: Some(rule.to_owned()), outcome, evidence });
     }
@@ -410,10 +419,6 @@ impl<'a> Emitter<'a> {
     /// A check of a scenario expectation.
     pub(crate) fn expected(&mut self, ctx: &ScenarioCtx<'_>, check: &str, e: &Expectation, result: Judged) {
         self.graded(ctx, check, e.severity, &e.rule, result);
-    }
-
-    pub(crate) fn input(&self) -> CaseInput<'a> {
-        self.input
     }
 }
 

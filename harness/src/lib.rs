@@ -18,8 +18,9 @@
 //! - [`bench`]: the measurements behind `backchannel bench`;
 //! - [`cli`]: argv and exit codes, nothing else.
 //!
-//! The protocol vocabulary (revisions, transports, trace events) is the mock crate's
-//! ([`backchannel_mock::protocol`], [`backchannel_mock::trace`]).
+//! The protocol vocabulary is typed once, below every crate of the kit: revisions,
+//! transports and the capability each server→client request needs in
+//! [`backchannel_protocol`], trace events in [`backchannel_mock::trace`].
 //!
 //! The oracle (the mock's trace, the wire classifier, the checks) never depends on
 //! rmcp; rmcp appears only inside the reference client, which the runner drives as

@@ -11,8 +11,8 @@
 use std::fmt;
 use std::time::{Duration, SystemTime};
 
-use backchannel_mock::protocol::{Revision, Transport};
 use backchannel_mock::trace::Trace;
+use backchannel_protocol::{Revision, Transport};
 use serde::Serialize;
 
 use crate::baseline::Baseline;
@@ -109,8 +109,9 @@ impl CheckResult {
     }
 }
 
-/// The outcome and severity of a check as a verdict.
-fn verdict(outcome: Outcome, severity: Severity, strict: bool) -> Verdict {
+/// The grading rule: the outcome and severity of a check as a verdict, with
+/// strictness applied, before the baseline.
+pub(crate) fn verdict(outcome: Outcome, severity: Severity, strict: bool) -> Verdict {
     match (outcome, severity) {
         (Outcome::Pass, _) => Verdict::Pass,
         (Outcome::Skipped, _) => Verdict::Skip,
@@ -182,6 +183,8 @@ impl CaseReport {
     }
 }
 
+// Counted from a run's cases and its stale baseline entries, never stored beside
+// them: `RunSummary::totals`. (The doc comment below is the report schema's.)
 /// Counts of final verdicts.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, serde::Deserialize, schemars::JsonSchema)]
 pub struct Totals {
@@ -213,9 +216,23 @@ pub struct Totals {
 }
 
 impl Totals {
-    /// The counts of these cases.
-    pub fn of(cases: &[CaseReport]) -> Self {
-        let mut t = Self::default();
+    /// The counts every summary leads with, in order, with their names: cases,
+    /// checks, passed, failed, warned, skipped, not applicable.
+    pub fn leading(&self) -> [(usize, &'static str); 7] {
+        [
+            (self.cases, "cases"),
+            (self.checks, "checks"),
+            (self.passed, "passed"),
+            (self.failed, "failed"),
+            (self.warned, "warned"),
+            (self.skipped, "skipped"),
+            (self.not_applicable, "not applicable"),
+        ]
+    }
+
+    /// The counts of these cases, and of these stale baseline entries.
+    fn of(cases: &[CaseReport], stale: &[String]) -> Self {
+        let mut t = Self { stale: stale.len(), ..Self::default() };
         for case in cases {
             t.cases += 1;
             for c in &case.checks {
@@ -312,8 +329,6 @@ pub struct RunSummary {
     pub planned: usize,
     /// The graded cases, in plan order.
     pub reports: Vec<CaseReport>,
-    /// Verdict counts.
-    pub totals: Totals,
     /// Baseline entries the client now passes.
     pub stale: Vec<String>,
     /// Baseline entries that matched no check.
@@ -333,13 +348,19 @@ pub struct RunSummary {
 }
 
 impl RunSummary {
+    /// Verdict counts of the graded cases, and the stale baseline entries.
+    pub fn totals(&self) -> Totals {
+        Totals::of(&self.reports, &self.stale)
+    }
+
     /// How the run ended: interrupted, then incomplete, then fail, then pass.
     pub fn outcome(&self) -> RunOutcome {
+        let totals = self.totals();
         if let Some(signal) = self.interrupted {
             RunOutcome::Interrupted(signal)
-        } else if !self.unjudged.is_empty() || self.totals.inconclusive > 0 {
+        } else if !self.unjudged.is_empty() || totals.inconclusive > 0 {
             RunOutcome::Incomplete
-        } else if self.totals.failed > 0 || !self.stale.is_empty() {
+        } else if totals.failed > 0 || !self.stale.is_empty() {
             RunOutcome::Fail
         } else {
             RunOutcome::Pass
@@ -479,7 +500,7 @@ mod tests {
         let new = g.grade(&c, run_at(Revision::V2025_11_25, honest()));
         assert_eq!((new.checks[0].severity, new.checks[0].verdict), (Severity::Must, Verdict::Fail));
         assert_eq!(new.checks[0].id, "t/case:capabilities.honest");
-        assert_eq!(new.checks[0].spec.as_ref().map(|s| s.source.as_str()), Some("MCP 2025-11-25"));
+        assert_eq!(new.checks[0].spec.as_ref().map(|s| s.source.to_string()).as_deref(), Some("MCP 2025-11-25"));
         // Strictness once, in the grader; advice stays advice.
         let mut strict = Grader::new(true, Baseline::default());
         let advice = vec![violated("logs.canary-at-debug", Severity::Advice, "policy/params-at-debug")];

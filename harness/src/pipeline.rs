@@ -12,9 +12,9 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicI32, Ordering};
 use std::time::{Instant, SystemTime};
 
-use backchannel_mock::protocol::{Revision, Transport};
+use backchannel_protocol::{Revision, Transport};
 
-use crate::outcome::{CaseReport, Grader, PlanInfo, RunSummary, Totals, Unjudged};
+use crate::outcome::{CaseReport, Grader, PlanInfo, RunSummary, Unjudged};
 use crate::report::event::{CaseKey, Event, Reporter};
 use crate::runner::{ClientSpec, RunConfig, RunError, Stop, run_case};
 use crate::scenario::Compiled;
@@ -37,9 +37,7 @@ impl RevisionFilter {
         match s {
             "all" => Ok(Self::All),
             "latest" => Ok(Self::Latest),
-            other => {
-                other.parse().map(Self::One).map_err(|e: backchannel_mock::protocol::UnknownRevision| e.to_string())
-            }
+            other => other.parse().map(Self::One).map_err(|e: backchannel_protocol::UnknownRevision| e.to_string()),
         }
     }
 
@@ -389,14 +387,11 @@ pub fn run(
         }
     }
     let used = grader.finish();
-    let mut totals = Totals::of(&reports);
-    totals.stale = used.stale.len();
     let summary = RunSummary {
         client: options.label.clone(),
         strict: options.strict,
         planned: plan.cases.len(),
         reports,
-        totals,
         stale: used.stale,
         unused: used.unused,
         elapsed: started.elapsed(),

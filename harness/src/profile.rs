@@ -31,7 +31,7 @@ use serde::Deserialize;
 use crate::baseline::{Baseline, Entry};
 use crate::logs::{AutoFormat, LevelParser, RegexFormat};
 use crate::scenario::compiled::Knob;
-use backchannel_mock::protocol::{Revision, Transport};
+use backchannel_protocol::{Revision, Transport};
 
 /// A client profile.
 #[derive(Debug, Clone, Deserialize, JsonSchema)]
@@ -167,13 +167,24 @@ pub struct LoadedProfile {
     pub baseline: Baseline,
 }
 
-/// Where the client finds the server in one case.
+/// Where the client finds the server in one case: it launches the mock (stdio) or
+/// connects to its URL (HTTP). What the profile placeholders expand.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub enum Target<'a> {
-    /// The mock's argv (stdio).
-    Launch(&'a [String]),
-    /// The mock's URL (HTTP).
-    Url(&'a str),
+pub enum Endpoint {
+    /// The mock's argv, for the client to launch.
+    Launch(Vec<String>),
+    /// The URL of a running HTTP mock.
+    Url(String),
+}
+
+impl Endpoint {
+    /// How the reference client names this server in its logs: `stdio:<program>`, or the URL.
+    pub fn server_name(&self) -> String {
+        match self {
+            Self::Launch(argv) => format!("stdio:{}", argv.first().map_or("", String::as_str)),
+            Self::Url(url) => url.clone(),
+        }
+    }
 }
 
 impl LoadedProfile {
@@ -266,7 +277,7 @@ impl LoadedProfile {
     }
 
     /// The client's command line for one case.
-    pub fn argv(&self, transport: Transport, target: &Target<'_>) -> Vec<String> {
+    pub fn argv(&self, transport: Transport, target: &Endpoint) -> Vec<String> {
         let words = shlex::split(&self.profile.command).unwrap_or_default();
         let mut out = Vec::new();
         // A placeholder in a file the profile writes places the target too.
@@ -274,7 +285,7 @@ impl LoadedProfile {
         let mut placed = self.profile.files.values().any(|f| TARGETS.iter().any(|p| f.contains(p)));
         for w in words {
             if w == "{server_argv}" {
-                if let Target::Launch(argv) = target {
+                if let Endpoint::Launch(argv) = target {
                     out.extend(argv.iter().cloned());
                 }
                 placed = true;
@@ -285,18 +296,18 @@ impl LoadedProfile {
         }
         if !placed {
             match target {
-                Target::Launch(argv) => out.extend(argv.iter().cloned()),
-                Target::Url(url) => out.push((*url).to_owned()),
+                Endpoint::Launch(argv) => out.extend(argv.iter().cloned()),
+                Endpoint::Url(url) => out.push(url.clone()),
             }
         }
         out
     }
 
     /// Expand the placeholders in one string.
-    pub fn expand(&self, s: &str, transport: Transport, target: &Target<'_>) -> String {
+    pub fn expand(&self, s: &str, transport: Transport, target: &Endpoint) -> String {
         let (url, cmd, json) = match target {
-            Target::Url(u) => ((*u).to_owned(), String::new(), "[]".to_owned()),
-            Target::Launch(argv) => (
+            Endpoint::Url(u) => (u.clone(), String::new(), "[]".to_owned()),
+            Endpoint::Launch(argv) => (
                 String::new(),
                 shlex::try_join(argv.iter().map(String::as_str)).unwrap_or_default(),
                 serde_json::to_string(argv).unwrap_or_default(),
@@ -321,7 +332,7 @@ impl LoadedProfile {
     /// Ask the client its version (`None` when the profile has no version command or it fails).
     pub fn version(&self) -> Option<String> {
         let line = self.profile.version.as_ref()?;
-        let line = self.expand(line, Transport::Stdio, &Target::Launch(&[]));
+        let line = self.expand(line, Transport::Stdio, &Endpoint::Launch(Vec::new()));
         let argv = shlex::split(&line)?;
         let out = std::process::Command::new(argv.first()?).args(&argv[1..]).envs(&self.profile.env).output().ok()?;
         let v = String::from_utf8_lossy(&out.stdout).trim().to_owned();
@@ -384,24 +395,27 @@ mod tests {
         let argv = ["/bin/backchannel".to_owned(), "mock".to_owned(), "--scenario".to_owned(), "a b.yaml".to_owned()];
         let p = profile("python {profile_dir}/d.py {transport}");
         assert_eq!(
-            p.argv(Transport::Stdio, &Target::Launch(&argv)),
+            p.argv(Transport::Stdio, &Endpoint::Launch(argv.to_vec())),
             ["python", "/p/d.py", "stdio", "/bin/backchannel", "mock", "--scenario", "a b.yaml"]
         );
         assert_eq!(
-            p.argv(Transport::Http, &Target::Url("http://h/mcp")),
+            p.argv(Transport::Http, &Endpoint::Url("http://h/mcp".into())),
             ["python", "/p/d.py", "http", "http://h/mcp"]
         );
         let p = profile("client --server {server_argv} --verbose");
         assert_eq!(
-            p.argv(Transport::Stdio, &Target::Launch(&argv)),
+            p.argv(Transport::Stdio, &Endpoint::Launch(argv.to_vec())),
             ["client", "--server", "/bin/backchannel", "mock", "--scenario", "a b.yaml", "--verbose"]
         );
         let p = profile("client --cmd {server_cmd}");
         assert_eq!(
-            p.argv(Transport::Stdio, &Target::Launch(&argv)),
+            p.argv(Transport::Stdio, &Endpoint::Launch(argv.to_vec())),
             ["client", "--cmd", "/bin/backchannel mock --scenario 'a b.yaml'"]
         );
         let p = profile("client --url={url} x");
-        assert_eq!(p.argv(Transport::Sse, &Target::Url("http://h/sse")), ["client", "--url=http://h/sse", "x"]);
+        assert_eq!(
+            p.argv(Transport::Sse, &Endpoint::Url("http://h/sse".into())),
+            ["client", "--url=http://h/sse", "x"]
+        );
     }
 }

@@ -36,10 +36,10 @@ use tokio::sync::mpsc;
 use tokio::time::{Instant, sleep_until};
 
 use crate::canary::Canary;
-use crate::protocol::{Revision, Transport};
 use crate::script::{Delivery, IdSpec, RequestStep, RoundMethod, Script, Step, Trigger};
 use crate::trace::{EndReason, EventKind, FORMAT, Start, TraceWriter};
 use crate::wire::{Classified, Envelope, ErrorCode, classify, id_loosely_equal, loose_key};
+use backchannel_protocol::{Revision, Transport};
 
 /// The trace, shared by the engine (events) and the transport (frames, HTTP).
 pub type Tap = Arc<Mutex<TraceWriter>>;
@@ -62,6 +62,27 @@ pub fn with_tap(tap: &Tap, f: impl FnOnce(&mut TraceWriter) -> io::Result<()>) {
 pub struct Origin {
     /// The HTTP exchange (POST) it came in, if any.
     pub exchange: Option<u64>,
+}
+
+/// The engine's direct reply to a client request: the id it answers, the JSON-RPC
+/// response, and — to `initialize` or `server/discover` — the revision negotiated.
+struct Reply {
+    id: Value,
+    body: Value,
+    negotiated: Option<Revision>,
+}
+
+impl Reply {
+    /// The response to request `id`: its result, or an error with this code and message.
+    fn new(id: Value, result: Result<Value, (ErrorCode, String)>, negotiated: Option<Revision>) -> Self {
+        let body = match result {
+            Ok(result) => json!({ "jsonrpc": "2.0", "id": id, "result": result }),
+            Err((code, message)) => {
+                json!({ "jsonrpc": "2.0", "id": id, "error": { "code": code.0, "message": message } })
+            }
+        };
+        Self { id, body, negotiated }
+    }
 }
 
 /// Where an outgoing frame must go.
@@ -292,32 +313,19 @@ impl<S: Sink> Engine<S> {
             return Ok(()); // recorded by the transport; the checks report it
         };
         let classified = classify(&value);
-        let (replies, answers, negotiated): (Vec<Value>, Vec<Value>, Option<Revision>) = match classified.envelope {
-            Envelope::Batch(parts) => {
-                let mut replies = Vec::new();
-                let mut answers = Vec::new();
-                let mut negotiated = None;
-                for part in parts {
-                    if let Some((id, reply, n)) = self.on_message(part, origin) {
-                        answers.push(id);
-                        replies.push(reply);
-                        negotiated = negotiated.or(n);
-                    }
-                }
-                // A batch of requests is answered with a batch (JSON-RPC 2.0 §6).
-                if replies.is_empty() {
-                    (Vec::new(), answers, negotiated)
-                } else {
-                    (vec![Value::Array(replies)], answers, negotiated)
-                }
-            }
-            _ => match self.on_message(classified, origin) {
-                Some((id, reply, n)) => (vec![reply], vec![id], n),
-                None => (Vec::new(), Vec::new(), None),
-            },
+        let (batch, replies): (bool, Vec<Reply>) = match classified.envelope {
+            Envelope::Batch(parts) => (true, parts.into_iter().filter_map(|p| self.on_message(p, origin)).collect()),
+            _ => (false, self.on_message(classified, origin).into_iter().collect()),
         };
-        for reply in replies {
-            let bytes = serde_json::to_vec(&reply).unwrap_or_default();
+        let answers: Vec<Value> = replies.iter().map(|r| r.id.clone()).collect();
+        let negotiated = replies.iter().find_map(|r| r.negotiated);
+        let mut bodies: Vec<Value> = replies.into_iter().map(|r| r.body).collect();
+        // A batch of requests is answered with a batch (JSON-RPC 2.0 §6).
+        if batch && !bodies.is_empty() {
+            bodies = vec![Value::Array(bodies)];
+        }
+        for body in bodies {
+            let bytes = serde_json::to_vec(&body).unwrap_or_default();
             self.emit(Outgoing {
                 bytes,
                 step: None,
@@ -330,9 +338,9 @@ impl<S: Sink> Engine<S> {
         self.advance().await
     }
 
-    /// Handle one message; returns the id it answers, the reply, and the negotiated
-    /// version when it was `initialize`. A trigger `tools/call` is answered later.
-    fn on_message(&mut self, msg: Classified, origin: Origin) -> Option<(Value, Value, Option<Revision>)> {
+    /// Handle one message; returns the reply to a request. A trigger `tools/call` is
+    /// answered later.
+    fn on_message(&mut self, msg: Classified, origin: Origin) -> Option<Reply> {
         match msg.envelope {
             Envelope::Request { id, method, params } => self.on_request(id, &method, params.as_ref(), origin),
             Envelope::Notification { method, .. } => {
@@ -362,13 +370,7 @@ impl<S: Sink> Engine<S> {
         self.event(EventKind::ScriptStarted);
     }
 
-    fn on_request(
-        &mut self,
-        id: Value,
-        method: &str,
-        params: Option<&Value>,
-        origin: Origin,
-    ) -> Option<(Value, Value, Option<Revision>)> {
+    fn on_request(&mut self, id: Value, method: &str, params: Option<&Value>, origin: Origin) -> Option<Reply> {
         if self.script.is_modern() {
             return self.on_modern_request(id, method, params, origin);
         }
@@ -404,13 +406,7 @@ impl<S: Sink> Engine<S> {
             }
             _ => Err((ErrorCode::METHOD_NOT_FOUND, format!("method not found: {method}"))),
         };
-        let reply = match result {
-            Ok(result) => json!({ "jsonrpc": "2.0", "id": id, "result": result }),
-            Err((code, message)) => {
-                json!({ "jsonrpc": "2.0", "id": id, "error": { "code": code.0, "message": message } })
-            }
-        };
-        Some((id, reply, negotiated))
+        Some(Reply::new(id, result, negotiated))
     }
 
     /// A request in a 2026-07-28 session (`basic/versioning.mdx`, `basic/patterns/mrtr.mdx`):
@@ -418,13 +414,7 @@ impl<S: Sink> Engine<S> {
     /// version, and the trigger `tools/call` runs the MRTR rounds — its retries
     /// (a new id, the inputs, the request state) each become the call in flight.
     /// Every request is served whatever its `_meta` says: the checks judge that.
-    fn on_modern_request(
-        &mut self,
-        id: Value,
-        method: &str,
-        params: Option<&Value>,
-        origin: Origin,
-    ) -> Option<(Value, Value, Option<Revision>)> {
+    fn on_modern_request(&mut self, id: Value, method: &str, params: Option<&Value>, origin: Origin) -> Option<Reply> {
         let modern = Revision::MODERN.as_str();
         let result = match method {
             "server/discover" => Ok(json!({
@@ -438,12 +428,12 @@ impl<S: Sink> Engine<S> {
             })),
             "initialize" => {
                 let requested = params.and_then(|p| p.get("protocolVersion")).cloned().unwrap_or(Value::Null);
-                let reply = json!({ "jsonrpc": "2.0", "id": id, "error": {
+                let body = json!({ "jsonrpc": "2.0", "id": id, "error": {
                     "code": ErrorCode::UNSUPPORTED_PROTOCOL_VERSION.0,
                     "message": format!("this server speaks MCP {modern} only (no initialize): send server/discover"),
                     "data": { "supported": [modern], "requested": requested },
                 }});
-                return Some((id, reply, None));
+                return Some(Reply { id, body, negotiated: None });
             }
             "ping" => Ok(json!({})),
             // Cacheable results carry their cache directives (schema: ListToolsResult).
@@ -470,17 +460,12 @@ impl<S: Sink> Engine<S> {
             }
             _ => Err((ErrorCode::METHOD_NOT_FOUND, format!("method not found: {method}"))),
         };
-        let reply = match result {
-            Ok(mut result) => {
-                // "Servers implementing this protocol version MUST include" resultType.
-                result["resultType"] = json!("complete");
-                json!({ "jsonrpc": "2.0", "id": id, "result": result })
-            }
-            Err((code, message)) => {
-                json!({ "jsonrpc": "2.0", "id": id, "error": { "code": code.0, "message": message } })
-            }
-        };
-        Some((id, reply, (method == "server/discover").then_some(Revision::MODERN)))
+        // "Servers implementing this protocol version MUST include" resultType.
+        let result = result.map(|mut result| {
+            result["resultType"] = json!("complete");
+            result
+        });
+        Some(Reply::new(id, result, (method == "server/discover").then_some(Revision::MODERN)))
     }
 
     /// A `tools/call` that is not (or no longer) the scenario's trigger: a tool the

@@ -3,8 +3,8 @@
 //! This crate owns everything that touches the wire on the server side of a
 //! backchannel case:
 //!
-//! - [`protocol`]: the vocabulary every crate shares — [`protocol::Revision`],
-//!   [`protocol::Transport`] and the facts of each revision;
+//! - the vocabulary every crate shares — revisions, transports, the capability
+//!   each server→client request needs — is the `backchannel-protocol` crate's;
 //! - [`wire`]: classifying untrusted JSON-RPC frames (never fails, records findings);
 //! - [`trace`]: the JSON Lines record of every frame both ways (the "Wire format" is
 //!   documented there);
@@ -63,7 +63,6 @@
 
 pub mod canary;
 pub mod engine;
-pub mod protocol;
 pub mod script;
 pub mod trace;
 pub mod transport;

@@ -15,8 +15,8 @@ use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
 use crate::canary::Canary;
-use crate::protocol::Revision;
-pub use crate::protocol::RoundMethod;
+use backchannel_protocol::Revision;
+pub use backchannel_protocol::RoundMethod;
 
 /// Durations as whole milliseconds in the serialized script.
 mod millis {

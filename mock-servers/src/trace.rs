@@ -38,7 +38,7 @@ use std::time::Instant;
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
-pub use crate::protocol::{Revision, Transport};
+pub use backchannel_protocol::{Revision, Transport};
 
 /// The trace format version written in the `start` record.
 pub const FORMAT: u32 = 2;

@@ -35,6 +35,8 @@ use rmcp::service::{RequestContext, RoleClient};
 use serde::Serialize;
 use serde_json::{Value, json};
 
+use backchannel_protocol::{Revision, capability_for};
+
 use crate::config::Config;
 
 /// Why a request was refused.
@@ -54,16 +56,6 @@ pub enum Refusal {
     /// An elicitation mode the client did not declare (`-32602`, 2025-11-25
     /// `client/elicitation.mdx:698-700`).
     ModeNotDeclared(&'static str),
-}
-
-/// The capability a server→client method needs, if any.
-pub fn capability_for(method: &str) -> Option<&'static str> {
-    match method {
-        "sampling/createMessage" => Some("sampling"),
-        "elicitation/create" => Some("elicitation"),
-        "roots/list" => Some("roots"),
-        _ => None,
-    }
 }
 
 /// An MCP client that declares no sampling or elicitation capability and
@@ -268,8 +260,8 @@ impl InterceptingClient {
             ));
         };
         // Elicitation exists from 2025-06-18 on: in an older session it is an unknown method.
-        let negotiated = context.peer.peer_info().map(|i| i.protocol_version.to_string());
-        if negotiated.as_deref().is_some_and(|v| v < "2025-06-18") {
+        let negotiated = context.peer.peer_info().and_then(|i| Revision::from_wire(&i.protocol_version.to_string()));
+        if negotiated.is_some_and(|r| !r.has_elicitation()) {
             return Err(self.refuse_typed("elicitation/create", &context.id, &params, Refusal::UnknownMethod));
         }
         let (mode, supported) = match &params {

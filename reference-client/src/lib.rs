@@ -18,8 +18,10 @@
 //! rmcp's own defaults differ: its `ClientHandler` answers `elicitation/create`
 //! with `decline` and `roots/list` with `[]` even when nothing was declared.
 //!
-//! This crate knows nothing of the harness or the mocks; the harness drives it as
-//! a separate process, exactly like a third-party client.
+//! This crate knows nothing of the harness or the mocks (of the kit it uses only the
+//! vocabulary crate, `backchannel-protocol`: revisions, the capability each request
+//! needs, the format of its [`Recorder`]'s record); the harness drives it as a
+//! separate process, exactly like a third-party client.
 //!
 //! ```
 //! use backchannel_reference_client::{Config, InterceptingClient, ServerLabel};
@@ -45,6 +47,7 @@ mod record;
 mod rounds;
 pub mod stdio;
 
+pub use backchannel_protocol::capability_for;
 pub use config::{
     CLIENT_NAME, Config, Elicitation, ElicitationAction, PROTOCOL_VERSION, RootEntry, RootsChange, Sampling,
     ServerLabel, redact_url,
@@ -52,5 +55,5 @@ pub use config::{
 pub use connect::{
     ClientError, Lifecycle, SESSION_UP, SessionEnd, SessionOptions, Signal, run_stdio, run_url, serve, socket_address,
 };
-pub use handler::{InterceptingClient, Refusal, capability_for, loggable};
+pub use handler::{InterceptingClient, Refusal, loggable};
 pub use record::Recorder;

@@ -1,18 +1,15 @@
-//! A record of what the client received from the server and what it answered: one
-//! JSON object per line, written (and flushed) before the answer is sent, so a
-//! reader that has seen the answer arrive upstream finds it here.
-//!
-//! The harness's gateway mode reads it to judge a gateway between a server and this
-//! client: did the request the server sent reach the client, params intact, and did
-//! the client's answer travel back unchanged. Each line is
-//! `{"method": M, "id": ID, "params": P|null, "result": R}` or `… "error": E}`; `params`
-//! are as rmcp parsed them (re-serialized), `result`/`error` exactly as answered.
+//! A record of what the client received from the server and what it answered, in
+//! the format of [`backchannel_protocol::record`] (one JSON object per line, written
+//! and flushed before the answer is sent, so a reader that has seen the answer arrive
+//! upstream finds it here). The harness's gateway mode reads it back with the same
+//! types to judge a gateway between a server and this client.
 
 use std::io::Write;
 use std::path::Path;
 use std::sync::{Arc, Mutex};
 
-use serde_json::{Value, json};
+use backchannel_protocol::record::{Answer, Line, Received};
+use serde_json::Value;
 
 /// Where received requests and their answers are written. Cheap to clone.
 #[derive(Clone)]
@@ -35,18 +32,25 @@ impl Recorder {
     /// Record one server→client request and the answer about to be sent: `Ok` a
     /// result, `Err` an error object (`{code, message, data?}`).
     pub fn request(&self, method: &str, id: &str, params: Option<Value>, answer: Result<Value, Value>) {
-        let mut line = json!({ "method": method, "id": id, "params": params.unwrap_or(Value::Null) });
-        match answer {
-            Ok(result) => line["result"] = result,
-            Err(error) => line["error"] = error,
-        }
-        self.note(&line);
+        let answer = match answer {
+            Ok(result) => Answer::Result(result),
+            Err(error) => Answer::Error(error),
+        };
+        self.write(&Line::Request(Received { method: method.to_owned(), id: id.to_owned(), params, answer }));
     }
 
-    /// Write a line of the caller's own (a note about the session, say): any JSON
-    /// object without `method`.
-    pub fn note(&self, line: &Value) {
-        let mut text = line.to_string();
+    /// Record that the session is up (a bystander session, once initialized).
+    pub fn up(&self) {
+        self.write(&Line::Up);
+    }
+
+    /// Record that the session could not be opened, and why.
+    pub fn unavailable(&self, why: &str) {
+        self.write(&Line::Unavailable(why.to_owned()));
+    }
+
+    fn write(&self, line: &Line) {
+        let mut text = line.to_json();
         text.push('\n');
         let mut file = self.file.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
         // A record that cannot be written is missing, and the harness says so.
@@ -56,21 +60,27 @@ impl Recorder {
 
 #[cfg(test)]
 mod tests {
+    use backchannel_protocol::record::Record;
+    use serde_json::json;
+
     use super::*;
 
     #[test]
-    fn one_line_per_request_with_the_answer() {
+    fn one_line_per_request_with_the_answer_read_back_by_the_record() {
         let dir = tempfile::tempdir().unwrap();
         let path = dir.path().join("r.jsonl");
         let r = Recorder::create(&path).unwrap();
         r.request("ping", "1", None, Ok(json!({})));
         r.request("roots/list", "\"a\"", Some(json!({})), Err(json!({"code": -32601, "message": "no"})));
+        r.up();
         let text = std::fs::read_to_string(&path).unwrap();
-        let lines: Vec<Value> = text.lines().map(|l| serde_json::from_str(l).unwrap()).collect();
-        assert_eq!(lines[0], json!({"method": "ping", "id": "1", "params": null, "result": {}}));
-        assert_eq!(lines[1]["error"]["code"], -32601);
-        assert_eq!(lines[1]["id"], "\"a\"");
-        r.note(&json!({"bystander": "up"}));
-        assert_eq!(std::fs::read_to_string(&path).unwrap().lines().nth(2), Some("{\"bystander\":\"up\"}"));
+        let first: Value = serde_json::from_str(text.lines().next().unwrap()).unwrap();
+        assert_eq!(first, json!({"method": "ping", "id": "1", "params": null, "result": {}}));
+        assert_eq!(text.lines().nth(2), Some("{\"bystander\":\"up\"}"));
+        let back = Record::read(&path).unwrap();
+        assert_eq!(back.received.len(), 2);
+        assert_eq!(back.received[1].id, "\"a\"");
+        assert_eq!(back.received[1].answer, Answer::Error(json!({"code": -32601, "message": "no"})));
+        assert!(back.up && back.unreadable == 0);
     }
 }

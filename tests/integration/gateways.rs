@@ -8,13 +8,14 @@ use std::collections::{BTreeMap, BTreeSet};
 use std::sync::Arc;
 
 use backchannel_harness::baseline::Baseline;
+use backchannel_harness::check::registry;
 use backchannel_harness::outcome::{Grader, Verdict};
 use backchannel_harness::profile::{Downstream, LoadedProfile};
 use backchannel_harness::runner::{ClientSpec, RunConfig, run_case};
 use backchannel_harness::scenario::compile_file;
 use backchannel_harness::scenario::compiled::Knob;
 use backchannel_harness::scenario::model::Transport;
-use backchannel_mock::protocol::Revision;
+use backchannel_protocol::Revision;
 
 use crate::support::{builtin_scenarios, exe, processes_with};
 
@@ -192,6 +193,21 @@ fn expected(http: bool) -> BTreeMap<&'static str, BTreeSet<&'static str>> {
         ]);
     }
     table.into_iter().map(|(m, ids)| (m, ids.iter().copied().collect())).collect()
+}
+
+/// Every kind the registry lists for the broken gateway is required to fail in some
+/// mode (over stdio or HTTP).
+#[test]
+fn every_gateway_check_kind_is_required_to_fail_somewhere() {
+    let required: BTreeSet<&str> =
+        [expected(false), expected(true)].iter().flat_map(|t| t.values().flatten().copied()).collect();
+    for kind in registry::KINDS.iter().filter(|k| k.fixture == registry::Fixture::Gateway) {
+        let hit = required.iter().any(|id| {
+            let check = id.split_once(':').map_or(*id, |(_, c)| c);
+            registry::kind_of(check).is_some_and(|k| k.name == kind.name)
+        });
+        assert!(hit, "no broken gateway mode is required to fail a {} check", kind.shown);
+    }
 }
 
 #[test]

@@ -65,7 +65,7 @@ fn readme_example_scenario_is_valid() {
 #[test]
 fn answer_shapes_agree_with_the_official_schemas() {
     use backchannel_harness::check::shapes;
-    use backchannel_mock::protocol::Revision;
+    use backchannel_protocol::Revision;
     let Some(dir) = backchannel_harness::scenario::catalog::spec_copy() else { return };
     for rev in Revision::ALL {
         let path = dir.join(rev.as_str()).join("schema.json");

@@ -9,9 +9,9 @@
 
 use std::collections::HashMap;
 
-use backchannel_mock::protocol::Revision;
 use backchannel_mock::trace::Trace;
 use backchannel_mock::wire::render_id;
+use backchannel_protocol::Revision;
 use serde_json::Value;
 
 use super::session::Session;
@@ -106,14 +106,14 @@ fn member_request<'a>(json: &'a Value, id: &Value) -> Option<&'a Value> {
 
 /// The answer checks. `revision`: what the session negotiated (the case's when it
 /// negotiated none the kit knows).
-pub(crate) fn checks(out: &mut Emitter<'_>, session: &Session, trace: &Trace, revision: Revision) {
+pub(crate) fn checks(out: &mut Emitter, session: &Session, trace: &Trace, revision: Revision) {
     let asks = collect(session, trace);
     schema(out, &asks, revision);
     elicitation_content(out, &asks);
     sampling_tool_use(out, &asks, session);
 }
 
-fn schema(out: &mut Emitter<'_>, asks: &[Ask<'_>], rev: Revision) {
+fn schema(out: &mut Emitter, asks: &[Ask<'_>], rev: Revision) {
     const RULE: &str = "schema/answer-shape";
     let mut judged = 0usize;
     for ask in asks {
@@ -151,7 +151,7 @@ fn schema(out: &mut Emitter<'_>, asks: &[Ask<'_>], rev: Revision) {
     }
 }
 
-fn elicitation_content(out: &mut Emitter<'_>, asks: &[Ask<'_>]) {
+fn elicitation_content(out: &mut Emitter, asks: &[Ask<'_>]) {
     const RULE: &str = "elicitation/content-matches-schema";
     let mut judged = 0usize;
     for ask in asks.iter().filter(|a| a.method == "elicitation/create") {
@@ -204,7 +204,7 @@ fn offered(params: Option<&Value>) -> (Vec<&str>, Option<&str>) {
     (tools, mode)
 }
 
-fn sampling_tool_use(out: &mut Emitter<'_>, asks: &[Ask<'_>], session: &Session) {
+fn sampling_tool_use(out: &mut Emitter, asks: &[Ask<'_>], session: &Session) {
     let mut judged = 0usize;
     for ask in asks.iter().filter(|a| a.method == "sampling/createMessage") {
         let Ok(result) = ask.answer else { continue };
@@ -277,7 +277,7 @@ fn sampling_tool_use(out: &mut Emitter<'_>, asks: &[Ask<'_>], session: &Session)
 
 #[cfg(test)]
 mod tests {
-    use backchannel_mock::protocol::{Revision, Transport};
+    use backchannel_protocol::{Revision, Transport};
     use serde_json::{Value, json};
 
     use super::super::tests::{Case, finding};

@@ -1,31 +1,23 @@
 //! Capability checks: what the client declared in `initialize`, and whether its
 //! answers are consistent with it.
 
-use backchannel_mock::protocol::Revision;
 use backchannel_mock::wire::{ErrorCode, render_id};
+use backchannel_protocol::{Revision, capability_for};
 
 use super::session::{AnswerKind, Session};
 use super::{Emitter, Evidence, Judged, ScenarioCtx};
 use crate::scenario::model::Severity::Must;
 
 /// The capability a server→client method requires in a session that negotiated
-/// `negotiated` (a revision date; unknown or absent counts as the latest).
-/// Elicitation arrived in 2025-06-18: before it, `elicitation/create` is an unknown
-/// method whatever the client declared, and `-32601` is the right answer.
+/// `negotiated` (unknown or absent counts as the latest): [`Revision::capability_for`].
 pub(crate) fn gate(method: &str, negotiated: Option<Revision>) -> Option<&'static str> {
-    match method {
-        "sampling/createMessage" => Some("sampling"),
-        "elicitation/create" if negotiated.is_some_and(|v| !v.has_elicitation()) => None,
-        "elicitation/create" => Some("elicitation"),
-        "roots/list" => Some("roots"),
-        _ => None,
-    }
+    negotiated.map_or_else(|| capability_for(method), |r| r.capability_for(method))
 }
 
 /// `capabilities.honest`: an undeclared capability is never answered with a
 /// success result, and a declared one is never answered "method not found".
 /// Emitted only when a capability-gated request was sent.
-pub(crate) fn honesty(out: &mut Emitter<'_>, s: &Session) {
+pub(crate) fn honesty(out: &mut Emitter, s: &Session) {
     let negotiated = s.negotiated;
     let gated: Vec<usize> = (0..s.sent.len()).filter(|&i| gate(&s.sent[i].method, negotiated).is_some()).collect();
     if gated.is_empty() {
@@ -73,8 +65,8 @@ pub(crate) fn honesty(out: &mut Emitter<'_>, s: &Session) {
 }
 
 /// `capabilities.absent` and `capabilities.present`, as the scenario asks.
-pub(crate) fn declared(out: &mut Emitter<'_>, ctx: &ScenarioCtx<'_>) {
-    let compiled = out.input().compiled;
+pub(crate) fn declared(out: &mut Emitter, ctx: &ScenarioCtx<'_>) {
+    let compiled = ctx.compiled;
     let caps = ctx.session.capabilities().map_or_else(|| "(none)".to_owned(), ToString::to_string);
     let frame = ctx.session.initialize.as_ref().map(|(seq, _)| *seq);
     let expect = &compiled.expect;
@@ -140,7 +132,7 @@ fn handles(s: &Session, cap: &str) -> bool {
 
 #[cfg(test)]
 mod tests {
-    use backchannel_mock::protocol::{Revision, Transport};
+    use backchannel_protocol::{Revision, Transport};
     use serde_json::json;
 
     use super::super::tests::{Case, one_request, outcome};
@@ -150,7 +142,7 @@ mod tests {
 
     #[test]
     fn elicitation_is_gated_only_in_revisions_that_have_it() {
-        use backchannel_mock::protocol::Revision::*;
+        use backchannel_protocol::Revision::*;
         assert_eq!(gate("elicitation/create", Some(V2025_03_26)), None);
         assert_eq!(gate("elicitation/create", Some(V2025_06_18)), Some("elicitation"));
         assert_eq!(gate("elicitation/create", None), Some("elicitation"));

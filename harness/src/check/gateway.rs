@@ -1,7 +1,7 @@
 //! Gateway checks: a gateway between the mock (its upstream server) and the
 //! reference client (its downstream client). The upstream trace says what the
 //! server sent and what came back; the downstream client's record
-//! ([`DownstreamRecord`], written by `backchannel client --record`) says what reached the
+//! ([`Delivered`], from `backchannel client --record`) says what reached the
 //! client and what it answered. Per scripted server→client request whose capability
 //! the downstream declared:
 //!
@@ -24,12 +24,13 @@
 //! scenario's own checks on the upstream trace and the gateway's logs
 //! (`.error-code`, `logs.warning-per-request`): the gateway is the client there.
 
+use backchannel_protocol::capability_for;
+use backchannel_protocol::record::{Answer, Received};
 use serde_json::Value;
 
 use super::session::AnswerKind;
 use super::{Emitter, Evidence, ScenarioCtx};
 use crate::scenario::model::Severity;
-use backchannel_reference_client::capability_for;
 
 /// The rule the relay checks cite.
 const RULE: &str = "gateway/relay-intact";
@@ -38,26 +39,12 @@ const ISOLATE: &str = "gateway/isolate-sessions";
 /// The rule `gateway.capabilities` cites.
 const DECLARE: &str = "gateway/declare-what-it-serves";
 
-/// One server→client request as the downstream client received and answered it.
-#[derive(Debug, Clone, PartialEq)]
-pub struct Received {
-    /// The method.
-    pub method: String,
-    /// The id the gateway gave it downstream, as text.
-    pub id: String,
-    /// The params, when any.
-    pub params: Option<Value>,
-    /// What the downstream answered: `Ok` a result, `Err` an error object.
-    pub answer: Result<Value, Value>,
-}
-
-/// What the downstream client received through the gateway.
+/// What reached the downstream client through the gateway (the runner reads it from
+/// the client's record, [`backchannel_protocol::record`]).
 #[derive(Debug, Clone, Default, PartialEq)]
-pub struct DownstreamRecord {
+pub struct Delivered {
     /// Every request, in the order answered.
     pub received: Vec<Received>,
-    /// Lines of the record that could not be read.
-    pub unreadable: usize,
     /// The bystander session beside it, when the scenario asked for one.
     pub bystander: Option<Bystander>,
 }
@@ -70,50 +57,6 @@ pub enum Bystander {
     Up(Vec<Received>),
     /// It never was, and why.
     Unavailable(String),
-}
-
-impl Bystander {
-    /// Read a bystander's record: the `{"bystander": "up"}` line says it came up,
-    /// `{"unavailable": WHY}` that it could not; the rest is a [`DownstreamRecord`].
-    pub fn parse(text: &str) -> Self {
-        let lines: Vec<Value> = text.lines().filter_map(|l| serde_json::from_str::<Value>(l).ok()).collect();
-        if let Some(why) = lines.iter().find_map(|v| v.get("unavailable")) {
-            return Self::Unavailable(why.as_str().map_or_else(|| why.to_string(), str::to_owned));
-        }
-        if !lines.iter().any(|v| v.get("bystander").and_then(Value::as_str) == Some("up")) {
-            return Self::Unavailable("it never finished initializing".to_owned());
-        }
-        Self::Up(lines.iter().filter_map(Received::from_line).collect())
-    }
-}
-
-impl DownstreamRecord {
-    /// Read a record (`backchannel client --record`): one JSON object per line.
-    pub fn parse(text: &str) -> Self {
-        let mut out = Self::default();
-        for line in text.lines().filter(|l| !l.trim().is_empty()) {
-            match serde_json::from_str(line).ok().as_ref().and_then(Received::from_line) {
-                Some(r) => out.received.push(r),
-                None => out.unreadable += 1,
-            }
-        }
-        out
-    }
-}
-
-impl Received {
-    /// One line of a record, `None` when it is not a request with its answer.
-    fn from_line(v: &Value) -> Option<Self> {
-        let method = v.get("method").and_then(Value::as_str)?;
-        let id = v.get("id").and_then(Value::as_str)?;
-        let answer = match (v.get("result"), v.get("error")) {
-            (Some(r), _) => Ok(r.clone()),
-            (None, Some(e)) => Err(e.clone()),
-            (None, None) => return None,
-        };
-        let params = v.get("params").filter(|p| !p.is_null()).cloned();
-        Some(Self { method: method.to_owned(), id: id.to_owned(), params, answer })
-    }
 }
 
 /// `v` without a top-level `_meta`.
@@ -172,7 +115,7 @@ fn sent_params(ctx: &ScenarioCtx<'_>, seq: u64) -> Option<Value> {
 
 /// `gateway.capabilities` (see the module's documentation). Judged in any session
 /// that started, whatever the scenario's own requirements.
-fn capabilities(out: &mut Emitter<'_>, ctx: &ScenarioCtx<'_>) {
+fn capabilities(out: &mut Emitter, ctx: &ScenarioCtx<'_>) {
     if !ctx.started {
         return;
     }
@@ -213,7 +156,7 @@ fn capabilities(out: &mut Emitter<'_>, ctx: &ScenarioCtx<'_>) {
 /// sent reaches only the downstream session that caused it — the bystander, which
 /// asked for nothing, must not receive it. Not applicable when there was no
 /// bystander (a stdio downstream, one it could not open) or no such request was sent.
-fn isolated(out: &mut Emitter<'_>, ctx: &ScenarioCtx<'_>, bystander: &Bystander) {
+fn isolated(out: &mut Emitter, ctx: &ScenarioCtx<'_>, bystander: &Bystander) {
     for sent in ctx.session.sent.iter().filter(|s| !s.is_barrier()) {
         let Some(step) = sent.step.as_deref() else { continue };
         if capability_for(&sent.method).is_none() {
@@ -250,7 +193,7 @@ fn isolated(out: &mut Emitter<'_>, ctx: &ScenarioCtx<'_>, bystander: &Bystander)
 }
 
 /// The gateway checks (only in gateway mode: with a downstream record).
-pub(crate) fn checks(out: &mut Emitter<'_>, ctx: &ScenarioCtx<'_>, downstream: &DownstreamRecord) {
+pub(crate) fn checks(out: &mut Emitter, ctx: &ScenarioCtx<'_>, downstream: &Delivered) {
     capabilities(out, ctx);
     if let Some(bystander) = &downstream.bystander {
         isolated(out, ctx, bystander);
@@ -348,15 +291,16 @@ pub(crate) fn checks(out: &mut Emitter<'_>, ctx: &ScenarioCtx<'_>, downstream: &
             continue;
         };
         let judged = match (&got.answer, &upstream.kind) {
-            (Ok(down), AnswerKind::Result(up)) => first_difference(&without_meta(down), &without_meta(up)).map(|at| {
-                let pointer = if at == "/" { String::new() } else { at.clone() };
-                (
-                    format!("the result member `{at}` differs from the downstream's answer"),
-                    short(down.pointer(&pointer)),
-                    short(up.pointer(&pointer)),
-                )
-            }),
-            (Err(down), AnswerKind::Error { code, .. }) => {
+            (Answer::Result(down), AnswerKind::Result(up)) => first_difference(&without_meta(down), &without_meta(up))
+                .map(|at| {
+                    let pointer = if at == "/" { String::new() } else { at.clone() };
+                    (
+                        format!("the result member `{at}` differs from the downstream's answer"),
+                        short(down.pointer(&pointer)),
+                        short(up.pointer(&pointer)),
+                    )
+                }),
+            (Answer::Error(down), AnswerKind::Error { code, .. }) => {
                 let want = down.get("code").and_then(Value::as_i64);
                 (want != *code).then(|| {
                     (
@@ -366,7 +310,7 @@ pub(crate) fn checks(out: &mut Emitter<'_>, ctx: &ScenarioCtx<'_>, downstream: &
                     )
                 })
             }
-            (Ok(down), AnswerKind::Error { code, message }) => Some((
+            (Answer::Result(down), AnswerKind::Error { code, message }) => Some((
                 "the downstream answered with a result, the server got an error".to_owned(),
                 short(Some(down)),
                 format!(
@@ -375,7 +319,7 @@ pub(crate) fn checks(out: &mut Emitter<'_>, ctx: &ScenarioCtx<'_>, downstream: &
                     message.as_deref().unwrap_or("")
                 ),
             )),
-            (Err(down), AnswerKind::Result(up)) => Some((
+            (Answer::Error(down), AnswerKind::Result(up)) => Some((
                 "the downstream answered with an error, the server got a result".to_owned(),
                 short(Some(down)),
                 short(Some(up)),
@@ -405,8 +349,14 @@ mod tests {
     use super::*;
     use crate::check::Outcome;
     use crate::check::tests::{Case, finding, outcome};
-    use backchannel_mock::protocol::{Revision, Transport};
+    use backchannel_protocol::record::Record;
+    use backchannel_protocol::{Revision, Transport};
     use serde_json::json;
+
+    /// What a downstream record's text says reached the client.
+    fn downstream(record: &str) -> Delivered {
+        Delivered { received: Record::parse(record).received, bystander: None }
+    }
 
     const SAMPLING: &str = "title: t\nclient: {sampling: {}}\nsteps:\n  - request: {method: sampling/createMessage}\n";
     const STEP: &str = "sampling/createMessage";
@@ -419,7 +369,7 @@ mod tests {
             .s2c(json!({"jsonrpc":"2.0","id":1,"method":STEP,"params":params}), Some(STEP))
             .c2s(answer)
             .end();
-        c.downstream = Some(DownstreamRecord::parse(record));
+        c.downstream = Some(downstream(record));
         c.eval()
     }
 
@@ -511,7 +461,7 @@ mod tests {
             .s2c(json!({"jsonrpc":"2.0","id":1,"method":STEP}), Some(STEP))
             .c2s(refusal)
             .end();
-        c.downstream = Some(DownstreamRecord::default());
+        c.downstream = Some(Delivered::default());
         let f = c.eval();
         assert_eq!(outcome(&f, "sampling/createMessage.relayed"), Outcome::NotApplicable);
         assert!(
@@ -529,32 +479,19 @@ mod tests {
                 .s2c(json!({"jsonrpc":"2.0","id":1,"method":STEP,"params":params}), Some(STEP))
                 .c2s(json!({"jsonrpc":"2.0","id":1,"result":reply("m")}))
                 .end();
-            let mut record = DownstreamRecord::parse(&record(&params, &reply("m")));
-            record.bystander = Some(bystander);
-            c.downstream = Some(record);
+            let mut d = downstream(&record(&params, &reply("m")));
+            d.bystander = Some(bystander);
+            c.downstream = Some(d);
             finding(&c.eval(), "sampling/createMessage.isolated").clone()
         };
-        let leaked = Bystander::parse(&format!("{{\"bystander\":\"up\"}}\n{}\n", record(&params, &reply("b"))));
+        let leaked = Bystander::Up(downstream(&record(&params, &reply("b"))).received);
         let f = isolated(leaked);
         assert_eq!(f.outcome, Outcome::Violated);
         assert!(f.evidence.summary.contains("did not cause it"), "{}", f.evidence.summary);
-        assert_eq!(isolated(Bystander::parse("{\"bystander\":\"up\"}\n")).outcome, Outcome::Pass);
-        // No bystander to judge: an empty record is not one that was up.
-        assert_eq!(isolated(Bystander::parse("")).outcome, Outcome::NotApplicable);
-        let gone = isolated(Bystander::parse("{\"unavailable\":\"HTTP 400\"}\n"));
+        assert_eq!(isolated(Bystander::Up(Vec::new())).outcome, Outcome::Pass);
+        let gone = isolated(Bystander::Unavailable("HTTP 400".into()));
         assert_eq!(gone.outcome, Outcome::NotApplicable);
         assert!(gone.evidence.summary.contains("HTTP 400"), "{}", gone.evidence.summary);
-    }
-
-    #[test]
-    fn a_record_reads_back_and_bad_lines_are_counted() {
-        let d = DownstreamRecord::parse(
-            "{\"method\":\"ping\",\"id\":\"1\",\"params\":null,\"result\":{}}\nnot json\n{\"method\":\"x\",\"id\":\"2\"}\n",
-        );
-        assert_eq!(d.received.len(), 1);
-        assert_eq!(d.received[0].answer, Ok(json!({})));
-        assert_eq!(d.received[0].params, None);
-        assert_eq!(d.unreadable, 2);
     }
 
     #[test]

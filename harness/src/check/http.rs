@@ -24,16 +24,16 @@
 //! `basic/transports.mdx:213-215`), and a client re-initializing for another reason is
 //! judged by the session checks, not here.
 
-use backchannel_mock::protocol::Transport;
 use backchannel_mock::trace::{Direction, HttpExchange, HttpStream, Trace};
 use backchannel_mock::wire::headers::{self, HeaderRule};
+use backchannel_protocol::Transport;
 use serde_json::Value;
 
 use super::session::Session;
 use super::{Emitter, Evidence, truncate};
 use crate::scenario::model::Severity::{Must, Should};
 
-pub(crate) fn checks(out: &mut Emitter<'_>, trace: &Trace, session: &Session, tools: &[Value]) {
+pub(crate) fn checks(out: &mut Emitter, trace: &Trace, session: &Session, tools: &[Value]) {
     let Some(start) = trace.start() else { return };
     let transport = start.transport;
     if !transport.is_http() {
@@ -119,7 +119,7 @@ pub(crate) fn checks(out: &mut Emitter<'_>, trace: &Trace, session: &Session, to
 }
 
 /// The 2026-07-28 checks: what each POSTed request carries, and no legacy mechanics.
-fn modern(out: &mut Emitter<'_>, trace: &Trace, tools: &[Value]) {
+fn modern(out: &mut Emitter, trace: &Trace, tools: &[Value]) {
     let exchanges: std::collections::BTreeMap<u64, &HttpExchange> =
         trace.http_exchanges().map(|h| (h.exchange, h)).collect();
     // Each POSTed request with its exchange.
@@ -213,7 +213,7 @@ fn modern(out: &mut Emitter<'_>, trace: &Trace, tools: &[Value]) {
 
 #[cfg(test)]
 mod tests {
-    use backchannel_mock::protocol::{Revision, Transport};
+    use backchannel_protocol::{Revision, Transport};
     use serde_json::json;
 
     use super::super::tests::{Case, one_request, outcome};

@@ -4,14 +4,13 @@
 use super::{Emitter, Evidence, Judged, ScenarioCtx, truncate};
 use crate::logs::{Level, LogLine};
 
-pub(crate) fn logs(out: &mut Emitter<'_>, ctx: &ScenarioCtx<'_>) {
-    let input = out.input();
-    let expect = &input.compiled.expect;
-    let lines = input.logs;
-    let servers = input.server_names;
+pub(crate) fn logs(out: &mut Emitter, ctx: &ScenarioCtx<'_>) {
+    let expect = &ctx.compiled.expect;
+    let lines = ctx.logs;
+    let servers = ctx.server_names;
     let canary = ctx.trace.canary();
     // Past the capture cap the logs are cut: what was not found may be after the cut.
-    let cut = input.client.output_truncated;
+    let cut = ctx.client.output_truncated;
     let unseen = || {
         Judged::Inconclusive(Evidence::new(
             "the client's output passed the capture cap: the lines after it were not seen, so this cannot be decided",
@@ -60,7 +59,7 @@ pub(crate) fn logs(out: &mut Emitter<'_>, ctx: &ScenarioCtx<'_>) {
             },
         };
         // Only a client that logs at DEBUG when asked can be advised on what it logs there.
-        let judged = judged.unless(ctx.log_level_not_taken(lines));
+        let judged = judged.unless(ctx.log_level_not_taken());
         out.expected(ctx, "logs.canary-at-debug", g, judged);
     }
 }
@@ -149,7 +148,7 @@ fn warning_per_request(
 
 #[cfg(test)]
 mod tests {
-    use backchannel_mock::protocol::{Revision, Transport};
+    use backchannel_protocol::{Revision, Transport};
     use serde_json::json;
 
     use super::super::tests::{CANARY, Case, outcome};

@@ -3,8 +3,8 @@
 //! `basic/patterns/mrtr.mdx`): it retries with a new id, answers every ask, echoes
 //! the request state exactly, and never answers an ask it did not declare.
 
-use backchannel_mock::protocol::{Revision, RoundMethod};
 use backchannel_mock::trace::{EventKind, Trace};
+use backchannel_protocol::{Revision, RoundMethod};
 use serde_json::Value;
 
 use super::capabilities::gate;
@@ -19,7 +19,7 @@ const MODERN: Revision = Revision::MODERN;
 
 /// `session.modern` and `mrtr.request-meta`; returns whether the session started
 /// (the client sent at least one request that is not `initialize`).
-pub(crate) fn session_checks(out: &mut Emitter<'_>, s: &Session, has_trace: bool) -> bool {
+pub(crate) fn session_checks(out: &mut Emitter, s: &Session, has_trace: bool) -> bool {
     let spec = "mrtr/request-meta";
     if !has_trace {
         out.violated(
@@ -139,7 +139,7 @@ fn input_responses(r: &ClientRequest) -> Option<&serde_json::Map<String, Value>>
 /// `capabilities.honest` in 2026-07-28: no retry answers an ask whose capability the
 /// client's call did not declare in its `_meta` ("a client that fulfils one anyway
 /// claims a capability it never declared"). Emitted when a round with asks was sent.
-pub(crate) fn honesty(out: &mut Emitter<'_>, s: &Session) {
+pub(crate) fn honesty(out: &mut Emitter, s: &Session) {
     let spec = "mrtr/negotiated-capabilities";
     let mut asked = 0;
     for round in &s.rounds {
@@ -182,8 +182,8 @@ pub(crate) fn honesty(out: &mut Emitter<'_>, s: &Session) {
 /// Per round: the spec's retry rules (`<round>.new-id`, `<round>.request-state`,
 /// `<round>.retry-inputs`, judged whenever the client retried) and the scenario's
 /// expectations (`<round>.retried`, `<round>.<key>.result`, `<round>.<key>.not-answered`).
-pub(crate) fn rounds(out: &mut Emitter<'_>, ctx: &ScenarioCtx<'_>) {
-    let compiled = out.input().compiled;
+pub(crate) fn rounds(out: &mut Emitter, ctx: &ScenarioCtx<'_>) {
+    let compiled = ctx.compiled;
     let wide = spec_wide(ctx);
     for scripted in &compiled.rounds {
         let sent = ctx.session.rounds.iter().find(|r| r.step == scripted.name);
@@ -196,16 +196,7 @@ pub(crate) fn rounds(out: &mut Emitter<'_>, ctx: &ScenarioCtx<'_>) {
 /// The context the spec's rules are judged in: they hold whatever the scenario
 /// requires of the client, so only a session that never started makes them moot.
 fn spec_wide<'a>(ctx: &ScenarioCtx<'a>) -> ScenarioCtx<'a> {
-    ScenarioCtx {
-        session: ctx.session,
-        trace: ctx.trace,
-        na: ctx.na.clone().filter(|_| !ctx.started),
-        never_started: ctx.never_started,
-        started: ctx.started,
-        plan: ctx.plan,
-        claims: ctx.claims,
-        revision: ctx.revision,
-    }
+    ScenarioCtx { na: ctx.na.clone().filter(|_| !ctx.started), ..ctx.clone() }
 }
 
 /// A broken response stream as it happened: the request it lost, and the client's
@@ -241,8 +232,8 @@ fn without_meta(r: &ClientRequest) -> Value {
 /// Per broken response stream (2026-07-28 Streamable HTTP, SEP-2575): the spec's rule
 /// for the re-issue (`<name>.new-id`, `<name>.same-request`, judged whenever the
 /// client re-issued) and the scenario's expectation `<name>.reissued`.
-pub(crate) fn breaks(out: &mut Emitter<'_>, ctx: &ScenarioCtx<'_>) {
-    let compiled = out.input().compiled;
+pub(crate) fn breaks(out: &mut Emitter, ctx: &ScenarioCtx<'_>) {
+    let compiled = ctx.compiled;
     let wide = spec_wide(ctx);
     let rule = "http/reissue-broken-stream";
     for scripted in &compiled.breaks {
@@ -340,7 +331,7 @@ fn not_sent(scripted: &ScriptedRound, compiled: &crate::scenario::Compiled) -> J
 
 /// The rules for a retry, judged only when there is one (without a retry they say
 /// nothing; `<round>.retried` and `.not-answered` judge whether one should have come).
-fn rules(out: &mut Emitter<'_>, ctx: &ScenarioCtx<'_>, scripted: &ScriptedRound, p: Option<&Played<'_>>) {
+fn rules(out: &mut Emitter, ctx: &ScenarioCtx<'_>, scripted: &ScriptedRound, p: Option<&Played<'_>>) {
     let name = &scripted.name;
     let Some((p, r)) = p.and_then(|p| p.retry.map(|r| (p, r))) else { return };
     let new_id = match p.call {
@@ -401,9 +392,9 @@ fn rules(out: &mut Emitter<'_>, ctx: &ScenarioCtx<'_>, scripted: &ScriptedRound,
     out.graded(ctx, &format!("{name}.retry-inputs"), Must, "mrtr/retry-with-inputs", inputs);
 }
 
-fn expectations(out: &mut Emitter<'_>, ctx: &ScenarioCtx<'_>, scripted: &ScriptedRound, p: Option<&Played<'_>>) {
+fn expectations(out: &mut Emitter, ctx: &ScenarioCtx<'_>, scripted: &ScriptedRound, p: Option<&Played<'_>>) {
     let name = &scripted.name;
-    let compiled = out.input().compiled;
+    let compiled = ctx.compiled;
     let not_sent = || not_sent(scripted, compiled);
     if let Some(g) = &scripted.retry {
         let judged = match p {
@@ -460,7 +451,7 @@ fn expectations(out: &mut Emitter<'_>, ctx: &ScenarioCtx<'_>, scripted: &Scripte
 
 #[cfg(test)]
 mod tests {
-    use backchannel_mock::protocol::{Revision, Transport};
+    use backchannel_protocol::{Revision, Transport};
     use serde_json::{Value, json};
 
     use backchannel_mock::trace::EventKind;

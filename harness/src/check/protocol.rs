@@ -1,14 +1,14 @@
 //! Protocol checks that run in every case: the handshake and the JSON-RPC wire.
 
-use backchannel_mock::protocol::Revision;
 use backchannel_mock::wire::{Envelope, render_id};
+use backchannel_protocol::Revision;
 
 use super::session::Session;
 use super::{Emitter, Evidence, truncate};
 use crate::scenario::model::Severity::Must;
 
 /// `session.initialize` and `session.initialized`; returns whether the session started.
-pub(crate) fn session_checks(out: &mut Emitter<'_>, s: &Session, has_trace: bool) -> bool {
+pub(crate) fn session_checks(out: &mut Emitter, s: &Session, has_trace: bool) -> bool {
     let started = match &s.initialize {
         _ if !has_trace => {
             out.violated(
@@ -78,7 +78,7 @@ pub(crate) fn session_checks(out: &mut Emitter<'_>, s: &Session, has_trace: bool
 }
 
 /// `wire.json-rpc`, `wire.no-batch`, `wire.id-echo`, `wire.one-answer`.
-pub(crate) fn wire_checks(out: &mut Emitter<'_>, s: &Session, revision: Revision) {
+pub(crate) fn wire_checks(out: &mut Emitter, s: &Session, revision: Revision) {
     let n = s.client_frames.len();
     let bad = s.client_frames.iter().find_map(|(seq, c, parse_error)| match (c, parse_error) {
         (None, e) => Some((*seq, format!("not JSON: {}", e.as_deref().unwrap_or("unparsable")))),
@@ -155,7 +155,7 @@ pub(crate) fn wire_checks(out: &mut Emitter<'_>, s: &Session, revision: Revision
 /// responses" (stdio), "The body of the POST request MUST be a single JSON-RPC
 /// request, notification, or response" (Streamable HTTP). Before, JSON-RPC 2.0
 /// batches are legal, and their members are judged as answers like any other.
-fn no_batch(out: &mut Emitter<'_>, s: &Session, revision: Revision) {
+fn no_batch(out: &mut Emitter, s: &Session, revision: Revision) {
     let batches: Vec<(u64, usize)> = s
         .client_frames
         .iter()
@@ -189,7 +189,7 @@ fn no_batch(out: &mut Emitter<'_>, s: &Session, revision: Revision) {
 }
 
 /// `client.exits`: once the server ends the session the client must not hang.
-pub(crate) fn client_exit(out: &mut Emitter<'_>, end: &super::ClientEnd) {
+pub(crate) fn client_exit(out: &mut Emitter, end: &super::ClientEnd) {
     if end.timed_out {
         out.violated(
             "client.exits",
@@ -207,7 +207,7 @@ pub(crate) fn client_exit(out: &mut Emitter<'_>, end: &super::ClientEnd) {
 
 #[cfg(test)]
 mod tests {
-    use backchannel_mock::protocol::{Revision, Transport};
+    use backchannel_protocol::{Revision, Transport};
     use serde_json::json;
 
     use super::super::tests::{Case, finding, one_request, outcome};

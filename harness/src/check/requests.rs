@@ -10,8 +10,8 @@ use crate::scenario::ScriptedRequest;
 use crate::scenario::compiled::{Pointer, ResultRule, ScriptedRaw};
 use crate::scenario::model::Severity;
 
-pub(crate) fn per_request(out: &mut Emitter<'_>, ctx: &ScenarioCtx<'_>) {
-    let compiled = out.input().compiled;
+pub(crate) fn per_request(out: &mut Emitter, ctx: &ScenarioCtx<'_>) {
+    let compiled = ctx.compiled;
     for req in &compiled.requests {
         one(out, ctx, req);
     }
@@ -32,7 +32,7 @@ fn describe(a: &Answer) -> String {
     }
 }
 
-fn one(out: &mut Emitter<'_>, ctx: &ScenarioCtx<'_>, req: &ScriptedRequest) {
+fn one(out: &mut Emitter, ctx: &ScenarioCtx<'_>, req: &ScriptedRequest) {
     let name = &req.name;
     let within_ms = req.within.as_millis();
     let sent = ctx.session.sent_by_step(name);
@@ -274,8 +274,8 @@ pub(crate) fn result_matches(ctx: &ScenarioCtx<'_>, g: &ResultRule, v: &Value) -
 
 /// `<raw>.error-code-if-answered`: an id-less error the client sent after a raw line
 /// must carry one of the expected codes; no answer at all passes.
-pub(crate) fn per_raw(out: &mut Emitter<'_>, ctx: &ScenarioCtx<'_>) {
-    let compiled = out.input().compiled;
+pub(crate) fn per_raw(out: &mut Emitter, ctx: &ScenarioCtx<'_>) {
+    let compiled = ctx.compiled;
     for ScriptedRaw { name, error_code_if_answered, .. } in &compiled.raws {
         let Some(g) = error_code_if_answered else { continue };
         let sent =
@@ -308,8 +308,8 @@ pub(crate) fn per_raw(out: &mut Emitter<'_>, ctx: &ScenarioCtx<'_>) {
 }
 
 /// `notifications.<method>`: the client sent each notification the scenario expects.
-pub(crate) fn notifications(out: &mut Emitter<'_>, ctx: &ScenarioCtx<'_>) {
-    let compiled = out.input().compiled;
+pub(crate) fn notifications(out: &mut Emitter, ctx: &ScenarioCtx<'_>) {
+    let compiled = ctx.compiled;
     for (method, g) in &compiled.expect.notifications {
         let judged = match ctx.session.notifications.iter().find(|(_, m)| m == method) {
             Some((seq, _)) => Judged::Pass(Evidence::new(format!("sent {method}")).at_frame(*seq)),
@@ -323,8 +323,8 @@ pub(crate) fn notifications(out: &mut Emitter<'_>, ctx: &ScenarioCtx<'_>) {
 
 #[cfg(test)]
 mod tests {
-    use backchannel_mock::protocol::{Revision, Transport};
     use backchannel_mock::trace::EventKind;
+    use backchannel_protocol::{Revision, Transport};
     use serde_json::json;
 
     use super::super::tests::{Case, finding, outcome};

@@ -5,9 +5,9 @@
 
 use std::collections::HashMap;
 
-use backchannel_mock::protocol::Revision;
 use backchannel_mock::trace::{Direction, Frame, HttpStream, Trace};
 use backchannel_mock::wire::{Classified, Envelope, classify, loose_key};
+use backchannel_protocol::Revision;
 use serde_json::Value;
 
 /// A request the mock sent.

@@ -15,7 +15,7 @@
 use std::collections::{BTreeMap, BTreeSet, HashMap};
 use std::sync::{LazyLock, Mutex};
 
-use backchannel_mock::protocol::Revision;
+use backchannel_protocol::Revision;
 use serde_json::{Map, Value};
 
 /// The definitions an extract starts from; each revision keeps those it has.

@@ -3,10 +3,10 @@
 
 use std::time::Duration;
 
-use backchannel_mock::protocol::{Revision, Transport};
 use backchannel_mock::trace::{
     Direction, End, EndReason, Event, EventKind, Frame, HttpExchange, HttpRef, HttpStream, Record, Start, Trace,
 };
+use backchannel_protocol::{Revision, Transport};
 use serde_json::Value;
 
 use super::{CaseInput, ClientEnd, Finding, Outcome, evaluate};
@@ -27,7 +27,7 @@ pub(crate) struct Case {
     pub(crate) claims: Knobs,
     pub(crate) server_names: Vec<String>,
     /// In gateway mode: the downstream client's record.
-    pub(crate) downstream: Option<super::gateway::DownstreamRecord>,
+    pub(crate) downstream: Option<super::gateway::Delivered>,
     seq: u64,
     t_us: u64,
     exchange: u64,

@@ -4,7 +4,7 @@ use std::time::Instant;
 
 use clap::Args;
 
-use backchannel_mock::protocol::Transport;
+use backchannel_protocol::Transport;
 
 use super::{EXIT_FAIL, EXIT_OK, EXIT_USAGE, load_cases};
 use crate::bench::{
@@ -69,7 +69,7 @@ fn suite(exe: &std::path::Path, jobs: &[usize]) -> Result<bool, String> {
         let summary = pipeline::run(&plan, RunConfig::reference(exe.to_owned()), &options, &mut [])
             .map_err(|e| super::chain(&e))?;
         let wall = start.elapsed().as_secs_f64();
-        let failed = summary.totals.failed;
+        let failed = summary.totals().failed;
         ok &= summary.outcome() == crate::outcome::RunOutcome::Pass;
         let vs = if j == default {
             format!(" ({:.2}x the {:.1} s before)", wall / before::suite_s(), before::suite_s())
@@ -220,9 +220,9 @@ fn repeat(exe: &std::path::Path, runs: usize, times: &[usize], hog: Option<usize
                 i + 1,
                 summary.outcome().word(),
                 start.elapsed().as_secs_f64(),
-                summary.totals.checks,
-                summary.totals.passed,
-                summary.totals.failed,
+                summary.totals().checks,
+                summary.totals().passed,
+                summary.totals().failed,
                 summary.unjudged.len()
             );
             ok &= summary.outcome() == crate::outcome::RunOutcome::Pass;

@@ -300,7 +300,7 @@ async fn with_bystander(
         let why = tokio::select! {
             () = by_up.wait() => {
                 tracing::info!("the bystander session is up");
-                record.note(&serde_json::json!({ "bystander": "up" }));
+                record.up();
                 go.notify();
                 // Served as long as the main session lives.
                 match session.await {
@@ -315,7 +315,7 @@ async fn with_bystander(
             },
         };
         tracing::info!(reason = %why, "the bystander session could not be opened; going on alone");
-        record.note(&serde_json::json!({ "unavailable": why }));
+        record.unavailable(&why);
         go.notify();
     };
     tokio::select! {

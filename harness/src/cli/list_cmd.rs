@@ -1,11 +1,12 @@
-//! `backchannel list`: scenarios and the rules their checks cite.
+//! `backchannel list`: scenarios and the rules their checks cite; the rule
+//! catalogue (`--specs`); the kinds of check (`--checks`).
 
 use std::path::PathBuf;
 
 use clap::Args;
 
 use super::{EXIT_OK, EXIT_USAGE, load_cases};
-use backchannel_mock::protocol::Revision;
+use backchannel_protocol::Revision;
 
 use crate::scenario::model::{Severity, SpecLevel};
 use crate::scenario::{Compiled, catalog};
@@ -15,11 +16,18 @@ pub(crate) struct ListArgs {
     /// Scenario files or directories (default: the built-in suite, compiled into the binary).
     paths: Vec<PathBuf>,
     /// List the built-in rule catalogue instead.
-    #[arg(long)]
+    #[arg(long, conflicts_with = "checks")]
     specs: bool,
+    /// List every kind of check instead, as Markdown tables (the README's).
+    #[arg(long)]
+    checks: bool,
 }
 
 pub(crate) fn run(args: ListArgs) -> u8 {
+    if args.checks {
+        println!("{}", crate::check::registry::markdown());
+        return EXIT_OK;
+    }
     if args.specs {
         for s in catalog::all() {
             println!("{:<38} {}\n{:<38} \"{}\"", s.key, s.short(), "", s.text);

@@ -5,11 +5,11 @@ use std::net::SocketAddr;
 use std::path::PathBuf;
 
 use backchannel_mock::canary::Canary;
-use backchannel_mock::protocol::Revision;
 use backchannel_mock::script::Script;
 use backchannel_mock::trace::TraceWriter;
 use backchannel_mock::transport::http::{self, HttpOptions, ResponseMode, Sessions};
 use backchannel_mock::transport::{ClientExit, DEFAULT_MAX_FRAME, sse, stdio};
+use backchannel_protocol::Revision;
 use clap::Args;
 use tokio::net::TcpListener;
 
@@ -155,5 +155,5 @@ async fn listen(addr: SocketAddr, path: &str) -> std::io::Result<TcpListener> {
 
 /// Parse a revision date (`2025-06-18`).
 pub(crate) fn parse_revision(s: &str) -> Result<Revision, String> {
-    s.parse().map_err(|e: backchannel_mock::protocol::UnknownRevision| e.to_string())
+    s.parse().map_err(|e: backchannel_protocol::UnknownRevision| e.to_string())
 }

@@ -3,7 +3,7 @@
 
 use std::path::PathBuf;
 
-use backchannel_mock::protocol::Transport;
+use backchannel_protocol::Transport;
 use clap::Args;
 
 use super::{EXIT_USAGE, load_cases};
@@ -108,7 +108,7 @@ pub(crate) fn client_spec(
 /// `--downstream`: `stdio`, `http[:PATH]`, `sse[:PATH]`.
 fn parse_downstream(s: &str) -> Result<crate::profile::Downstream, String> {
     let (t, path) = s.split_once(':').unwrap_or((s, "/mcp"));
-    let transport: Transport = t.parse().map_err(|e: backchannel_mock::protocol::UnknownTransport| e.to_string())?;
+    let transport: Transport = t.parse().map_err(|e: backchannel_protocol::UnknownTransport| e.to_string())?;
     if !path.starts_with('/') {
         return Err(format!("the path `{path}` must start with `/`"));
     }
@@ -145,7 +145,7 @@ pub(crate) fn transport_filter(s: &str) -> Result<Option<Transport>, String> {
     if s == "all" {
         Ok(None)
     } else {
-        s.parse().map(Some).map_err(|e: backchannel_mock::protocol::UnknownTransport| e.to_string())
+        s.parse().map(Some).map_err(|e: backchannel_protocol::UnknownTransport| e.to_string())
     }
 }
 

@@ -3,7 +3,7 @@
 //! baseline's stale entries known); every reporter — terminal, JSON, JUnit, HTML —
 //! is a [`Reporter`] subscribed to the same stream, as in nextest's reporter design.
 
-use backchannel_mock::protocol::{Revision, Transport};
+use backchannel_protocol::{Revision, Transport};
 
 use crate::outcome::{CaseReport, RunSummary};
 

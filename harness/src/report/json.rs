@@ -27,13 +27,14 @@
 use std::path::Path;
 use std::time::{Duration, SystemTime};
 
-use backchannel_mock::protocol::{Revision, Transport};
+use backchannel_protocol::{Revision, Transport};
 use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
 use crate::outcome::{CaseReport, CheckResult, PlanInfo, RunSummary, Totals, Unjudged, Verdict};
 use crate::scenario::SpecRef;
+use crate::scenario::catalog::Source;
 
 /// `format` of every version.
 pub const FORMAT: &str = "backchannel-report";
@@ -205,10 +206,11 @@ pub struct JsonCheck {
 
 /// The public address of a rule: the MCP spec page of its revision, or JSON-RPC 2.0.
 pub fn spec_url(spec: &SpecRef) -> Option<String> {
-    if spec.source.starts_with("JSON-RPC") {
-        return Some("https://www.jsonrpc.org/specification".to_owned());
-    }
-    let rev = spec.source.strip_prefix("MCP ")?;
+    let rev = match spec.source {
+        Source::JsonRpc => return Some("https://www.jsonrpc.org/specification".to_owned()),
+        Source::Mcp(rev) => rev,
+        Source::Kit | Source::Other(_) => return None,
+    };
     if spec.section.starts_with("schema.json") {
         return Some(format!(
             "https://github.com/modelcontextprotocol/modelcontextprotocol/blob/main/schema/{rev}/schema.json"
@@ -286,7 +288,7 @@ pub fn build(runs: &[RunSummary]) -> JsonReport {
                 strict: s.strict,
                 started_at: rfc3339(s.started_at),
                 duration_ms: millis(s.elapsed),
-                totals: s.totals,
+                totals: s.totals(),
                 stale_baseline: s.stale.clone(),
                 outcome: s.outcome().word().to_owned(),
                 planned: s.planned,

@@ -18,18 +18,14 @@ fn cell(s: &str) -> String {
 /// Write the summary of these runs.
 pub fn write(out: &mut dyn Write, runs: &[RunSummary]) -> std::io::Result<()> {
     for s in runs {
-        let t = &s.totals;
+        let t = s.totals();
         writeln!(out, "### backchannel: {} — {}\n", s.outcome().word(), cell(&s.client))?;
+        let [(cases, _), (checks, _), verdicts @ ..] = t.leading();
+        let verdicts: Vec<String> = verdicts.iter().map(|(n, what)| format!("{n} {what}")).collect();
         writeln!(
             out,
-            "{} cases, {} checks: {} passed, {} failed, {} warned, {} skipped, {} not applicable, {} known failures{}\n",
-            t.cases,
-            t.checks,
-            t.passed,
-            t.failed,
-            t.warned,
-            t.skipped,
-            t.not_applicable,
+            "{cases} cases, {checks} checks: {}, {} known failures{}\n",
+            verdicts.join(", "),
             t.known,
             if s.strict { " (strict)" } else { "" }
         )?;

@@ -4,7 +4,7 @@
 
 use std::collections::{BTreeMap, BTreeSet};
 
-use backchannel_mock::protocol::Transport;
+use backchannel_protocol::Transport;
 
 use crate::outcome::{CaseReport, Verdict};
 

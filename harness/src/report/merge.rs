@@ -13,8 +13,7 @@ use std::time::{Duration, SystemTime};
 
 use super::json::{FORMAT, JsonCase, JsonCheck, JsonReport, JsonRun, VERSION};
 use crate::check::{Evidence, Outcome};
-use crate::outcome::{CaseRecord, CaseReport, CheckResult, PlanInfo, RunSummary, Totals, Unjudged, Verdict};
-use crate::scenario::model::Severity;
+use crate::outcome::{CaseRecord, CaseReport, CheckResult, PlanInfo, RunSummary, Unjudged, Verdict};
 
 /// Why reports cannot be merged.
 #[derive(Debug, thiserror::Error)]
@@ -207,8 +206,6 @@ fn merge_client(client: String, runs: Vec<(PathBuf, JsonRun)>, whole: bool) -> R
     stale.retain(|s| !used.contains(s));
     stale.sort();
     stale.dedup();
-    let mut totals = Totals::of(&reports);
-    totals.stale = stale.len();
     let started_at = start.unwrap_or(SystemTime::UNIX_EPOCH);
     let planned = if whole { plan.cases } else { reports.len() + unjudged.len() };
     Ok(RunSummary {
@@ -216,7 +213,6 @@ fn merge_client(client: String, runs: Vec<(PathBuf, JsonRun)>, whole: bool) -> R
         strict,
         planned,
         reports,
-        totals,
         stale,
         unused: Vec::new(),
         elapsed: end.and_then(|e| e.duration_since(started_at).ok()).unwrap_or_default(),
@@ -253,22 +249,18 @@ fn case(c: JsonCase, strict: bool) -> CaseReport {
     }
 }
 
-/// A check as graded: the final verdict the report holds, the verdict before the
-/// baseline recovered from it (an XFAIL was a FAIL, or a WARN for a SHOULD outside
-/// `--strict`).
+/// A check as graded: the final verdict the report holds, the outcome it stands
+/// for (an XFAIL, a NOTE, a WARN and a FAIL are violations), and the verdict before
+/// the baseline by the grading rule itself ([`outcome::verdict`](crate::outcome::verdict)).
 fn check(k: JsonCheck, strict: bool) -> CheckResult {
-    let verdict = match k.verdict {
-        Verdict::Known if k.severity == Severity::Should && !strict => Verdict::Warn,
-        Verdict::Known => Verdict::Fail,
-        v => v,
-    };
-    let outcome = match verdict {
+    let outcome = match k.verdict {
         Verdict::Pass => Outcome::Pass,
         Verdict::Skip => Outcome::Skipped,
         Verdict::NotApplicable => Outcome::NotApplicable,
         Verdict::Inconclusive => Outcome::Inconclusive,
         Verdict::Fail | Verdict::Warn | Verdict::Note | Verdict::Known => Outcome::Violated,
     };
+    let verdict = crate::outcome::verdict(outcome, k.severity, strict);
     let evidence = serde_json::from_value::<Evidence>(k.details)
         .unwrap_or_else(|_| Evidence::new(k.error_message.unwrap_or_default()));
     CheckResult {

@@ -90,7 +90,7 @@ fn indent(s: &str) -> String {
 
 /// Write the summary line (and why the run is incomplete or interrupted, when it is).
 pub fn write_summary(out: &mut dyn Write, summary: &RunSummary) -> std::io::Result<()> {
-    let t = &summary.totals;
+    let t = summary.totals();
     let outcome = summary.outcome();
     let v = match outcome {
         RunOutcome::Fail => Verdict::Fail,

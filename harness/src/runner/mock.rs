@@ -12,13 +12,14 @@ use std::path::Path;
 use std::time::Duration;
 
 use backchannel_mock::canary::Canary;
-use backchannel_mock::protocol::{Revision, Transport};
 use backchannel_mock::trace::TraceWriter;
 use backchannel_mock::transport::http::{self, HttpOptions, Sessions};
 use backchannel_mock::transport::{ClientExit, ClientExited, DEFAULT_MAX_FRAME, sse};
+use backchannel_protocol::{Revision, Transport};
 use tokio::net::TcpListener;
 use tokio::sync::watch;
 
+use crate::profile::Endpoint;
 use crate::scenario::Compiled;
 
 /// Why a mock could not be started.
@@ -36,10 +37,50 @@ pub enum MockError {
     NotHttp,
 }
 
+/// The mock of one case, and where the client finds it.
+#[derive(Debug)]
+pub struct CaseMock {
+    /// The mock's argv (stdio: the client launches it) or URL (HTTP).
+    pub endpoint: Endpoint,
+    /// The mock served in this process (HTTP).
+    pub http: Option<HttpMock>,
+}
+
+/// Prepare the mock of a case, tracing to `trace`: over stdio its compiled script,
+/// written beside the trace, and the argv the client launches; over HTTP the mock
+/// itself, served on a loopback port. `gateway`: the client is a gateway, which may
+/// start the server more than once (a probe, one process per downstream operation)
+/// or open several sessions (one per downstream client): each is traced on its own.
+pub async fn start(
+    exe: &Path,
+    compiled: &Compiled,
+    transport: Transport,
+    revision: Revision,
+    settle: Duration,
+    gateway: bool,
+    trace: &Path,
+) -> Result<CaseMock, MockError> {
+    match transport {
+        Transport::Stdio => {
+            let script = trace.with_file_name("script.json");
+            write_script(compiled, revision, settle, gateway, &script)?;
+            let mut argv = stdio_argv(exe, &script, trace);
+            if gateway {
+                argv.push("--trace-per-process".into());
+            }
+            Ok(CaseMock { endpoint: Endpoint::Launch(argv), http: None })
+        }
+        Transport::Http | Transport::Sse => {
+            let m = HttpMock::start(compiled, transport, revision, settle, trace, gateway).await?;
+            Ok(CaseMock { endpoint: Endpoint::Url(m.url.clone()), http: Some(m) })
+        }
+    }
+}
+
 /// Write the compiled script of a case (what `backchannel mock --script` reads).
 /// `gateway`: the client is a gateway, which may put several downstream sessions on
 /// this one (the mock answers each `initialize`, [`Script::answer_repeated_initialize`](backchannel_mock::script::Script::answer_repeated_initialize)).
-pub fn write_script(
+fn write_script(
     compiled: &Compiled,
     revision: Revision,
     settle: Duration,
@@ -52,7 +93,7 @@ pub fn write_script(
 }
 
 /// The mock's argv for a stdio case: what the client under test launches.
-pub fn stdio_argv(exe: &Path, script: &Path, trace: &Path) -> Vec<String> {
+fn stdio_argv(exe: &Path, script: &Path, trace: &Path) -> Vec<String> {
     vec![
         exe.display().to_string(),
         "mock".into(),
@@ -141,8 +182,8 @@ mod tests {
     use std::path::Path;
     use std::time::Duration;
 
-    use backchannel_mock::protocol::{Revision, Transport};
     use backchannel_mock::trace::{Direction, EndReason, Trace};
+    use backchannel_protocol::{Revision, Transport};
     use tokio::io::{AsyncReadExt, AsyncWriteExt};
 
     use super::HttpMock;

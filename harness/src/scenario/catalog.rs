@@ -5,17 +5,21 @@
 //! rule as its own revision states it. Line numbers refer to the spec pages of the
 //! MCP specification repository (`docs/specification/<revision>/`).
 
-use serde::Serialize;
+use std::collections::BTreeMap;
+use std::fmt;
 
-use super::model::{Revision, SpecLevel};
+use serde::{Deserialize, Serialize};
+
+use super::model::{Revision, SpecLevel, SpecRefDef};
 
 /// A resolved spec reference, shown in verdicts and reports.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, serde::Deserialize, schemars::JsonSchema)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
 pub struct SpecRef {
     /// The catalogue key.
     pub key: String,
     /// `MCP 2025-11-25`, `JSON-RPC 2.0`, or `backchannel policy`.
-    pub source: String,
+    #[schemars(with = "String")]
+    pub source: Source,
     /// File and line, or section.
     pub section: String,
     /// The level the source states.
@@ -33,6 +37,59 @@ impl SpecRef {
             SpecLevel::Policy => "policy",
         };
         format!("{} {} ({level})", self.source, self.section)
+    }
+}
+
+/// Where a rule is stated. Written (in reports, in `backchannel list`) as
+/// `MCP 2025-11-25`, `JSON-RPC 2.0`, `backchannel policy`, or a scenario file's own
+/// words.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Source {
+    /// A revision of the MCP specification.
+    Mcp(Revision),
+    /// JSON-RPC 2.0.
+    JsonRpc,
+    /// This kit's policy.
+    Kit,
+    /// What a scenario file's `specs:` names that is none of the above.
+    Other(String),
+}
+
+impl Source {
+    /// Read a source as written: `MCP <revision>` or a bare revision date,
+    /// `JSON-RPC 2.0`, `backchannel policy`; anything else is [`Source::Other`].
+    pub fn parse(s: &str) -> Self {
+        match s {
+            "JSON-RPC 2.0" => Self::JsonRpc,
+            "backchannel policy" => Self::Kit,
+            _ => match Revision::from_wire(s.strip_prefix("MCP ").unwrap_or(s)) {
+                Some(rev) => Self::Mcp(rev),
+                None => Self::Other(s.to_owned()),
+            },
+        }
+    }
+}
+
+impl fmt::Display for Source {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Self::Mcp(rev) => write!(f, "MCP {rev}"),
+            Self::JsonRpc => f.write_str("JSON-RPC 2.0"),
+            Self::Kit => f.write_str("backchannel policy"),
+            Self::Other(s) => f.write_str(s),
+        }
+    }
+}
+
+impl Serialize for Source {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.collect_str(self)
+    }
+}
+
+impl<'de> Deserialize<'de> for Source {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        String::deserialize(d).map(|s| Self::parse(&s))
     }
 }
 
@@ -456,7 +513,7 @@ const RULES: &[Rule] = &[
     },
 ];
 
-fn build(rule: &Rule, source: String, section: &str, level: SpecLevel) -> SpecRef {
+fn build(rule: &Rule, source: Source, section: &str, level: SpecLevel) -> SpecRef {
     SpecRef { key: rule.key.to_owned(), source, section: section.to_owned(), level, text: rule.text.to_owned() }
 }
 
@@ -465,13 +522,27 @@ fn build(rule: &Rule, source: String, section: &str, level: SpecLevel) -> SpecRe
 pub fn builtin_at(key: &str, rev: Revision) -> Option<SpecRef> {
     let rule = RULES.iter().find(|r| r.key == key)?;
     match &rule.cite {
-        Cite::Jsonrpc(section, level) => Some(build(rule, "JSON-RPC 2.0".into(), section, *level)),
-        Cite::Kit(section) => Some(build(rule, "backchannel policy".into(), section, Policy)),
+        Cite::Jsonrpc(section, level) => Some(build(rule, Source::JsonRpc, section, *level)),
+        Cite::Kit(section) => Some(build(rule, Source::Kit, section, Policy)),
         Cite::Mcp(cites) => {
             let (r, section, level) = cites.iter().rfind(|(r, ..)| *r <= rev)?;
-            Some(build(rule, format!("MCP {}", r.as_str()), section, *level))
+            Some(build(rule, Source::Mcp(*r), section, *level))
         }
     }
+}
+
+/// The rule `key` as revision `rev` states it: the built-in catalogue, else a
+/// scenario file's own `specs:` (which apply to every revision).
+pub fn resolve(key: &str, rev: Revision, own: &BTreeMap<String, SpecRefDef>) -> Option<SpecRef> {
+    builtin_at(key, rev).or_else(|| {
+        own.get(key).map(|d| SpecRef {
+            key: key.to_owned(),
+            source: Source::parse(&d.source),
+            section: d.section.clone(),
+            level: d.level,
+            text: d.text.clone(),
+        })
+    })
 }
 
 /// The rule as the latest revision that has it states it.
@@ -547,11 +618,11 @@ mod tests {
     #[test]
     fn a_rule_is_cited_as_the_case_revision_states_it() {
         let old = builtin_at("lifecycle/negotiated-capabilities", R1).unwrap();
-        assert_eq!((old.source.as_str(), old.level), ("MCP 2024-11-05", Should));
+        assert_eq!((old.source.to_string().as_str(), old.level), ("MCP 2024-11-05", Should));
         let new = builtin_at("lifecycle/negotiated-capabilities", R4).unwrap();
         assert_eq!((new.section.as_str(), new.level), ("basic/lifecycle.mdx:217-220", Must));
         assert!(builtin_at("elicitation/declare", R2).is_none(), "elicitation does not exist in 2025-03-26");
-        assert_eq!(builtin_at("http/protocol-version-header", R5).unwrap().source, "MCP 2025-11-25");
+        assert_eq!(builtin_at("http/protocol-version-header", R5).unwrap().source, Source::Mcp(R4));
         assert_eq!(since("elicitation/undeclared-mode"), Some(R4));
     }
 

@@ -362,7 +362,7 @@ mod tests {
         assert_eq!(script.scenario, "a/b");
         assert_eq!(script.steps.len(), 4);
         assert!(matches!(&script.steps[2], mock::Step::Request(r) if r.name == "ping#2" && r.wait));
-        let pinned = c.script(Some(backchannel_mock::protocol::Revision::V2025_03_26));
-        assert_eq!(pinned.server.protocol_version, Some(backchannel_mock::protocol::Revision::V2025_03_26));
+        let pinned = c.script(Some(backchannel_protocol::Revision::V2025_03_26));
+        assert_eq!(pinned.server.protocol_version, Some(backchannel_protocol::Revision::V2025_03_26));
     }
 }

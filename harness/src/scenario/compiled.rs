@@ -7,9 +7,9 @@ use std::collections::BTreeMap;
 use std::path::PathBuf;
 use std::time::Duration;
 
-use backchannel_mock::protocol::{Revision, Transport};
 use backchannel_mock::script::Script;
 use backchannel_mock::transport::http::ResponseMode;
+use backchannel_protocol::{Revision, RoundMethod, Transport};
 use serde_json::Value;
 
 use super::catalog::{self, SpecRef};
@@ -114,15 +114,13 @@ impl Compiled {
     /// The rule `key` as revision `rev` states it: the built-in catalogue, else the
     /// file's own `specs:` (which apply to every revision).
     pub fn rule(&self, key: &str, rev: Revision) -> Option<SpecRef> {
-        catalog::builtin_at(key, rev).or_else(|| {
-            self.specs.get(key).map(|d| SpecRef {
-                key: key.to_owned(),
-                source: d.source.clone(),
-                section: d.section.clone(),
-                level: d.level,
-                text: d.text.clone(),
-            })
-        })
+        catalog::resolve(key, rev, &self.specs)
+    }
+
+    /// The request whose handling makes the mock run its steps, when it waits for one
+    /// (`trigger: tool_call`): the trigger `tools/call`, `prompts/get` or `resources/read`.
+    pub fn awaited_request(&self) -> Option<RoundMethod> {
+        (self.trigger == TriggerKind::ToolCall).then_some(self.client.trigger_request)
     }
 
     /// The newest revision the scenario lists.
@@ -414,7 +412,7 @@ pub struct ClientPlan {
     pub call_arguments: Option<serde_json::Map<String, serde_json::Value>>,
     /// 2026-07-28: whether the trigger is that tool's `tools/call`, or a `prompts/get`
     /// of the prompt of that name, or a `resources/read` of `backchannel://NAME`.
-    pub trigger_request: backchannel_mock::script::RoundMethod,
+    pub trigger_request: RoundMethod,
     /// Elicitation modes to support (`form`, `url`, or `empty` for a `{}` declaration),
     /// and how long the user takes to answer.
     pub elicitation: Option<(Vec<&'static str>, u64)>,

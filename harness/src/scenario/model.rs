@@ -12,8 +12,8 @@ mod steps;
 
 use std::collections::BTreeMap;
 
-pub use backchannel_mock::protocol::{Revision, Transport};
-pub use backchannel_mock::script::RoundMethod;
+pub use backchannel_protocol::RoundMethod;
+pub use backchannel_protocol::{Revision, Transport};
 use schemars::JsonSchema;
 use serde::Deserialize;
 use serde_json::Value;

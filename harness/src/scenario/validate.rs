@@ -51,15 +51,7 @@ fn push(out: &mut Vec<Problem>, at: Option<Location>, message: impl Into<String>
 
 /// The rule `key` as `rev` states it: the built-in catalogue, or the file's `specs:`.
 fn resolve(s: &Scenario, key: &str, rev: Revision) -> Option<SpecRef> {
-    catalog::builtin_at(key, rev).or_else(|| {
-        s.specs.get(key).map(|d| SpecRef {
-            key: key.to_owned(),
-            source: d.source.clone(),
-            section: d.section.clone(),
-            level: d.level,
-            text: d.text.clone(),
-        })
-    })
+    catalog::resolve(key, rev, &s.specs)
 }
 
 fn revisions_and_transports(s: &Scenario, out: &mut Vec<Problem>) {

@@ -33,16 +33,16 @@ use tokio::time::Instant;
 
 use super::ClientExit;
 use super::http_common::{
-    Live, SESSION_HEADER, Server, end_on_client_exit, exchange_facts, new_session_id, origin_allowed, record, reject,
-    sse_event,
+    Live, SESSION_HEADER, Server, end_on_client_exit, foreign_origin, issue_session, new_exchange, origin_allowed,
+    record, reject, sse_event,
 };
 use crate::canary::Canary;
 use crate::engine::{Engine, Inbound, Origin, Outgoing, Route, Sink, Tap, tap, with_tap};
-use crate::protocol::Revision;
-use crate::protocol::Transport;
 use crate::script::Script;
-use crate::trace::{Direction, EndReason, EventKind, HttpRef, HttpStream, TraceWriter};
+use crate::trace::{Direction, EndReason, EventKind, HttpExchange, HttpRef, HttpStream, TraceWriter};
 use crate::wire::{Envelope, ErrorCode, classify, headers};
+use backchannel_protocol::Revision;
+use backchannel_protocol::Transport;
 
 /// How the mock answers a POSTed request (other than the trigger call, which is always SSE).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
@@ -127,6 +127,11 @@ struct Shared {
 impl Shared {
     fn lock(&self) -> std::sync::MutexGuard<'_, SessionState> {
         self.state.lock().unwrap_or_else(std::sync::PoisonError::into_inner)
+    }
+
+    /// A new exchange of this session (numbered across the mock's sessions).
+    fn new_exchange(&self, method: &str, uri: &Uri, headers: &HeaderMap, at: Instant) -> HttpExchange {
+        new_exchange(&self.tap, &self.next_exchange, method, uri, headers, at)
     }
 
     fn record_s2c(&self, bytes: &[u8], step: Option<&str>, exchange: u64, stream: HttpStream) {
@@ -537,12 +542,11 @@ async fn post_handler(State(front): State<Arc<Front>>, uri: Uri, headers: Header
     let messages = parsed.as_ref().map(messages_of).unwrap_or_default();
     let is_initialize = messages.iter().any(|m| m.method() == Some("initialize"));
     let shared = front.for_post(&headers, is_initialize);
-    let exchange = shared.next_exchange.fetch_add(1, Ordering::Relaxed);
-    let t_us = shared.tap.lock().unwrap_or_else(std::sync::PoisonError::into_inner).us_at(at.into_std());
-    let mut facts = exchange_facts(exchange, t_us, "POST", &uri.to_string(), &headers);
-    if !origin_allowed(facts.origin.as_deref(), &shared.bound) {
-        return reject(&shared.tap, facts, StatusCode::FORBIDDEN, "Origin not allowed");
+    let mut facts = shared.new_exchange("POST", &uri, &headers, at);
+    if let Some(refused) = foreign_origin(&shared.tap, &shared.bound, &facts) {
+        return refused;
     }
+    let exchange = facts.exchange;
     let here = Some(HttpRef { exchange, stream: HttpStream::PostBody });
     with_tap(&shared.tap, |t| t.frame_via(Direction::ClientToServer, &body, None, at.into_std(), here));
     let Some(value) = parsed else {
@@ -567,9 +571,8 @@ async fn post_handler(State(front): State<Arc<Front>>, uri: Uri, headers: Header
 
     let mut issued = None;
     if is_initialize {
-        let mut state = shared.lock();
-        if state.session.is_some() {
-            drop(state);
+        issued = issue_session(&mut shared.lock().session);
+        if issued.is_none() {
             return reject(
                 &shared.tap,
                 facts,
@@ -577,9 +580,6 @@ async fn post_handler(State(front): State<Arc<Front>>, uri: Uri, headers: Header
                 "this mock serves one session; it is already initialized",
             );
         }
-        let id = new_session_id();
-        state.session = Some(id.clone());
-        issued = Some(id);
     } else {
         if let Err((status, note)) = check_session(&shared, &facts) {
             return reject(&shared.tap, facts, status, note);
@@ -636,21 +636,36 @@ async fn post_handler(State(front): State<Arc<Front>>, uri: Uri, headers: Header
     }
 }
 
-async fn get_handler(State(front): State<Arc<Front>>, uri: Uri, headers: HeaderMap) -> Response {
-    let at = Instant::now();
-    let shared = front.by_header(&headers);
-    let exchange = shared.next_exchange.fetch_add(1, Ordering::Relaxed);
-    let t_us = shared.tap.lock().unwrap_or_else(std::sync::PoisonError::into_inner).us_at(at.into_std());
-    let facts = exchange_facts(exchange, t_us, "GET", &uri.to_string(), &headers);
-    if !origin_allowed(facts.origin.as_deref(), &shared.bound) {
-        return reject(&shared.tap, facts, StatusCode::FORBIDDEN, "Origin not allowed");
+/// A GET or a DELETE: the session it names, and its exchange once it passed what
+/// both must — the Origin, a session binding (2026-07-28 has none: 405), the
+/// session header. `Err`: refused, and recorded.
+#[expect(clippy::result_large_err, reason = "the refusal is the handler's response, returned at once")]
+fn in_session(
+    front: &Front,
+    method: &str,
+    uri: &Uri,
+    headers: &HeaderMap,
+) -> Result<(Arc<Shared>, HttpExchange), Response> {
+    let shared = front.by_header(headers);
+    let facts = shared.new_exchange(method, uri, headers, Instant::now());
+    if let Some(refused) = foreign_origin(&shared.tap, &shared.bound, &facts) {
+        return Err(refused);
     }
     if shared.script.is_modern() {
-        return reject(&shared.tap, facts, StatusCode::METHOD_NOT_ALLOWED, NO_GET_OR_DELETE);
+        return Err(reject(&shared.tap, facts, StatusCode::METHOD_NOT_ALLOWED, NO_GET_OR_DELETE));
     }
     if let Err((status, note)) = check_session(&shared, &facts) {
-        return reject(&shared.tap, facts, status, note);
+        return Err(reject(&shared.tap, facts, status, note));
     }
+    Ok((shared, facts))
+}
+
+async fn get_handler(State(front): State<Arc<Front>>, uri: Uri, headers: HeaderMap) -> Response {
+    let (shared, facts) = match in_session(&front, "GET", &uri, &headers) {
+        Ok(ok) => ok,
+        Err(refused) => return refused,
+    };
+    let exchange = facts.exchange;
     let (tx, rx) = mpsc::unbounded_channel();
     {
         let mut state = shared.lock();
@@ -671,20 +686,10 @@ async fn get_handler(State(front): State<Arc<Front>>, uri: Uri, headers: HeaderM
 }
 
 async fn delete_handler(State(front): State<Arc<Front>>, uri: Uri, headers: HeaderMap) -> Response {
-    let at = Instant::now();
-    let shared = front.by_header(&headers);
-    let exchange = shared.next_exchange.fetch_add(1, Ordering::Relaxed);
-    let t_us = shared.tap.lock().unwrap_or_else(std::sync::PoisonError::into_inner).us_at(at.into_std());
-    let facts = exchange_facts(exchange, t_us, "DELETE", &uri.to_string(), &headers);
-    if !origin_allowed(facts.origin.as_deref(), &shared.bound) {
-        return reject(&shared.tap, facts, StatusCode::FORBIDDEN, "Origin not allowed");
-    }
-    if shared.script.is_modern() {
-        return reject(&shared.tap, facts, StatusCode::METHOD_NOT_ALLOWED, NO_GET_OR_DELETE);
-    }
-    if let Err((status, note)) = check_session(&shared, &facts) {
-        return reject(&shared.tap, facts, status, note);
-    }
+    let (shared, facts) = match in_session(&front, "DELETE", &uri, &headers) {
+        Ok(ok) => ok,
+        Err(refused) => return refused,
+    };
     record(&shared.tap, facts, StatusCode::OK, Some("session terminated by the client"));
     let _ = shared.inbound.send(Inbound::Closed).await;
     StatusCode::OK.into_response()
@@ -697,9 +702,7 @@ async fn not_found(
     headers: HeaderMap,
 ) -> Response {
     let shared = front.by_header(&headers);
-    let exchange = shared.next_exchange.fetch_add(1, Ordering::Relaxed);
-    let t_us = shared.tap.lock().unwrap_or_else(std::sync::PoisonError::into_inner).now_us();
-    let facts = exchange_facts(exchange, t_us, method.as_str(), &uri.to_string(), &headers);
+    let facts = shared.new_exchange(method.as_str(), &uri, &headers, Instant::now());
     let (status, note) = if uri.path() == PATH {
         (StatusCode::METHOD_NOT_ALLOWED, format!("{method} is not supported on {PATH}"))
     } else {
@@ -760,7 +763,7 @@ async fn modern_post(
     // `initialize` without the header is a 2025-03-26 request (MAY, Protocol Version Header).
     let unsupported = match requested.as_deref() {
         Some(v) => (Revision::from_wire(v) != Some(Revision::MODERN)).then(|| v.to_owned()),
-        None if method == "initialize" => Some("2025-03-26".to_owned()),
+        None if method == "initialize" => Some(Revision::V2025_03_26.as_str().to_owned()),
         None => None,
     };
     if let Some(v) = unsupported {

@@ -1,13 +1,14 @@
-//! Pieces both HTTP transports share: Origin validation, session ids, SSE
-//! framing, rejections, and recording exchanges.
+//! Pieces both HTTP transports share: opening an exchange (its number, its facts,
+//! the Origin check), issuing the session, SSE framing, rejections, and recording
+//! exchanges.
 
 use std::net::SocketAddr;
 use std::pin::Pin;
 use std::sync::Arc;
-use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
 use std::task::{Context, Poll};
 
-use axum::http::{HeaderMap, StatusCode, header};
+use axum::http::{HeaderMap, StatusCode, Uri, header};
 use axum::response::{IntoResponse, Response};
 use bytes::Bytes;
 use hyper_util::rt::TokioIo;
@@ -15,6 +16,7 @@ use hyper_util::service::TowerToHyperService;
 use serde_json::json;
 use tokio::io::{AsyncRead, AsyncWrite, ReadBuf};
 use tokio::sync::{Notify, mpsc};
+use tokio::time::Instant;
 
 use super::ClientExit;
 use crate::engine::{Inbound, Tap, with_tap};
@@ -214,8 +216,41 @@ pub(super) fn header_str(headers: &HeaderMap, name: &str) -> Option<String> {
     headers.get(name).map(|v| String::from_utf8_lossy(v.as_bytes()).into_owned())
 }
 
+/// The facts of a new exchange: the next number of the mock's `counter`, stamped
+/// with the time the request arrived (`at`), on the clock of `tap`'s trace.
+pub(super) fn new_exchange(
+    tap: &Tap,
+    counter: &AtomicU64,
+    method: &str,
+    uri: &Uri,
+    headers: &HeaderMap,
+    at: Instant,
+) -> HttpExchange {
+    let exchange = counter.fetch_add(1, Ordering::Relaxed);
+    let t_us = tap.lock().unwrap_or_else(std::sync::PoisonError::into_inner).us_at(at.into_std());
+    exchange_facts(exchange, t_us, method, &uri.to_string(), headers)
+}
+
+/// A request from an `Origin` that is not this loopback server's is refused with
+/// 403 and recorded ([`origin_allowed`]); `None` when it may proceed.
+pub(super) fn foreign_origin(tap: &Tap, bound: &SocketAddr, facts: &HttpExchange) -> Option<Response> {
+    (!origin_allowed(facts.origin.as_deref(), bound))
+        .then(|| reject(tap, facts.clone(), StatusCode::FORBIDDEN, "Origin not allowed"))
+}
+
+/// Issue the session of a transport that serves one: a fresh id in `slot`, or
+/// `None` when one was issued already.
+pub(super) fn issue_session(slot: &mut Option<String>) -> Option<String> {
+    if slot.is_some() {
+        return None;
+    }
+    let id = new_session_id();
+    *slot = Some(id.clone());
+    Some(id)
+}
+
 /// The request facts every exchange record carries.
-pub(super) fn exchange_facts(exchange: u64, t_us: u64, method: &str, path: &str, headers: &HeaderMap) -> HttpExchange {
+fn exchange_facts(exchange: u64, t_us: u64, method: &str, path: &str, headers: &HeaderMap) -> HttpExchange {
     HttpExchange {
         exchange,
         t_us,

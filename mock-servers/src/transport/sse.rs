@@ -10,7 +10,7 @@
 use std::convert::Infallible;
 use std::io;
 use std::net::SocketAddr;
-use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::atomic::AtomicU64;
 use std::sync::{Arc, Mutex};
 
 use axum::Router;
@@ -26,13 +26,13 @@ use tokio::time::Instant;
 
 use super::ClientExit;
 use super::http_common::{
-    Server, end_on_client_exit, exchange_facts, new_session_id, origin_allowed, record, reject, sse_event,
+    Server, end_on_client_exit, foreign_origin, issue_session, new_exchange, record, reject, sse_event,
 };
 use crate::canary::Canary;
 use crate::engine::{Engine, Inbound, Origin, Outgoing, Sink, Tap, tap, with_tap};
-use crate::protocol::Transport;
 use crate::script::Script;
 use crate::trace::{Direction, EndReason, EventKind, HttpRef, HttpStream, TraceWriter};
+use backchannel_protocol::Transport;
 
 /// The SSE endpoint's path (the URL a client is given).
 pub const PATH: &str = "/sse";
@@ -60,9 +60,7 @@ impl Shared {
     }
 
     fn facts(&self, method: &str, uri: &Uri, headers: &HeaderMap, at: Instant) -> crate::trace::HttpExchange {
-        let exchange = self.next_exchange.fetch_add(1, Ordering::Relaxed);
-        let t_us = self.tap.lock().unwrap_or_else(std::sync::PoisonError::into_inner).us_at(at.into_std());
-        exchange_facts(exchange, t_us, method, &uri.to_string(), headers)
+        new_exchange(&self.tap, &self.next_exchange, method, uri, headers, at)
     }
 }
 
@@ -127,13 +125,13 @@ pub async fn serve(
 async fn open_stream(State(shared): State<Arc<Shared>>, uri: Uri, headers: HeaderMap) -> Response {
     let at = Instant::now();
     let facts = shared.facts("GET", &uri, &headers, at);
-    if !origin_allowed(facts.origin.as_deref(), &shared.bound) {
-        return reject(&shared.tap, facts, StatusCode::FORBIDDEN, "Origin not allowed");
+    if let Some(refused) = foreign_origin(&shared.tap, &shared.bound, &facts) {
+        return refused;
     }
     let (tx, rx) = mpsc::unbounded_channel();
     let session = {
         let mut state = shared.lock();
-        if state.session.is_some() {
+        let Some(session) = issue_session(&mut state.session) else {
             drop(state);
             return reject(
                 &shared.tap,
@@ -141,9 +139,7 @@ async fn open_stream(State(shared): State<Arc<Shared>>, uri: Uri, headers: Heade
                 StatusCode::CONFLICT,
                 "this mock serves one session; its stream is already open",
             );
-        }
-        let session = new_session_id();
-        state.session = Some(session.clone());
+        };
         state.stream = Some((facts.exchange, tx.clone()));
         session
     };
@@ -203,8 +199,8 @@ async fn post_message(
     let at = Instant::now();
     let mut facts = shared.facts("POST", &uri, &headers, at);
     facts.session = q.session_id.clone();
-    if !origin_allowed(facts.origin.as_deref(), &shared.bound) {
-        return reject(&shared.tap, facts, StatusCode::FORBIDDEN, "Origin not allowed");
+    if let Some(refused) = foreign_origin(&shared.tap, &shared.bound, &facts) {
+        return refused;
     }
     let here = Some(HttpRef { exchange: facts.exchange, stream: HttpStream::PostBody });
     with_tap(&shared.tap, |t| t.frame_via(Direction::ClientToServer, &body, None, at.into_std(), here));

@@ -14,9 +14,9 @@ use tokio::time::Instant;
 use super::{ReadFrame, read_frame};
 use crate::canary::Canary;
 use crate::engine::{Engine, Inbound, Origin, Outgoing, Sink, Tap, tap, with_tap};
-use crate::protocol::Transport;
 use crate::script::Script;
 use crate::trace::{Direction, EndReason, TraceWriter};
+use backchannel_protocol::Transport;
 
 /// Writes each frame as one line, flushes it, and records it.
 #[derive(Debug)]

@@ -1,10 +1,21 @@
-//! The protocol vocabulary, typed once: MCP revisions, the transports between a
-//! client and a server, and the facts of what each revision has and what the mock
-//! serves on which transport. Every crate of the kit compares these enums; nobody
-//! compares revision dates or transport names as strings.
+//! The kit's vocabulary, typed once, in the lowest crate: the mock, the reference
+//! client and the harness all depend on it, and nothing else.
+//!
+//! - [`Revision`]: the MCP revisions and the facts of each (what it has, what the mock
+//!   serves on which [`Transport`]); every crate compares these enums — nobody compares
+//!   revision dates or transport names as strings;
+//! - [`capability_for`] / [`Revision::capability_for`]: the client capability each
+//!   server→client request needs — one table for the mock's scripts, the reference
+//!   client's refusals and the harness's checks;
+//! - [`RoundMethod`]: the requests a 2026-07-28 `InputRequiredResult` may answer;
+//! - [`record`]: the record a client keeps of the server→client requests that reached
+//!   it and what it answered (written by the reference client, read by the harness's
+//!   gateway mode).
 //!
 //! Sources for the facts are cited on each method (`D/<rev>/…` is the spec page of
 //! that revision).
+
+pub mod record;
 
 use std::fmt;
 use std::str::FromStr;
@@ -12,7 +23,8 @@ use std::str::FromStr;
 use serde::{Deserialize, Serialize};
 
 /// An MCP protocol revision.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize, schemars::JsonSchema)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
 pub enum Revision {
     /// 2024-11-05
     #[serde(rename = "2024-11-05")]
@@ -92,6 +104,18 @@ impl Revision {
         self >= Self::V2025_11_25
     }
 
+    /// The client capability `method`, a server→client request, needs in a session
+    /// at this revision: `sampling`, `roots`, and `elicitation` from 2025-06-18 (before
+    /// it `elicitation/create` is an unknown method whatever the client declared, and
+    /// `-32601` the right answer); `None` for a request that needs none (`ping`) or
+    /// that the revision does not have.
+    pub fn capability_for(self, method: &str) -> Option<&'static str> {
+        match capability_for(method) {
+            Some("elicitation") if !self.has_elicitation() => None,
+            other => other,
+        }
+    }
+
     /// Whether audio content blocks exist (from 2025-03-26, `S/2025-03-26` `AudioContent`).
     pub fn has_audio(self) -> bool {
         self >= Self::V2025_03_26
@@ -135,8 +159,23 @@ impl FromStr for Revision {
     }
 }
 
+/// The client capability a server→client request needs in the revisions that have
+/// it ("Clients that support sampling **MUST** declare the `sampling` capability",
+/// `D/2025-11-25/client/sampling.mdx:44`; likewise `client/elicitation.mdx:51`,
+/// `client/roots.mdx:27`); `None` for one that needs
+/// none. At a known revision, ask [`Revision::capability_for`].
+pub fn capability_for(method: &str) -> Option<&'static str> {
+    match method {
+        "sampling/createMessage" => Some("sampling"),
+        "elicitation/create" => Some("elicitation"),
+        "roots/list" => Some("roots"),
+        _ => None,
+    }
+}
+
 /// A transport between the client under test and the mock.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize, schemars::JsonSchema)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
 #[serde(rename_all = "lowercase")]
 pub enum Transport {
     /// The client launches the mock and speaks over its stdin/stdout.
@@ -189,7 +228,8 @@ impl FromStr for Transport {
 /// `prompts/get`, `resources/read` (`basic/transports/streamable-http.mdx`;
 /// `basic/patterns/mrtr.mdx`) — which are also the ones whose target (`params.name`,
 /// or `params.uri`) travels as the `Mcp-Name` header over Streamable HTTP.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize, schemars::JsonSchema)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
 pub enum RoundMethod {
     /// `tools/call` of the trigger tool.
     #[default]
@@ -256,6 +296,16 @@ mod tests {
         assert!(!V2024_11_05.has_transport(Transport::Http) && V2024_11_05.has_transport(Transport::Sse));
         assert!(!V2026_07_28.has_transport(Transport::Sse));
         assert!(!V2024_11_05.has_audio() && V2025_03_26.has_audio());
+    }
+
+    #[test]
+    fn capabilities_per_method_and_revision() {
+        use Revision::*;
+        assert_eq!(capability_for("sampling/createMessage"), Some("sampling"));
+        assert_eq!(capability_for("ping"), None);
+        assert_eq!(V2025_03_26.capability_for("elicitation/create"), None);
+        assert_eq!(V2025_06_18.capability_for("elicitation/create"), Some("elicitation"));
+        assert_eq!(V2024_11_05.capability_for("roots/list"), Some("roots"));
     }
 
     #[test]
