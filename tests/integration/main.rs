@@ -3,6 +3,7 @@
 
 mod architecture;
 mod cli;
+mod docs;
 mod fixtures;
 mod gateways;
 mod hostile;
