@@ -50,7 +50,12 @@ fn run(profile: LoadedProfile) -> Result<(), Failed> {
     let mut plan = Plan::new(&scenarios, &selection, &client)?;
     plan.cases
         .retain(|c| transports.contains(&c.transport) && revisions.as_ref().is_none_or(|r| r.contains(&c.revision)));
-    let options = RunOptions { jobs: 2, strict: false, label: client.describe(), handle_signals: false };
+    let options = RunOptions {
+        jobs: pipeline::default_jobs(&client),
+        strict: false,
+        label: client.describe(),
+        handle_signals: false,
+    };
     let cfg = RunConfig { client, ..RunConfig::reference(PathBuf::from(env!("CARGO_BIN_EXE_backchannel"))) };
     let summary = pipeline::run(&plan, cfg, &options, &mut [])?;
     let mut errors = Vec::new();

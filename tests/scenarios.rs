@@ -8,7 +8,7 @@ use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
 use backchannel_harness::outcome::Verdict;
-use backchannel_harness::pipeline::{self, Plan, PlannedCase, RunOptions};
+use backchannel_harness::pipeline::{self, Jobs, Plan, PlannedCase, RunOptions};
 use backchannel_harness::runner::RunConfig;
 use backchannel_harness::scenario::model::{Revision, Transport};
 use backchannel_harness::scenario::{Compiled, compile_file, discover};
@@ -18,7 +18,8 @@ fn run(compiled: Arc<Compiled>, transport: Transport, revision: Revision) -> Res
     let cfg = RunConfig::reference(PathBuf::from(env!("CARGO_BIN_EXE_backchannel")));
     let id = compiled.id.clone();
     let plan = Plan { cases: vec![PlannedCase { index: 0, compiled, transport, revision }], info: Default::default() };
-    let options = RunOptions { jobs: 1, strict: true, label: "the reference client".into(), handle_signals: false };
+    let options =
+        RunOptions { jobs: Jobs::Fixed(1), strict: true, label: "the reference client".into(), handle_signals: false };
     let summary = pipeline::run(&plan, cfg, &options, &mut [])
         .map_err(|e| format!("{e}: {:?}", std::error::Error::source(&e)))?;
     if let Some(u) = summary.unjudged.first() {

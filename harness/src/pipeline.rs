@@ -7,6 +7,8 @@
 //! tests all call [`run`]; the CLI only turns argv into a [`Selection`] and a
 //! [`RunOptions`], and the outcome into an exit code.
 
+pub mod admission;
+
 use std::collections::{BTreeMap, HashMap};
 use std::sync::Arc;
 use std::sync::atomic::{AtomicI32, Ordering};
@@ -18,6 +20,8 @@ use crate::outcome::{CaseReport, Grader, PlanInfo, RunSummary, Unjudged};
 use crate::report::event::{CaseKey, Event, Reporter};
 use crate::runner::{ClientSpec, RunConfig, RunError, Stop, run_case};
 use crate::scenario::Compiled;
+use crate::scenario::compiled::{Knob, Knobs};
+pub use admission::Jobs;
 
 /// Which revisions of each scenario to run.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
@@ -80,6 +84,25 @@ impl PlannedCase {
     /// `<scenario> [<transport> <revision>]`.
     pub fn label(&self) -> String {
         format!("{} [{} {}]", self.compiled.id, self.transport, self.revision)
+    }
+
+    /// How long this case is likely to keep its client waiting: against a client
+    /// that claims every knob the scenario turns, the scenario's certain wait
+    /// ([`Compiled::certain_wait`]); against one that may not take them up, its
+    /// possible wait ([`Compiled::possible_wait`]) — and at 2026-07-28, for a client
+    /// that does not claim to speak it, the whole session's timeout (a client of the
+    /// earlier revisions is refused `initialize` and waits for a server that waits for
+    /// it).
+    pub fn likely_wait(&self, claims: &Knobs) -> std::time::Duration {
+        let c = &self.compiled;
+        if !self.revision.is_legacy() && !claims.contains(&Knob::Modern) {
+            return c.timeout.max(c.possible_wait());
+        }
+        if c.client.knobs(self.revision).iter().all(|k| claims.contains(k)) {
+            c.certain_wait()
+        } else {
+            c.possible_wait()
+        }
     }
 
     /// This case, not judged, for this reason.
@@ -229,11 +252,26 @@ pub fn parse_shard(s: &str) -> Result<(usize, usize), String> {
     Ok((k, n))
 }
 
+/// How many of this client's cases run at once by default. The reference client's
+/// cases spend their time waiting (answer windows, grace periods) and its CPU is
+/// known: a fixed 8 per core (the built-in suite takes 205 s at one job and 7.5 s at
+/// 32 on two cores, with the same verdicts; BENCHMARKS.md). Any other client's is
+/// not: one client starts in 50 ms of CPU, another in 2 s (LiteLLM's imports), and a
+/// starved client would miss answer windows — so as many as the CPU allows
+/// ([`Jobs::Adaptive`]): one per core always, up to 32 per core while cores are idle.
+pub fn default_jobs(client: &ClientSpec) -> Jobs {
+    let cores = std::thread::available_parallelism().map_or(2, std::num::NonZero::get);
+    match client {
+        ClientSpec::Reference => Jobs::Fixed((cores * 8).min(64)),
+        _ => Jobs::Adaptive { min: cores, cap: (cores * 32).min(256) },
+    }
+}
+
 /// How to run a plan.
 #[derive(Debug, Clone)]
 pub struct RunOptions {
-    /// Cases at once.
-    pub jobs: usize,
+    /// How many cases run at once.
+    pub jobs: Jobs,
     /// Grade SHOULD violations as FAIL.
     pub strict: bool,
     /// Who is under test, as the reports name it.
@@ -297,40 +335,51 @@ pub fn run(
     let mut report_error: Option<std::io::Error> = None;
     rt.block_on(async {
         let cfg = Arc::new(cfg);
-        let limit = Arc::new(tokio::sync::Semaphore::new(options.jobs.max(1)));
-        let (started_tx, mut started_rx) = tokio::sync::mpsc::unbounded_channel();
+        let jobs = options.jobs;
+        let adaptive = matches!(jobs, Jobs::Adaptive { .. });
+        let mut meter = admission::Smoothed::default();
+        let mut tick = tokio::time::interval(admission::TICK);
+        tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
         let mut tasks = tokio::task::JoinSet::new();
         let mut index_of = HashMap::new();
-        // Longest certain wait first (the semaphore is fair: cases start in spawn
-        // order); reports still come in plan order.
+        // Longest likely wait first, so a run does not end waiting on a long case it
+        // started last: the cases start here, one after the other, in this order;
+        // reports still come in plan order.
+        let claims = cfg.client.claims();
         let mut order: Vec<usize> = (0..total).collect();
-        order.sort_by_key(|&i| std::cmp::Reverse(plan.cases[i].compiled.certain_wait()));
-        for (i, case) in order.into_iter().map(|i| (i, &plan.cases[i])) {
-            let (limit, cfg, started_tx, case) = (limit.clone(), cfg.clone(), started_tx.clone(), case.clone());
-            let handle = tasks.spawn(async move {
-                let _permit = limit.acquire_owned().await.expect("the semaphore stays open");
-                if cfg.stop.is_set() {
-                    return (i, Err(RunError::Stopped));
-                }
-                let _ = started_tx.send(i);
-                (i, run_case(&case.compiled, case.transport, case.revision, &cfg).await)
-            });
-            index_of.insert(handle.id(), i);
-        }
-        drop(started_tx);
+        order.sort_by_key(|&i| std::cmp::Reverse(plan.cases[i].likely_wait(&claims)));
+        let mut queue = order.into_iter().peekable();
         // Finished cases wait here for the ones planned before them.
         let mut done: BTreeMap<usize, Finished> = BTreeMap::new();
         let mut next = 0;
         loop {
+            // Start what may start: below the floor at once, above it on idle CPU.
+            let mut start = |i: usize, tasks: &mut tokio::task::JoinSet<_>| {
+                if let Err(e) = emit(reporters, &Event::CaseStarted(key(i))) {
+                    report_error.get_or_insert(e);
+                }
+                let (cfg, case) = (cfg.clone(), plan.cases[i].clone());
+                let handle = tasks.spawn(async move {
+                    let run = if cfg.stop.is_set() {
+                        Err(RunError::Stopped)
+                    } else {
+                        run_case(&case.compiled, case.transport, case.revision, &cfg).await
+                    };
+                    (i, run)
+                });
+                index_of.insert(handle.id(), i);
+            };
+            if cfg.stop.is_set() {
+                // Stopped: nothing starts any more.
+                done.extend(queue.by_ref().map(|i| (i, Finished::Stopped)));
+            }
+            while queue.peek().is_some() && admission::starts_now(jobs, tasks.len()) {
+                let i = queue.next().expect("peeked");
+                start(i, &mut tasks);
+            }
             tokio::select! {
                 biased;
-                Some(i) = started_rx.recv() => {
-                    if let Err(e) = emit(reporters, &Event::CaseStarted(key(i))) {
-                        report_error.get_or_insert(e);
-                    }
-                }
-                joined = tasks.join_next_with_id() => {
-                    let Some(joined) = joined else { break };
+                Some(joined) = tasks.join_next_with_id() => {
                     match joined {
                         Ok((_, (i, Ok(run)))) => done.insert(i, Finished::Ran(run)),
                         Ok((_, (i, Err(RunError::Stopped)))) => done.insert(i, Finished::Stopped),
@@ -345,24 +394,31 @@ pub fn run(
                             done.insert(i, Finished::Unjudged(why))
                         }
                     };
-                    while let Some(finished) = done.remove(&next) {
-                        match finished {
-                            Finished::Ran(mut run) => {
-                                run.record.plan_index = plan.cases[next].index;
-                                let report = grader.grade(&plan.cases[next].compiled, run);
-                                if let Err(e) = emit(reporters, &Event::CaseFinished(key(next), &report)) {
-                                    report_error.get_or_insert(e);
-                                }
-                                reports.push(report);
-                            }
-                            Finished::Unjudged(why) => {
-                                unjudged.push(plan.cases[next].unjudged(why));
-                            }
-                            Finished::Stopped => {}
-                        }
-                        next += 1;
+                }
+                _ = tick.tick(), if adaptive && queue.peek().is_some() => {
+                    if admission::starts_on_idle(jobs, tasks.len(), meter.idle_cores()) && !cfg.stop.is_set() {
+                        let i = queue.next().expect("peeked");
+                        start(i, &mut tasks);
                     }
                 }
+                else => break,
+            }
+            while let Some(finished) = done.remove(&next) {
+                match finished {
+                    Finished::Ran(mut run) => {
+                        run.record.plan_index = plan.cases[next].index;
+                        let report = grader.grade(&plan.cases[next].compiled, run);
+                        if let Err(e) = emit(reporters, &Event::CaseFinished(key(next), &report)) {
+                            report_error.get_or_insert(e);
+                        }
+                        reports.push(report);
+                    }
+                    Finished::Unjudged(why) => {
+                        unjudged.push(plan.cases[next].unjudged(why));
+                    }
+                    Finished::Stopped => {}
+                }
+                next += 1;
             }
         }
         // Whatever never came back is lost: name it.
@@ -499,5 +555,25 @@ mod tests {
         assert!(why.contains("2026-07-28"), "{why}");
         let nothing = Selection { filters: vec!["zzz/*".into()], ..Selection::default() };
         assert!(Plan::new(&scenarios, &nothing, &ClientSpec::Reference).unwrap_err().0.contains("matches no scenario"));
+    }
+
+    #[test]
+    fn the_longest_likely_wait_is_the_one_this_client_may_not_cut_short() {
+        let roots = "title: t\nclient:\n  roots: [{uri: 'file:///a'}]\n  roots_change: {after_ms: 50, roots: [{uri: 'file:///b'}]}\nsteps:\n  - await_notification: {method: notifications/roots/list_changed, within_ms: 3000}\n";
+        let plain = "title: t\nrevisions: [2025-11-25, 2026-07-28]\ntransports: [stdio]\nsteps: []\n";
+        let scenarios = [scenario("a/plain", plain), scenario("a/roots", roots)];
+        let plan = Plan::new(&scenarios, &Selection::default(), &ClientSpec::Reference).unwrap();
+        let wait = |id: &str, rev: Revision, claims: &Knobs| {
+            let case = plan.cases.iter().find(|c| c.compiled.id == id && c.revision == rev).unwrap();
+            case.likely_wait(claims).as_millis()
+        };
+        let (all, none): (Knobs, Knobs) = (Knob::ALL.into_iter().collect(), Knobs::default());
+        // A client that takes up every knob announces the change: nothing certain to wait.
+        assert_eq!(wait("a/roots", Revision::V2025_11_25, &all), 0);
+        // One that may not waits the notification's window out.
+        assert_eq!(wait("a/roots", Revision::V2025_11_25, &none), 3000);
+        // At 2026-07-28, one that does not claim to speak it waits for the timeout.
+        assert_eq!(wait("a/plain", Revision::V2026_07_28, &none), 15_000);
+        assert_eq!(wait("a/plain", Revision::V2026_07_28, &all), 0);
     }
 }

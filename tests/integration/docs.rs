@@ -43,7 +43,7 @@ fn the_readme_counts_the_built_in_suite() {
     let scenarios: Vec<_> = builtin::compile_all().unwrap();
     let plan = Plan::new(&scenarios, &Selection::default(), &ClientSpec::Reference).unwrap();
     let options = RunOptions {
-        jobs: ClientSpec::Reference.default_jobs(),
+        jobs: pipeline::default_jobs(&ClientSpec::Reference),
         strict: true,
         label: "the reference client".into(),
         handle_signals: false,

@@ -7,7 +7,7 @@ use clap::Args;
 use super::run_cmd::client_spec;
 use super::{EXIT_OK, EXIT_USAGE, load_cases, usage};
 use crate::outcome::{CaseReport, RunSummary};
-use crate::pipeline::{self, Plan, RevisionFilter, RunOptions, Selection};
+use crate::pipeline::{self, Jobs, Plan, RevisionFilter, RunOptions, Selection};
 use crate::report::ReportFile;
 use crate::report::event::Reporter;
 use crate::report::matrix::{self, markdown, splice_at};
@@ -38,8 +38,8 @@ pub(crate) struct MatrixArgs {
     /// meets) or `all`.
     #[arg(long, value_name = "R", default_value = "latest")]
     revision: String,
-    /// Cases run at once (default: as `run`: 8 per core for the reference client, one
-    /// per core for the others).
+    /// Cases run at once (default: as `run`: 8 per core for the reference client, as
+    /// many as the CPU allows for the others).
     #[arg(long, value_name = "N")]
     jobs: Option<usize>,
     /// Also write a report of all the runs: `json=PATH`, `junit=PATH` or `html=PATH`
@@ -119,7 +119,7 @@ pub(crate) fn run(args: MatrixArgs) -> u8 {
         };
         // Verdicts before baselines: the table shows what each client does.
         let options = RunOptions {
-            jobs: args.jobs.unwrap_or_else(|| spec.default_jobs()),
+            jobs: args.jobs.map_or_else(|| pipeline::default_jobs(&spec), Jobs::Fixed),
             strict: false,
             label,
             handle_signals: true,

@@ -7,7 +7,7 @@ use backchannel_protocol::Transport;
 use clap::Args;
 
 use super::{EXIT_USAGE, load_cases};
-use crate::pipeline::{self, Plan, RevisionFilter, RunOptions, Selection, parse_shard};
+use crate::pipeline::{self, Jobs, Plan, RevisionFilter, RunOptions, Selection, parse_shard};
 use crate::report::ReportFile;
 use crate::report::event::Reporter;
 use crate::report::terminal::TerminalReporter;
@@ -68,8 +68,9 @@ pub(crate) struct RunArgs {
     #[arg(long, value_name = "R", default_value = "all")]
     revision: String,
     /// Cases run at once (default: 8 per core, at most 64, for the reference client,
-    /// whose cases wait on the wire rather than the CPU; one per core for any other
-    /// client, which may be CPU-bound — see BENCHMARKS.md).
+    /// whose cases wait on the wire rather than the CPU; for any other client as many
+    /// as the CPU allows — one per core, and one more while 0.3 of a core is idle, up
+    /// to 32 per core; see README "How many cases run at once").
     #[arg(long, value_name = "N")]
     jobs: Option<usize>,
     /// Run only the scenarios whose id matches this glob (`*` matches anything,
@@ -179,7 +180,7 @@ pub(crate) fn run(args: RunArgs) -> u8 {
         Err(e) => return super::usage(e.to_string()),
     };
     let options = RunOptions {
-        jobs: args.jobs.unwrap_or_else(|| client.default_jobs()),
+        jobs: args.jobs.map_or_else(|| pipeline::default_jobs(&client), Jobs::Fixed),
         strict: args.strict,
         label: client.describe(),
         handle_signals: true,

@@ -109,19 +109,6 @@ impl ClientSpec {
         }
     }
 
-    /// Cases run at once by default. The reference client's cases spend their time
-    /// waiting (answer windows, grace periods): the built-in suite takes 205 s at one
-    /// job and 7.5 s at 32 on two cores with the same verdicts (BENCHMARKS.md). A
-    /// third-party client may burn a core per start (LiteLLM imports for ~2 s), and a
-    /// starved client would miss answer windows: one per core.
-    pub fn default_jobs(&self) -> usize {
-        let cores = std::thread::available_parallelism().map_or(2, std::num::NonZero::get);
-        match self {
-            Self::Reference => (cores * 8).min(64),
-            _ => cores,
-        }
-    }
-
     /// The knobs the client claims to honour: every one for the reference client,
     /// the profile's `honours:`, or `--honours`.
     pub fn claims(&self) -> Knobs {

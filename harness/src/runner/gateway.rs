@@ -246,7 +246,7 @@ fn received(path: &Path, trigger: Option<&str>) -> bool {
 pub(super) async fn judged_trace_ended(trace: PathBuf, trigger: Option<String>) {
     loop {
         let (judged, _) = judged_trace(&trace, trigger.as_deref());
-        if last_record_is_end(&judged).await && received(&judged, trigger.as_deref()) {
+        if last_record_is_end(&judged) && received(&judged, trigger.as_deref()) {
             return;
         }
         tokio::time::sleep(Duration::from_millis(20)).await;

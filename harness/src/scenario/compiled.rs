@@ -93,15 +93,8 @@ impl Compiled {
     /// answered, so no retry comes). The pipeline starts the longest first, so a run
     /// does not end waiting on a slow case it started last.
     pub fn certain_wait(&self) -> Duration {
-        let sleeps: Duration = self
-            .script
-            .steps
-            .iter()
-            .map(|s| match s {
-                backchannel_mock::script::Step::Sleep(d) => *d,
-                _ => Duration::ZERO,
-            })
-            .sum();
+        use backchannel_mock::script::Step;
+        let sleeps = self.summed(|s| if let Step::Sleep(d) = s { Some(*d) } else { None });
         let unanswered = self.requests.iter().filter(|r| r.expect.no_answer.is_some()).map(|r| r.within);
         let unretried = self
             .rounds
@@ -109,6 +102,21 @@ impl Compiled {
             .filter(|r| !r.inputs.is_empty() && r.inputs.iter().all(|i| i.no_answer.is_some()))
             .map(|r| r.within);
         sleeps + unanswered.chain(unretried).max().unwrap_or_default()
+    }
+
+    /// How long the script may keep a case waiting on a client that does not do what
+    /// the scenario configures: its certain wait, plus every notification it awaits
+    /// waited out (a client that does not take up a roots change never announces one).
+    pub fn possible_wait(&self) -> Duration {
+        use backchannel_mock::script::Step;
+        let awaited =
+            self.summed(|s| if let Step::AwaitNotification { within, .. } = s { Some(*within) } else { None });
+        self.certain_wait() + awaited
+    }
+
+    /// The sum of what `of` reads off the script's steps.
+    fn summed(&self, of: impl Fn(&backchannel_mock::script::Step) -> Option<Duration>) -> Duration {
+        self.script.steps.iter().filter_map(of).sum()
     }
 
     /// The rule `key` as revision `rev` states it: the built-in catalogue, else the
