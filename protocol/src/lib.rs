@@ -112,8 +112,17 @@ impl Revision {
     pub fn capability_for(self, method: &str) -> Option<&'static str> {
         match capability_for(method) {
             Some("elicitation") if !self.has_elicitation() => None,
+            Some(cap) if cap.starts_with("tasks") && !self.has_tasks() => None,
             other => other,
         }
+    }
+
+    /// Whether tasks are core protocol, the `tasks/*` requests a server may send a
+    /// client among them (2025-11-25 only: `S/2025-11-25` `ServerRequest`; at
+    /// 2026-07-28 they left the core for the `io.modelcontextprotocol/tasks`
+    /// extension).
+    pub fn has_tasks(self) -> bool {
+        self == Self::V2025_11_25
     }
 
     /// Whether audio content blocks exist (from 2025-03-26, `S/2025-03-26` `AudioContent`).
@@ -162,13 +171,19 @@ impl FromStr for Revision {
 /// The client capability a server→client request needs in the revisions that have
 /// it ("Clients that support sampling **MUST** declare the `sampling` capability",
 /// `D/2025-11-25/client/sampling.mdx:44`; likewise `client/elicitation.mdx:51`,
-/// `client/roots.mdx:27`); `None` for one that needs
-/// none. At a known revision, ask [`Revision::capability_for`].
+/// `client/roots.mdx:27`; the `tasks/*` requests: a client that supports tasks
+/// declares `tasks`, and `tasks.list` / `tasks.cancel` control whether those two
+/// operations are supported, `D/2025-11-25/basic/utilities/tasks.mdx:60-104`) — as a
+/// capability path, dotted; `None` for one that needs none. At a known revision,
+/// ask [`Revision::capability_for`].
 pub fn capability_for(method: &str) -> Option<&'static str> {
     match method {
         "sampling/createMessage" => Some("sampling"),
         "elicitation/create" => Some("elicitation"),
         "roots/list" => Some("roots"),
+        "tasks/get" | "tasks/result" => Some("tasks"),
+        "tasks/list" => Some("tasks.list"),
+        "tasks/cancel" => Some("tasks.cancel"),
         _ => None,
     }
 }
@@ -306,6 +321,10 @@ mod tests {
         assert_eq!(V2025_03_26.capability_for("elicitation/create"), None);
         assert_eq!(V2025_06_18.capability_for("elicitation/create"), Some("elicitation"));
         assert_eq!(V2024_11_05.capability_for("roots/list"), Some("roots"));
+        assert_eq!(V2025_11_25.capability_for("tasks/get"), Some("tasks"));
+        assert_eq!(V2025_11_25.capability_for("tasks/list"), Some("tasks.list"));
+        assert_eq!(V2025_06_18.capability_for("tasks/cancel"), None, "no tasks before 2025-11-25");
+        assert_eq!(V2026_07_28.capability_for("tasks/result"), None, "an extension's at 2026-07-28");
     }
 
     #[test]

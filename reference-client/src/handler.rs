@@ -11,7 +11,13 @@
 //! | `sampling/createMessage`, sampling configured | a canned reply ([`crate::answer::sampling_result`]); `tools` without `sampling.tools`: `-32602` |
 //! | `elicitation/create` | `-32601`: never declared (rmcp's default would answer `decline`) |
 //! | `elicitation/create`, elicitation configured | the configured action: decline (default), cancel, or accept with the form's defaults |
+//! | `tasks/get`, `tasks/result`, `tasks/list`, `tasks/cancel` | `-32601`: tasks never declared |
 //! | anything else | `-32601` |
+//!
+//! A task-augmented request (`params.task`, 2025-11-25) is answered as the plain one:
+//! this client declares no task support, and such a receiver "MUST process requests
+//! of that type normally, ignoring any task-augmentation metadata"
+//! (`basic/utilities/tasks.mdx:392`); rmcp's params types ignore the field.
 //!
 //! Every refusal logs exactly one WARNING naming the server and the method (and
 //! the request id), and the params only at DEBUG. Refusal messages name this

@@ -78,3 +78,36 @@ fn spaced(n: usize) -> String {
     }
     out
 }
+
+#[test]
+fn the_readme_counts_the_scenarios_of_each_area() {
+    // The rows of the coverage table `| area | files | … |` (`http`, `transport` share one).
+    let text = readme();
+    let mut want = String::new();
+    let mut in_table = false;
+    for line in text.split_inclusive('\n') {
+        in_table = line.starts_with("| area | files |") || (in_table && line.starts_with('|'));
+        let cells: Vec<&str> = line.split('|').collect();
+        let counted = in_table && cells.len() > 3 && cells[2].trim().parse::<usize>().is_ok();
+        if !counted {
+            want.push_str(line);
+            continue;
+        }
+        let areas: Vec<&str> = cells[1].split(',').map(|a| a.trim().trim_matches('`')).collect();
+        let files: usize = areas
+            .iter()
+            .map(|a| {
+                let dir = root().join("scenarios").join(a);
+                assert!(dir.is_dir(), "README.md names the scenario area `{a}`, which does not exist");
+                std::fs::read_dir(dir)
+                    .unwrap()
+                    .filter(|e| e.as_ref().unwrap().path().extension().is_some_and(|x| x == "yaml"))
+                    .count()
+            })
+            .sum();
+        cells[..2].iter().for_each(|c| want.push_str(&format!("{c}|")));
+        want.push_str(&format!(" {files} |"));
+        want.push_str(&cells[3..].join("|"));
+    }
+    hold(&text, &want, "a scenario area's file count");
+}

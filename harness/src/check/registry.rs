@@ -243,6 +243,12 @@ pub const KINDS: &[Kind] = &[
         "the result (2026-07-28: the retry's response to that ask) has the members and values the scenario expects",
     ),
     kind(
+        Step(".alike"),
+        "`<step>.alike`",
+        S,
+        "the answer is of the same kind as the named earlier step's — an error with the same code, or a result with the same members: a request the client must process as it processed another (a task-augmented ask to a client that declared no task support, as the plain ask)",
+    ),
+    kind(
         Step(".not-answered"),
         "`<step>.not-answered`, `<round>.<key>.not-answered`",
         S,
@@ -376,6 +382,7 @@ mod tests {
             ("notifications.notifications/roots/list_changed", "`notifications.<method>`"),
             ("capabilities.present", "`capabilities.present`"),
             ("sampling/createMessage.isolated", "`<step>.isolated`"),
+            ("augmented.alike", "`<step>.alike`"),
         ];
         for (check, shown) in cases {
             assert_eq!(kind_of(check).map(|k| k.shown), Some(shown), "{check}");

@@ -201,6 +201,36 @@ fn one(out: &mut Emitter, ctx: &ScenarioCtx<'_>, req: &ScriptedRequest) {
         };
         out.expected(ctx, &format!("{name}.result"), &g.grade, judged.unless(needs.clone()));
     }
+    if let Some(g) = &e.alike {
+        let other = ctx.session.sent_by_step(&g.step).and_then(|i| ctx.session.answer_to(i));
+        let judged = match (usable, other) {
+            (Some(a), Some(b)) if alike(a) == alike(b) => {
+                Judged::Pass(Evidence::new(format!("{}, as `{}`", alike(a), g.step)).at_frame(a.seq))
+            }
+            (Some(a), Some(b)) => Judged::Violated(
+                Evidence::new(format!("answered with {} where `{}` got {}", alike(a), g.step, alike(b)))
+                    .diff(alike(b), alike(a))
+                    .at_frame(a.seq),
+            ),
+            (None, _) => no_answer(),
+            (Some(_), None) => Judged::Skip(Evidence::new(format!("`{}` has no answer to compare with", g.step))),
+        };
+        out.expected(ctx, &format!("{name}.alike"), &g.grade, judged.unless(needs));
+    }
+}
+
+/// What `.alike` compares: an error's code, or a result's members.
+fn alike(a: &Answer) -> String {
+    match &a.kind {
+        AnswerKind::Error { code: Some(c), .. } => format!("error {}", ErrorCode(*c)),
+        AnswerKind::Error { code: None, .. } => "an error without an integer code".to_owned(),
+        AnswerKind::Result(Value::Object(o)) => {
+            let mut keys: Vec<&str> = o.keys().map(String::as_str).collect();
+            keys.sort_unstable();
+            format!("a result with members [{}]", keys.join(", "))
+        }
+        AnswerKind::Result(v) => format!("a result that is not an object ({v})"),
+    }
 }
 
 pub(crate) fn expected_text(g: &ResultRule) -> String {
@@ -360,6 +390,42 @@ mod tests {
         assert_eq!(outcome(&f, "sampling/createMessage.error-message"), Outcome::Violated);
         let result = json!({"jsonrpc":"2.0","id":1,"result":{}});
         assert_eq!(outcome(&refused(Some(result), 0), "sampling/createMessage.error"), Outcome::Violated);
+    }
+
+    const ALIKE: &str = "title: t\nrevisions: [2025-11-25]\nsteps:\n  - request: {name: plain, method: sampling/createMessage}\n  - request:\n      name: augmented\n      method: sampling/createMessage\n      params: {task: {ttl: 1}}\n      expect:\n        alike: {step: plain, spec: tasks/undeclared-processed-normally}\n";
+
+    #[test]
+    fn alike_compares_the_error_code_or_the_result_members_with_the_named_step() {
+        let case = |plain: serde_json::Value, augmented: Option<serde_json::Value>| {
+            let answer = |id: i64, body: serde_json::Value| {
+                let mut m = json!({"jsonrpc": "2.0", "id": id});
+                let key = if body.get("code").is_some() { "error" } else { "result" };
+                m[key] = body;
+                m
+            };
+            let mut c = Case::new(ALIKE, Transport::Stdio, Revision::V2025_11_25)
+                .handshake(json!({}))
+                .s2c(json!({"jsonrpc":"2.0","id":1,"method":"sampling/createMessage"}), Some("plain"))
+                .c2s(answer(1, plain))
+                .s2c(
+                    json!({"jsonrpc":"2.0","id":2,"method":"sampling/createMessage","params":{"task":{"ttl":1}}}),
+                    Some("augmented"),
+                );
+            if let Some(a) = augmented {
+                c = c.c2s(answer(2, a));
+            }
+            outcome(&c.end().eval(), "augmented.alike")
+        };
+        let refusal = json!({"code": -32601, "message": "no"});
+        let message = json!({"role": "assistant", "content": {"type": "text", "text": "x"}, "model": "m"});
+        let task = json!({"task": {"taskId": "t", "status": "working"}});
+        assert_eq!(case(refusal.clone(), Some(refusal.clone())), Outcome::Pass);
+        assert_eq!(case(message.clone(), Some(message.clone())), Outcome::Pass);
+        // An error because of `task`, a task for a plain answer, a result for a refusal.
+        assert_eq!(case(refusal.clone(), Some(json!({"code": -32602, "message": "no tasks"}))), Outcome::Violated);
+        assert_eq!(case(message.clone(), Some(task)), Outcome::Violated);
+        assert_eq!(case(refusal, Some(message.clone())), Outcome::Violated);
+        assert_eq!(case(message, None), Outcome::Skipped, "no answer: `.answered` fails, nothing to compare");
     }
 
     #[test]

@@ -288,6 +288,11 @@ const RULES: &[Rule] = &[
         text: "Clients SHOULD return standard JSON-RPC errors for common failure cases: Client does not support roots: -32601 (Method not found).",
     },
     Rule {
+        key: "tasks/undeclared-processed-normally",
+        cite: Cite::Mcp(&[(R4, "basic/utilities/tasks.mdx:392", Must)]),
+        text: "Receivers that do not declare the task capability for a request type MUST process requests of that type normally, ignoring any task-augmentation metadata if present.",
+    },
+    Rule {
         key: "roots/list-changed",
         cite: Cite::Mcp(&[
             (R1, "client/roots.mdx:78", Must),
@@ -663,6 +668,7 @@ mod tests {
             ("http/reissue-broken-stream", "re-issue it as a new request"),
             ("mrtr/retry-with-inputs", "inputRequests"),
             ("mrtr/new-id", "different"),
+            ("tasks/undeclared-processed-normally", "process requests of that type normally"),
         ];
         for (key, rev, section, _) in citations() {
             let Some((_, needle)) = probes.iter().find(|(k, _)| *k == key) else { continue };

@@ -8,8 +8,8 @@ use backchannel_mock::script::{self as mock, Delivery, IdSpec, RoundMethod, Scri
 use backchannel_mock::transport::http::ResponseMode;
 
 use super::compiled::{
-    AnswerExpect, CapabilityRule, ClientPlan, CodeRule, Compiled, Expectation, MessageRule, Pointer, Requirements,
-    ResultRule, ScriptedBreak, ScriptedInput, ScriptedRaw, ScriptedRequest, ScriptedRound, SessionExpect,
+    AlikeRule, AnswerExpect, CapabilityRule, ClientPlan, CodeRule, Compiled, Expectation, MessageRule, Pointer,
+    Requirements, ResultRule, ScriptedBreak, ScriptedInput, ScriptedRaw, ScriptedRequest, ScriptedRound, SessionExpect,
 };
 use super::load::{LoadError, load};
 use super::model::{
@@ -88,6 +88,10 @@ fn answer_expect(e: &super::model::RequestExpect) -> AnswerExpect {
             grade: Expectation { severity: m.severity, rule: m.spec.value.clone() },
         }),
         result: e.result.as_ref().map(result_rule),
+        alike: e.alike.as_ref().map(|a| AlikeRule {
+            step: a.step.value.clone(),
+            grade: Expectation { severity: a.severity, rule: a.spec.value.clone() },
+        }),
     }
 }
 

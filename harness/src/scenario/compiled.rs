@@ -211,6 +211,18 @@ pub struct AnswerExpect {
     pub error_message: Option<MessageRule>,
     /// It must be a success result matching these asserts.
     pub result: Option<ResultRule>,
+    /// It must be answered as the named earlier step was.
+    pub alike: Option<AlikeRule>,
+}
+
+/// The answer must be of the same kind as step `step`'s: an error with the same
+/// code, or a result with the same members.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct AlikeRule {
+    /// The earlier step's name.
+    pub step: String,
+    /// The grade.
+    pub grade: Expectation,
 }
 
 /// One scripted request, as the checks see it.

@@ -24,9 +24,9 @@ pub use client::{
     RootsChangeSpec,
 };
 pub use expect::{
-    CapabilitiesExpect, CapabilityList, CodeExpect, Graded, InputExpect, LogsExpect, MessageExpect, MethodsGraded,
-    NotificationExpect, PointerAssert, RawExpect, ReissueExpect, RequestExpect, ResultExpect, RoundExpect,
-    ScenarioExpect,
+    AlikeExpect, CapabilitiesExpect, CapabilityList, CodeExpect, Graded, InputExpect, LogsExpect, MessageExpect,
+    MethodsGraded, NotificationExpect, PointerAssert, RawExpect, ReissueExpect, RequestExpect, ResultExpect,
+    RoundExpect, ScenarioExpect,
 };
 pub use steps::{
     AwaitNotificationStep, BatchStep, BreakStreamStep, IdSource, InputRequiredStep, InputSpec, NotificationStep,
@@ -137,6 +137,7 @@ impl Scenario {
             out.extend(e.error_code.iter().map(|g| (&g.spec, g.severity)));
             out.extend(e.error_message.iter().map(|g| (&g.spec, g.severity)));
             out.extend(e.result.iter().map(|g| (&g.spec, g.severity)));
+            out.extend(e.alike.iter().map(|g| (&g.spec, g.severity)));
         }
         let mut out = Vec::new();
         for step in &self.steps {

@@ -206,7 +206,11 @@ fn one_request(s: &Scenario, r: &RequestStep, here: Option<Location>, names: &mu
     let mut out = Vec::new();
     let e = &r.expect;
     if e.no_answer.is_some()
-        && (e.error.is_some() || e.error_code.is_some() || e.error_message.is_some() || e.result.is_some())
+        && (e.error.is_some()
+            || e.error_code.is_some()
+            || e.error_message.is_some()
+            || e.result.is_some()
+            || e.alike.is_some())
     {
         push(&mut out, here, format!("`{}`: `no_answer` excludes expectations on an answer", r.method));
     }
@@ -218,6 +222,12 @@ fn one_request(s: &Scenario, r: &RequestStep, here: Option<Location>, names: &mu
     }
     if let Some(g) = &e.result {
         result_pointers(g, &mut out);
+    }
+    // `names` holds the steps named so far: `alike` compares with an earlier one.
+    if let Some(a) = &e.alike
+        && !names.contains(&a.step.value)
+    {
+        push(&mut out, at(&a.step), format!("`alike`: no earlier request step is named `{}`", a.step.value));
     }
     if let Some(name) = &r.name
         && !names.insert(name.clone())
@@ -322,6 +332,10 @@ mod tests {
             ("title: t\nsteps:\n  - request: {method: ping, repeat: 0}\n", "v.yaml:3:"),
             ("title: t\nsteps:\n  - request: {method: ping, id_from: trigger_call}\n", "v.yaml:3:"),
             ("title: t\nsteps:\n  - request: {method: a, name: x}\n  - request: {method: b, name: x}\n", "v.yaml:4:"),
+            (
+                "title: t\nsteps:\n  - request:\n      method: a\n      expect:\n        alike: {step: later, spec: jsonrpc/response-required}\n  - request: {method: b, name: later}\n",
+                "v.yaml:6:",
+            ),
             ("title: t\nsteps:\n  - sleep: {ms: 1}\n  - batch: {requests: []}\n", "v.yaml:4:"),
             ("title: t\nsteps:\n  - batch: {requests: [{method: ping, wait: true}]}\n", "v.yaml:3:"),
             ("title: t\nsteps:\n  - sleep: {ms: 1}\n  - raw: {line: \"a\\nb\"}\n", "v.yaml:4:"),

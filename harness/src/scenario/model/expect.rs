@@ -33,6 +33,27 @@ pub struct RequestExpect {
     /// The answer must be a success response matching these asserts.
     #[serde(default)]
     pub result: Option<ResultExpect>,
+    /// The answer must be of the same kind as an earlier step's: an error with the
+    /// same code, or a result with the same members (check `<step>.alike`). For a
+    /// request the client must process as it processed another — a task-augmented
+    /// ask from a client that declared no task support, as the plain ask.
+    #[serde(default)]
+    pub alike: Option<AlikeExpect>,
+}
+
+/// The answer must be answered as the earlier step `step` was.
+#[derive(Debug, Clone, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct AlikeExpect {
+    /// The `name:` of an earlier request step.
+    #[schemars(with = "String")]
+    pub step: Spanned<String>,
+    /// `must` or `should`.
+    #[serde(default)]
+    pub severity: Severity,
+    /// The rule enforced.
+    #[schemars(with = "String")]
+    pub spec: SpecKey,
 }
 
 /// An expectation with no parameters of its own.
