@@ -204,14 +204,18 @@ fn one(out: &mut Emitter, ctx: &ScenarioCtx<'_>, req: &ScriptedRequest) {
     if let Some(g) = &e.alike {
         let other = ctx.session.sent_by_step(&g.step).and_then(|i| ctx.session.answer_to(i));
         let judged = match (usable, other) {
-            (Some(a), Some(b)) if alike(a) == alike(b) => {
-                Judged::Pass(Evidence::new(format!("{}, as `{}`", alike(a), g.step)).at_frame(a.seq))
+            (Some(a), Some(b)) => {
+                let (this, that) = (alike(a), alike(b));
+                if this == that {
+                    Judged::Pass(Evidence::new(format!("{this}, as `{}`", g.step)).at_frame(a.seq))
+                } else {
+                    Judged::Violated(
+                        Evidence::new(format!("answered with {this} where `{}` got {that}", g.step))
+                            .diff(that, this)
+                            .at_frame(a.seq),
+                    )
+                }
             }
-            (Some(a), Some(b)) => Judged::Violated(
-                Evidence::new(format!("answered with {} where `{}` got {}", alike(a), g.step, alike(b)))
-                    .diff(alike(b), alike(a))
-                    .at_frame(a.seq),
-            ),
             (None, _) => no_answer(),
             (Some(_), None) => Judged::Skip(Evidence::new(format!("`{}` has no answer to compare with", g.step))),
         };
