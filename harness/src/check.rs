@@ -25,6 +25,7 @@ mod mrtr;
 mod protocol;
 pub mod registry;
 mod requests;
+mod resume;
 pub mod session;
 pub mod shapes;
 
@@ -200,6 +201,7 @@ pub fn evaluate(input: &CaseInput<'_>) -> Vec<Finding> {
     requests::notifications(&mut out, &ctx);
     mrtr::rounds(&mut out, &ctx);
     mrtr::breaks(&mut out, &ctx);
+    resume::closes(&mut out, &ctx);
     hygiene::logs(&mut out, &ctx);
     match input.downstream {
         // A gateway serves many sessions: it outlives one upstream session by design,
@@ -289,7 +291,14 @@ pub(crate) struct ScenarioCtx<'a> {
     pub(crate) revision: Revision,
 }
 
-impl ScenarioCtx<'_> {
+impl<'a> ScenarioCtx<'a> {
+    /// This context for a rule of the spec that binds every client, whatever the
+    /// scenario `requires:` (an MRTR retry's id, a closed stream's resumption): N/A
+    /// only when the session never started.
+    pub(crate) fn spec_wide(&self) -> ScenarioCtx<'a> {
+        ScenarioCtx { na: self.na.clone().filter(|_| !self.started), ..self.clone() }
+    }
+
     /// Expand `{{canary}}` and `{{client_name}}` in an expected string.
     pub(crate) fn expand(&self, s: &str) -> String {
         let mut s = s.to_owned();

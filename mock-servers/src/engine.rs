@@ -125,6 +125,29 @@ pub trait Sink: Send {
         let _ = (origin, event);
         false
     }
+
+    /// Close the connection of the SSE stream `route` names (the GET stream, or the
+    /// response stream of the request in flight from an origin) without ending the
+    /// stream, recording [`EventKind::StreamClosed`] first; `false`, and nothing
+    /// recorded, when there is no such stream with a live connection (stdio,
+    /// HTTP+SSE, a client that opened no GET stream).
+    fn close_stream(&mut self, route: Route, close: Close) -> bool {
+        let _ = (route, close);
+        false
+    }
+}
+
+/// A `close_stream` step, as the engine hands it to the transport.
+#[derive(Debug, Clone)]
+pub struct Close {
+    /// The step.
+    pub step: String,
+    /// The id of the request in flight whose response stream it closes.
+    pub request: Option<Value>,
+    /// The `retry` field sent before a graceful close (milliseconds).
+    pub retry_ms: Option<u64>,
+    /// Abort the connection instead.
+    pub abort: bool,
 }
 
 impl<S: Sink> Sink for &mut S {
@@ -134,6 +157,10 @@ impl<S: Sink> Sink for &mut S {
 
     fn break_stream(&mut self, origin: Origin, event: EventKind) -> bool {
         (**self).break_stream(origin, event)
+    }
+
+    fn close_stream(&mut self, route: Route, close: Close) -> bool {
+        (**self).close_stream(route, close)
     }
 }
 
@@ -627,6 +654,23 @@ impl<S: Sink> Engine<S> {
                     }
                     // The re-issued request is recognised as a retry is.
                     self.timer = Some(Timer::AwaitRetry(Instant::now() + reissue_within));
+                }
+                Step::CloseStream { name, delivery, retry_ms, abort } => {
+                    let request = self.trigger_call.as_ref().map(|(id, _)| id.clone());
+                    let close = |request| Close { step: name.clone(), request, retry_ms, abort };
+                    let why = match (delivery, request) {
+                        (Delivery::RequestStream, None) => Some("no call in flight: no response stream to close"),
+                        (Delivery::RequestStream, request) => {
+                            let route = self.server_route(Some(delivery));
+                            (!self.sink.close_stream(route, close(request)))
+                                .then_some("the call's response stream is not an open SSE stream")
+                        }
+                        (Delivery::GetStream, _) => (!self.sink.close_stream(Route::Standalone, close(None)))
+                            .then_some("no GET stream is open (the client opened none, or this transport has none)"),
+                    };
+                    if let Some(why) = why {
+                        self.event(EventKind::Undelivered { steps: vec![Some(name)], why: why.to_owned() });
+                    }
                 }
             }
             return Ok(());

@@ -189,6 +189,26 @@ pub enum Step {
         #[serde(with = "millis")]
         reissue_within: Duration,
     },
+    /// Streamable HTTP, 2025-03-26 … 2025-11-25: close the connection of an SSE stream
+    /// without ending the stream (`basic/transports.mdx` of 2025-11-25, :105-117 and
+    /// :164-186) — the GET stream, or the response stream of the in-flight trigger
+    /// call. Gracefully (after a `retry` field when `retry` is set: the client must
+    /// poll the stream back) or, with `abort`, as a broken connection. Every SSE
+    /// stream of a script with such a step carries event ids and a priming event;
+    /// what the mock sends to the stream until the client resumes it (a GET with
+    /// `Last-Event-ID`) is held and replayed then. The next step follows at once.
+    CloseStream {
+        /// Step name (recorded on the event).
+        name: String,
+        /// Which stream.
+        delivery: Delivery,
+        /// The `retry` field sent before a graceful close (milliseconds).
+        #[serde(default)]
+        retry_ms: Option<u64>,
+        /// Abort the connection instead of ending it.
+        #[serde(default)]
+        abort: bool,
+    },
 }
 
 /// One `InputRequiredResult` round.
@@ -298,7 +318,10 @@ impl Script {
                         *state = canary.expand_str(state);
                     }
                 }
-                Step::Sleep(_) | Step::AwaitNotification { .. } | Step::BreakStream { .. } => {}
+                Step::Sleep(_)
+                | Step::AwaitNotification { .. }
+                | Step::BreakStream { .. }
+                | Step::CloseStream { .. } => {}
             }
         }
     }
@@ -360,6 +383,13 @@ impl Script {
             caps["resources"] = serde_json::json!({});
         }
         caps
+    }
+
+    /// Whether its SSE streams are resumable (event ids, a priming event, replay on
+    /// `Last-Event-ID`): when a step closes one. Other scripts send plain events, as
+    /// a server that does not offer resumption does.
+    pub fn is_resumable(&self) -> bool {
+        self.steps.iter().any(|s| matches!(s, Step::CloseStream { .. }))
     }
 
     /// Whether this session speaks 2026-07-28 (no `initialize`; MRTR).

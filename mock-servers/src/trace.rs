@@ -257,6 +257,52 @@ pub enum EventKind {
         /// The step that sent it.
         step: Option<String>,
     },
+    /// Streamable HTTP: a `close_stream` step closed the connection of an SSE stream
+    /// without ending the stream — gracefully, after a `retry` field when it has one,
+    /// or by aborting it as a network failure would (`abort`). What is sent to the
+    /// stream from then on is [`EventKind::Held`] for the client to resume.
+    StreamClosed {
+        /// The step.
+        step: String,
+        /// The stream (`s1`, `s2`…: the prefix of its event ids).
+        stream: String,
+        /// The exchange whose connection was closed (the POST or the GET).
+        exchange: u64,
+        /// The id of the last event written on the connection: what a client that
+        /// resumes should send as `Last-Event-ID`.
+        last_event_id: String,
+        /// The `retry` field sent before a graceful close (milliseconds).
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        retry_ms: Option<u64>,
+        /// An abort (a broken connection), not a graceful close.
+        #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+        abort: bool,
+        /// The id of the client's request in flight whose response stream this is.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        request: Option<Value>,
+    },
+    /// Streamable HTTP: a server message for a stream whose connection is closed,
+    /// kept under its event id for the client to resume (`Last-Event-ID`).
+    Held {
+        /// The step that sent it (`null` for a reply).
+        step: Option<String>,
+        /// The stream.
+        stream: String,
+        /// Its event id.
+        event_id: String,
+    },
+    /// Streamable HTTP: a GET carrying `Last-Event-ID` resumed a stream; the events
+    /// after that id were replayed on it (their frames follow, on this exchange).
+    Resumed {
+        /// The stream.
+        stream: String,
+        /// The GET.
+        exchange: u64,
+        /// The `Last-Event-ID` the client sent.
+        last_event_id: String,
+        /// How many messages were replayed.
+        replayed: usize,
+    },
     /// Server messages that never reached the client.
     Undelivered {
         /// The steps that sent them (`null` for replies).
@@ -281,6 +327,9 @@ impl EventKind {
             Self::Unanswered { .. } => "unanswered",
             Self::Endpoint { .. } => "endpoint",
             Self::QueuedForGetStream { .. } => "queued_for_get_stream",
+            Self::StreamClosed { .. } => "stream_closed",
+            Self::Held { .. } => "held",
+            Self::Resumed { .. } => "resumed",
             Self::Undelivered { .. } => "undelivered",
         }
     }

@@ -4,6 +4,7 @@ pub mod http;
 mod http_common;
 pub mod sse;
 pub mod stdio;
+mod streams;
 
 pub use http_common::origin_allowed;
 

@@ -125,6 +125,19 @@ impl Revision {
         self == Self::V2025_11_25
     }
 
+    /// Whether a Streamable HTTP client resumes a broken SSE stream with a GET carrying
+    /// `Last-Event-ID` (2025-03-26 … 2025-11-25 `basic/transports.mdx`, Resumability
+    /// and Redelivery; 2026-07-28 streams are not resumable: a lost request is re-issued).
+    pub fn has_stream_resumption(self) -> bool {
+        (Self::V2025_03_26..=Self::V2025_11_25).contains(&self)
+    }
+
+    /// Whether a server may close an SSE stream's connection on purpose, after a
+    /// `retry` field, for the client to poll it back (2025-11-25 only, SEP-1699).
+    pub fn has_stream_polling(self) -> bool {
+        self == Self::V2025_11_25
+    }
+
     /// Whether audio content blocks exist (from 2025-03-26, `S/2025-03-26` `AudioContent`).
     pub fn has_audio(self) -> bool {
         self >= Self::V2025_03_26

@@ -219,14 +219,33 @@ pub async fn run_url(config: Config, url: &str, options: &SessionOptions) -> Res
     // Dual era here too: rmcp's Streamable HTTP transport speaks the sessionless
     // 2026-07-28 binding (request metadata headers, `x-mcp-header` parameters) once
     // `server/discover` succeeds, and the session falls back to `initialize` otherwise.
-    let streamable = if options.no_get_stream {
-        let transport = StreamableHttpClientTransport::with_client(NoGetStream(http.clone()), transport_config);
-        serve(client.clone(), transport, options).await
-    } else {
-        let transport = StreamableHttpClientTransport::with_client(http.clone(), transport_config);
-        serve(client.clone(), transport, options).await
+    let streamable = |options: SessionOptions| {
+        let (client, http, transport_config) = (client.clone(), http.clone(), transport_config.clone());
+        async move {
+            if options.no_get_stream {
+                let transport = StreamableHttpClientTransport::with_client(NoGetStream(http), transport_config);
+                serve(client, transport, &options).await
+            } else {
+                let transport = StreamableHttpClientTransport::with_client(http, transport_config);
+                serve(client, transport, &options).await
+            }
+        }
     };
-    match streamable {
+    let first = match streamable(options.clone()).await {
+        // A success that is not a `DiscoverResult` (a legacy server answering every
+        // unknown method with `{}`) is "anything else": a legacy server (2026-07-28
+        // `basic/versioning.mdx:132-146`). rmcp's probe stops there; start again with
+        // `initialize`, on a new connection.
+        Err(ClientError::Initialize(e))
+            if options.lifecycle == Lifecycle::DualEra
+                && matches!(*e, ClientInitializeError::ExpectedInitResult(_)) =>
+        {
+            tracing::info!(server = %server, "server/discover got a result that is not a DiscoverResult: a legacy server; initializing");
+            streamable(options.clone().lifecycle(Lifecycle::Initialize)).await
+        }
+        other => other,
+    };
+    match first {
         Err(ClientError::Initialize(e)) if refused_with_4xx(&e) => {
             tracing::info!(server = %server, "the server refused Streamable HTTP; falling back to HTTP+SSE");
             let transport = crate::legacy_sse::connect(http, url).await.map_err(ClientError::LegacySse)?;

@@ -46,6 +46,16 @@ const MODERN_HTTP: [Mode; 8] = [
     Mode::Resume,
 ];
 
+/// The bugs of coming back for a stream whose connection the server closed.
+const CLOSED_STREAM: [Mode; 6] = [
+    Mode::NoPoll,
+    Mode::IgnoreRetry,
+    Mode::NoLastEventId,
+    Mode::StaleLastEventId,
+    Mode::CancelOnClose,
+    Mode::CloseEndsSession,
+];
+
 /// (mode, transports, scenarios)
 fn plan() -> Vec<(Mode, Vec<Transport>, Vec<PathBuf>)> {
     use Transport::{Http, Sse, Stdio};
@@ -67,6 +77,7 @@ fn plan() -> Vec<(Mode, Vec<Transport>, Vec<PathBuf>)> {
                 | Mode::WrongSession
                 | Mode::NoInitialized
         ) && !MODERN_HTTP.contains(m)
+            && !CLOSED_STREAM.contains(m)
     });
     let mut plan: Vec<_> = every.map(|m| (m, vec![Stdio], builtin.clone())).collect();
     // Over HTTP: the HTTP bugs, the control, and answer/wire bugs that must not
@@ -87,6 +98,13 @@ fn plan() -> Vec<(Mode, Vec<Transport>, Vec<PathBuf>)> {
     plan.push((Mode::NoSession, vec![Http, Sse], builtin.clone()));
     plan.push((Mode::WrongSession, vec![Http, Sse], builtin.clone()));
     plan.push((Mode::NoInitialized, vec![Stdio, Http, Sse], handshake));
+    // Streams closed to be resumed (Streamable HTTP, 2025-03-26 … 2025-11-25): the
+    // resumption bugs, on the scenarios that close a stream.
+    let closing: Vec<PathBuf> =
+        builtin.iter().filter(|p| compile_file(p).is_ok_and(|c| !c.closes.is_empty())).cloned().collect();
+    for m in CLOSED_STREAM {
+        plan.push((m, vec![Http], closing.clone()));
+    }
     // 2026-07-28 over Streamable HTTP: the MRTR bugs and the header bugs, on the MRTR
     // scenarios (a legacy session never reaches them).
     let mrtr: Vec<PathBuf> =

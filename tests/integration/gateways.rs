@@ -55,6 +55,8 @@ fn expected(http: bool) -> BTreeMap<&'static str, BTreeSet<&'static str>> {
                 "gateway/no-get-stream:client.configured",
                 "gateway/no-get-stream:sampling/createMessage.relayed",
                 "gateway/no-get-stream:elicitation/create.relayed",
+                "gateway/stream-resumed:client.configured",
+                "gateway/stream-resumed:while-away.relayed",
             ],
         ),
         (
@@ -64,6 +66,7 @@ fn expected(http: bool) -> BTreeMap<&'static str, BTreeSet<&'static str>> {
                 "gateway/id-collision:sampling/createMessage.answer-intact",
                 "gateway/isolation:sampling/createMessage.answer-intact",
                 "gateway/no-get-stream:sampling/createMessage.answer-intact",
+                "gateway/stream-resumed:while-away.answer-intact",
             ],
         ),
         (
@@ -73,6 +76,7 @@ fn expected(http: bool) -> BTreeMap<&'static str, BTreeSet<&'static str>> {
                 "gateway/id-collision:sampling/createMessage.answer-intact",
                 "gateway/isolation:sampling/createMessage.answer-intact",
                 "gateway/no-get-stream:sampling/createMessage.answer-intact",
+                "gateway/stream-resumed:while-away.answer-intact",
             ],
         ),
         (
@@ -116,6 +120,8 @@ fn expected(http: bool) -> BTreeMap<&'static str, BTreeSet<&'static str>> {
                 "gateway/isolation:sampling/createMessage.relayed",
                 "gateway/no-get-stream:sampling/createMessage.answered",
                 "gateway/no-get-stream:sampling/createMessage.relayed",
+                "gateway/stream-resumed:while-away.answered",
+                "gateway/stream-resumed:while-away.relayed",
             ],
         ),
         (
@@ -143,6 +149,7 @@ fn expected(http: bool) -> BTreeMap<&'static str, BTreeSet<&'static str>> {
                 "gateway/isolation:sampling/createMessage.relayed",
                 "gateway/no-get-stream:sampling/createMessage.answered",
                 "gateway/no-get-stream:sampling/createMessage.relayed",
+                "gateway/stream-resumed:before.answered",
             ],
         ),
         (
@@ -169,6 +176,9 @@ fn expected(http: bool) -> BTreeMap<&'static str, BTreeSet<&'static str>> {
                 "gateway/no-get-stream:sampling/createMessage.answered",
                 "gateway/no-get-stream:elicitation/create.answered",
                 "gateway/no-get-stream:wire.id-echo",
+                "gateway/stream-resumed:before.answered",
+                "gateway/stream-resumed:while-away.answered",
+                "gateway/stream-resumed:wire.id-echo",
             ],
         ),
     ];

@@ -184,19 +184,13 @@ pub(crate) fn honesty(out: &mut Emitter, s: &Session) {
 /// expectations (`<round>.retried`, `<round>.<key>.result`, `<round>.<key>.not-answered`).
 pub(crate) fn rounds(out: &mut Emitter, ctx: &ScenarioCtx<'_>) {
     let compiled = ctx.compiled;
-    let wide = spec_wide(ctx);
+    let wide = ctx.spec_wide();
     for scripted in &compiled.rounds {
         let sent = ctx.session.rounds.iter().find(|r| r.step == scripted.name);
         let played = sent.map(|r| played(ctx.session, r));
         rules(out, &wide, scripted, played.as_ref());
         expectations(out, ctx, scripted, played.as_ref());
     }
-}
-
-/// The context the spec's rules are judged in: they hold whatever the scenario
-/// requires of the client, so only a session that never started makes them moot.
-fn spec_wide<'a>(ctx: &ScenarioCtx<'a>) -> ScenarioCtx<'a> {
-    ScenarioCtx { na: ctx.na.clone().filter(|_| !ctx.started), ..ctx.clone() }
 }
 
 /// A broken response stream as it happened: the request it lost, and the client's
@@ -234,7 +228,7 @@ fn without_meta(r: &ClientRequest) -> Value {
 /// client re-issued) and the scenario's expectation `<name>.reissued`.
 pub(crate) fn breaks(out: &mut Emitter, ctx: &ScenarioCtx<'_>) {
     let compiled = ctx.compiled;
-    let wide = spec_wide(ctx);
+    let wide = ctx.spec_wide();
     let rule = "http/reissue-broken-stream";
     for scripted in &compiled.breaks {
         let name = &scripted.name;

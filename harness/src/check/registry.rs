@@ -200,6 +200,42 @@ pub const KINDS: &[Kind] = &[
         "(2026-07-28, Streamable HTTP, when the client re-issues a request whose response stream the mock broke) the lost request's params again, `_meta` aside (a lost retry keeps its `inputResponses` and `requestState`)",
     ),
     kind(
+        Step(".reconnected"),
+        "`<close>.reconnected`",
+        P,
+        "(Streamable HTTP, 2025-03-26 … 2025-11-25, a `close_stream` step) the client came back for the stream whose connection the mock closed — a GET (for a response stream, one with its `Last-Event-ID`); N/A when it did not and nothing was sent to the stream meanwhile, FAIL when what was sent was lost",
+    ),
+    kind(
+        Step(".retry-respected"),
+        "`<close>.retry-respected`",
+        P,
+        "(2025-11-25, a graceful close after a `retry` field) the client waited at least `retry` milliseconds before it reconnected",
+    ),
+    kind(
+        Step(".last-event-id"),
+        "`<close>.last-event-id`",
+        P,
+        "(a `close_stream` step, when the client reconnected) the GET carries `Last-Event-ID` with the id of the last event the mock wrote on that stream — not none, not an older one, not another stream's",
+    ),
+    kind(
+        Step(".answered-once"),
+        "`<close>.answered-once`",
+        P,
+        "(a `close_stream` step, when the stream was resumed) no request is answered twice — one answered before the close and replayed after it (a stale `Last-Event-ID`) is not answered again",
+    ),
+    kind(
+        Step(".not-cancelled"),
+        "`<close>.not-cancelled`",
+        P,
+        "(a `close_stream` step on the trigger call's response stream) the client does not take the closed connection for a cancellation: no `notifications/cancelled` for its call",
+    ),
+    kind(
+        Step(".session-kept"),
+        "`<close>.session-kept`",
+        P,
+        "(a `close_stream` step) the client does not take the closed connection for the end of the session: no DELETE, no new `initialize` while the steps run",
+    ),
+    kind(
         Exact("http.request-headers"),
         "`http.request-headers`",
         P,

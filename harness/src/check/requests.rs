@@ -1,6 +1,7 @@
 //! Per-request checks: was it answered, in time, and with what the scenario expects.
 
 use backchannel_mock::trace::{Direction, EventKind};
+use backchannel_mock::transport::http::HELD_NEVER_RESUMED;
 use backchannel_mock::wire::{ErrorCode, render_id};
 use serde_json::Value;
 
@@ -53,10 +54,15 @@ fn one(out: &mut Emitter, ctx: &ScenarioCtx<'_>, req: &ScriptedRequest) {
 
     let (answered, usable) = match (sent, answer) {
         (None, _) => {
-            let undelivered = ctx.trace.events().any(|e| {
-                matches!(&e.kind, EventKind::Undelivered { steps, .. } if steps.iter().any(|s| s.as_deref() == Some(name.as_str())))
+            let undelivered = ctx.trace.events().find_map(|e| match &e.kind {
+                EventKind::Undelivered { steps, why } if steps.iter().any(|s| s.as_deref() == Some(name.as_str())) => {
+                    Some(why.as_str())
+                }
+                _ => None,
             });
-            let why = if undelivered {
+            let why = if let Some(why) = undelivered.filter(|w| *w == HELD_NEVER_RESUMED) {
+                why.to_owned()
+            } else if undelivered.is_some() {
                 "it waited for a GET stream the client never opened".to_owned()
             } else {
                 ctx.trace.end().map_or("the session was cut short".to_owned(), |e| {

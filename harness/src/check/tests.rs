@@ -192,6 +192,22 @@ impl Case {
         }
     }
 
+    /// A bodiless HTTP exchange (a GET stream, a DELETE) answered 200, with the
+    /// `Last-Event-ID` it carried.
+    pub(crate) fn exchange(mut self, method: &str, last_event_id: Option<&str>) -> Self {
+        self.exchange += 1;
+        self.records.push(Record::Http(HttpExchange {
+            exchange: self.exchange,
+            t_us: self.t_us,
+            method: method.into(),
+            path: "/mcp".into(),
+            status: 200,
+            last_event_id: last_event_id.map(str::to_owned),
+            ..HttpExchange::default()
+        }));
+        self
+    }
+
     /// A trace event.
     pub(crate) fn event(mut self, kind: EventKind) -> Self {
         self.records.push(Record::Event(Event { t_us: self.t_us, kind }));

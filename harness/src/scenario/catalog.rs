@@ -426,6 +426,43 @@ const RULES: &[Rule] = &[
         text: "Streams are not resumable: a broken response stream loses the in-flight request, and clients MUST re-issue it as a new request with a new request ID (SEP-2575).",
     },
     Rule {
+        key: "http/poll-after-close",
+        cite: Cite::Mcp(&[(R4, "basic/transports.mdx:110-112", Should)]),
+        text: "After the server has sent an SSE event with an event ID, it MAY close the connection without terminating the SSE stream. The client SHOULD then \"poll\" the SSE stream by attempting to reconnect.",
+    },
+    Rule {
+        key: "http/respect-retry",
+        cite: Cite::Mcp(&[(R4, "basic/transports.mdx:113-116", Must)]),
+        text: "If the server closes the connection prior to terminating the SSE stream, it SHOULD send an SSE event with a retry field first. The client MUST respect the retry field, waiting the given number of milliseconds before attempting to reconnect.",
+    },
+    Rule {
+        key: "http/resume-last-event-id",
+        cite: Cite::Mcp(&[
+            (R2, "basic/transports.mdx:167-169", Should),
+            (R3, "basic/transports.mdx:157-159", Should),
+            (R4, "basic/transports.mdx:176-180", Should),
+        ]),
+        text: "If the client wishes to resume after a disconnection (a broken connection, or at 2025-11-25 a server-initiated closure), it SHOULD issue an HTTP GET to the MCP endpoint and include the Last-Event-ID header to indicate the last event ID it received. The server replays what followed on that stream only.",
+    },
+    Rule {
+        key: "http/disconnect-not-cancel",
+        cite: Cite::Mcp(&[
+            (R2, "basic/transports.mdx:122", Should),
+            (R3, "basic/transports.mdx:114", Should),
+            (R4, "basic/transports.mdx:128", Should),
+        ]),
+        text: "Disconnection SHOULD NOT be interpreted as the client cancelling its request. To cancel, the client SHOULD explicitly send an MCP CancelledNotification.",
+    },
+    Rule {
+        key: "http/close-not-session-end",
+        cite: Cite::Mcp(&[
+            (R2, "basic/transports.mdx:120; basic/transports.mdx:198-199", Should),
+            (R3, "basic/transports.mdx:112; basic/transports.mdx:188-189", Should),
+            (R4, "basic/transports.mdx:126; basic/transports.mdx:211-212", Should),
+        ]),
+        text: "Disconnection MAY occur at any time; a session ends when the server terminates it, after which it answers requests in that session with HTTP 404. A closed connection is not the end of the session: the client keeps it (no DELETE, no new initialize) and reconnects.",
+    },
+    Rule {
         key: "sse/post-to-endpoint",
         cite: Cite::Mcp(&[(R1, "basic/transports.mdx:67-69", Must)]),
         text: "When a client connects, the server MUST send an endpoint event containing a URI for the client to use for sending messages. All subsequent client messages MUST be sent as HTTP POST requests to this endpoint.",
@@ -666,6 +703,11 @@ mod tests {
             ("http/param-headers", "x-mcp-header"),
             ("http/modern-no-session", "Earlier Streamable HTTP"),
             ("http/reissue-broken-stream", "re-issue it as a new request"),
+            ("http/poll-after-close", "close the _connection_"),
+            ("http/respect-retry", "MUST** respect the `retry`"),
+            ("http/resume-last-event-id", "wishes to resume"),
+            ("http/disconnect-not-cancel", "SHOULD NOT** be interpreted as the client cancelling"),
+            ("http/close-not-session-end", "Disconnection **MAY** occur"),
             ("mrtr/retry-with-inputs", "inputRequests"),
             ("mrtr/new-id", "different"),
             ("tasks/undeclared-processed-normally", "process requests of that type normally"),

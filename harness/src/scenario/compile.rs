@@ -9,7 +9,8 @@ use backchannel_mock::transport::http::ResponseMode;
 
 use super::compiled::{
     AlikeRule, AnswerExpect, CapabilityRule, ClientPlan, CodeRule, Compiled, Expectation, MessageRule, Pointer,
-    Requirements, ResultRule, ScriptedBreak, ScriptedInput, ScriptedRaw, ScriptedRequest, ScriptedRound, SessionExpect,
+    Requirements, ResultRule, ScriptedBreak, ScriptedClose, ScriptedInput, ScriptedRaw, ScriptedRequest, ScriptedRound,
+    SessionExpect,
 };
 use super::load::{LoadError, load};
 use super::model::{
@@ -131,6 +132,7 @@ pub fn compile(path: &Path, scenario: Scenario) -> Compiled {
     let mut raws = Vec::new();
     let mut rounds = Vec::new();
     let mut breaks = Vec::new();
+    let mut closes = Vec::new();
     let mut steps = Vec::new();
     let mut taken = std::collections::BTreeSet::new();
     let fallback_delivery = default_delivery(&scenario);
@@ -253,6 +255,13 @@ pub fn compile(path: &Path, scenario: Scenario) -> Compiled {
                 });
                 steps.push(mock::Step::BreakStream { name, reissue_within: within });
             }
+            Step::CloseStream(c) => {
+                let name = unique_name(c.name.as_deref().unwrap_or("close_stream"), &mut taken);
+                let delivery = c.delivery.unwrap_or(DeliveryKind::GetStream);
+                closes.push(ScriptedClose { name: name.clone(), delivery, retry_ms: c.retry_ms, abort: c.abort });
+                let delivery = delivery_of(delivery);
+                steps.push(mock::Step::CloseStream { name, delivery, retry_ms: c.retry_ms, abort: c.abort });
+            }
         }
     }
     let timeout = scenario.timeout_ms.map_or(DEFAULT_TIMEOUT, Duration::from_millis);
@@ -326,6 +335,7 @@ pub fn compile(path: &Path, scenario: Scenario) -> Compiled {
         raws,
         rounds,
         breaks,
+        closes,
         expect,
         requires: Requirements {
             undeclared: scenario.requires.undeclared.clone(),

@@ -38,6 +38,8 @@ pub struct Compiled {
     pub rounds: Vec<ScriptedRound>,
     /// The broken response streams (2026-07-28 Streamable HTTP), in step order.
     pub breaks: Vec<ScriptedBreak>,
+    /// The closed stream connections, in order.
+    pub closes: Vec<ScriptedClose>,
     /// Expectations about the whole session.
     pub expect: SessionExpect,
     /// Preconditions of the scenario's own expectations.
@@ -298,6 +300,19 @@ pub struct ScriptedBreak {
     pub reissue: Option<Expectation>,
     /// How long the re-issue may take.
     pub within: Duration,
+}
+
+/// One closed stream connection, as the checks see it.
+#[derive(Debug, Clone)]
+pub struct ScriptedClose {
+    /// The step name (unique in the scenario).
+    pub name: String,
+    /// The GET stream, or the trigger call's response stream.
+    pub delivery: DeliveryKind,
+    /// The `retry` field sent before a graceful close (milliseconds).
+    pub retry_ms: Option<u64>,
+    /// An abort (a broken connection), not a graceful close.
+    pub abort: bool,
 }
 
 /// Capabilities that must (not) be declared.

@@ -29,8 +29,8 @@ pub use expect::{
     RoundExpect, ScenarioExpect,
 };
 pub use steps::{
-    AwaitNotificationStep, BatchStep, BreakStreamStep, IdSource, InputRequiredStep, InputSpec, NotificationStep,
-    RawStep, RequestStep, SleepStep, Step, WireId,
+    AwaitNotificationStep, BatchStep, BreakStreamStep, CloseStreamStep, IdSource, InputRequiredStep, InputSpec,
+    NotificationStep, RawStep, RequestStep, SleepStep, Step, WireId,
 };
 
 /// The downstream side of a gateway case (`gateway:`). Both apply to a gateway whose
@@ -153,7 +153,7 @@ impl Scenario {
                     }
                 }
                 Step::BreakStream(b) => out.extend(b.expect.reissue.iter().map(|g| (&g.spec, g.severity))),
-                Step::Notification(_) | Step::Sleep(_) | Step::AwaitNotification(_) => {}
+                Step::Notification(_) | Step::Sleep(_) | Step::AwaitNotification(_) | Step::CloseStream(_) => {}
             }
         }
         let ex = &self.expect;

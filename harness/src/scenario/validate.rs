@@ -97,6 +97,24 @@ fn modern_steps(s: &Scenario, out: &mut Vec<Problem>) {
                     "`break_stream` steps need `revisions: [2026-07-28]`, `trigger: tool_call` and `transports: [http]` (only a Streamable HTTP request has a response stream of its own to break)",
                 );
             }
+            Step::CloseStream(_)
+                if s.transports.value != [Transport::Http]
+                    || !s.revisions.value.iter().all(|r| r.has_stream_resumption()) =>
+            {
+                push(
+                    out,
+                    at(step),
+                    "`close_stream` steps need `transports: [http]` and revisions from 2025-03-26 to 2025-11-25 (Streamable HTTP streams resumable with Last-Event-ID; 2026-07-28 re-issues instead: `break_stream`)",
+                );
+            }
+            Step::CloseStream(c) if !c.abort && !s.revisions.value.iter().all(|r| r.has_stream_polling()) => push(
+                out,
+                at(step),
+                "a graceful `close_stream` (without `abort: true`) needs `revisions: [2025-11-25]`: before it a server does not close a stream's connection on purpose",
+            ),
+            Step::CloseStream(c) if c.abort && c.retry_ms.is_some() => {
+                push(out, at(step), "`retry_ms` needs a graceful close: an aborted connection carries no last event")
+            }
             Step::Request(_) | Step::Batch(_) if modern => push(
                 out,
                 at(step),
@@ -147,6 +165,7 @@ fn delivery(s: &Scenario, out: &mut Vec<Problem>) {
             Step::Batch(b) => request_stream(b.delivery) || b.requests.iter().any(|r| request_stream(r.delivery)),
             Step::Notification(n) => request_stream(n.delivery),
             Step::Raw(r) => request_stream(r.delivery),
+            Step::CloseStream(c) => request_stream(c.delivery),
             Step::Sleep(_) | Step::InputRequired(_) | Step::AwaitNotification(_) | Step::BreakStream(_) => false,
         };
         if uses {
@@ -319,6 +338,22 @@ mod tests {
             ),
             (
                 "title: t\nrevisions: [2026-07-28]\ntrigger: tool_call\nsteps:\n  - request: {method: ping}\n",
+                "v.yaml:5:",
+            ),
+            // A stream closed over a transport or at a revision that cannot resume it;
+            // a graceful close before 2025-11-25; `retry_ms` on an abort; a response
+            // stream without a call.
+            ("title: t\nsteps:\n  - sleep: {ms: 1}\n  - close_stream: {abort: true}\n", "v.yaml:4:"),
+            (
+                "title: t\nrevisions: [2025-06-18, 2025-11-25]\ntransports: [http]\nsteps:\n  - close_stream: {}\n",
+                "v.yaml:5:",
+            ),
+            (
+                "title: t\nrevisions: [2025-11-25]\ntransports: [http]\nsteps:\n  - close_stream: {abort: true, retry_ms: 5}\n",
+                "v.yaml:5:",
+            ),
+            (
+                "title: t\nrevisions: [2025-11-25]\ntransports: [http]\nsteps:\n  - close_stream: {delivery: request_stream}\n",
                 "v.yaml:5:",
             ),
             ("title: t\nserver:\n  delivery: request_stream\nsteps: []\n", "v.yaml:3:"),

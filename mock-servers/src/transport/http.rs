@@ -34,10 +34,11 @@ use tokio::time::Instant;
 use super::ClientExit;
 use super::http_common::{
     Live, SESSION_HEADER, Server, end_on_client_exit, foreign_origin, issue_session, new_exchange, origin_allowed,
-    record, reject, sse_event,
+    record, reject,
 };
+use super::streams::{ABORT, Conn, NoResume, Sent, StreamNo, Streams};
 use crate::canary::Canary;
-use crate::engine::{Engine, Inbound, Origin, Outgoing, Route, Sink, Tap, tap, with_tap};
+use crate::engine::{Close, Engine, Inbound, Origin, Outgoing, Route, Sink, Tap, tap, with_tap};
 use crate::script::Script;
 use crate::trace::{Direction, EndReason, EventKind, HttpExchange, HttpRef, HttpStream, TraceWriter};
 use crate::wire::{Envelope, ErrorCode, classify, headers};
@@ -94,8 +95,8 @@ pub const PATH: &str = "/mcp";
 enum Pending {
     /// A JSON response waits for the replies to these request ids.
     Json { waiting: Vec<Value>, replies: Vec<Vec<u8>>, done: Option<oneshot::Sender<Vec<Vec<u8>>>> },
-    /// An SSE response stream closes once these ids are answered.
-    Sse { waiting: Vec<Value>, tx: mpsc::UnboundedSender<Bytes> },
+    /// An SSE response stream ends once these ids are answered.
+    Sse { waiting: Vec<Value>, stream: StreamNo },
 }
 
 #[derive(Default)]
@@ -105,7 +106,10 @@ struct SessionState {
     claimed: bool,
     ended: bool,
     negotiated: Option<Revision>,
-    get_stream: Option<(u64, mpsc::UnboundedSender<Bytes>)>,
+    /// The standalone stream (its connection may be closed, to be resumed).
+    get_stream: Option<StreamNo>,
+    /// Every SSE stream of the session.
+    streams: Streams,
     queued: Vec<Outgoing>,
     exchanges: HashMap<u64, Pending>,
 }
@@ -146,33 +150,36 @@ impl Shared {
         });
     }
 
-    /// Put `msg` on an SSE stream and record it, as one step under the tap's lock:
+    /// Put `msg` on SSE stream `no` and record it, as one step under the tap's lock:
     /// the client can read it as soon as it is sent, and its answer — recorded by
     /// another task — must never land in the trace before the request it answers
     /// (on a busy machine that happened, and the answer looked like one to an id
-    /// never sent). `false`, and nothing recorded, when the stream is gone.
-    fn send_recorded(
-        &self,
-        tx: &mpsc::UnboundedSender<Bytes>,
-        msg: &Outgoing,
-        exchange: u64,
-        stream: HttpStream,
-    ) -> bool {
-        let mut sent = false;
+    /// never sent). A message held for a resumption is recorded as held; one for a
+    /// connection that is gone, not at all.
+    fn send_on(&self, streams: &mut Streams, no: StreamNo, msg: &Outgoing) -> Sent {
+        let mut sent = Sent::Gone;
         with_tap(&self.tap, |t| {
-            if tx.send(sse_event("message", &msg.bytes)).is_err() {
-                return Ok(());
+            sent = streams.send(no, &msg.bytes, msg.step.as_deref());
+            match &sent {
+                Sent::Written(exchange, stream) => t.frame_via(
+                    Direction::ServerToClient,
+                    &msg.bytes,
+                    msg.step.as_deref(),
+                    std::time::Instant::now(),
+                    Some(HttpRef { exchange: *exchange, stream: *stream }),
+                ),
+                Sent::Held(id) => {
+                    t.event(EventKind::Held { step: msg.step.clone(), stream: format!("s{no}"), event_id: id.clone() })
+                }
+                Sent::Gone => Ok(()),
             }
-            sent = true;
-            t.frame_via(
-                Direction::ServerToClient,
-                &msg.bytes,
-                msg.step.as_deref(),
-                std::time::Instant::now(),
-                Some(HttpRef { exchange, stream }),
-            )
         });
         sent
+    }
+
+    /// Open an SSE response stream on POST `exchange`.
+    fn open_post_stream(&self, exchange: u64, tx: mpsc::UnboundedSender<Bytes>) -> StreamNo {
+        self.lock().streams.open(Conn { exchange, http: HttpStream::PostSse, tx })
     }
 
     /// Hand a client frame to the engine, registering what its replies complete —
@@ -195,10 +202,11 @@ impl Shared {
         true
     }
 
-    /// Deliver on the GET stream; `false` when none is open (or it closed).
+    /// Deliver on the GET stream (or hold it there for a resumption); `false` when
+    /// none is open (or it closed, not to be resumed).
     fn to_get_stream(&self, state: &mut SessionState, msg: &Outgoing) -> bool {
-        let Some((exchange, tx)) = &state.get_stream else { return false };
-        if !self.send_recorded(tx, msg, *exchange, HttpStream::GetSse) {
+        let Some(no) = state.get_stream else { return false };
+        if self.send_on(&mut state.streams, no, msg) == Sent::Gone {
             state.get_stream = None;
             return false;
         }
@@ -211,7 +219,8 @@ struct HttpSink(Arc<Shared>);
 impl Sink for HttpSink {
     async fn send(&mut self, msg: Outgoing) -> io::Result<()> {
         let shared = &self.0;
-        let mut state = shared.lock();
+        let mut guard = shared.lock();
+        let state = &mut *guard;
         if let Some(v) = msg.negotiated {
             state.negotiated = Some(v);
         }
@@ -228,11 +237,12 @@ impl Sink for HttpSink {
                         state.exchanges.remove(&x);
                     }
                 }
-                Some(Pending::Sse { waiting, tx }) => {
+                Some(Pending::Sse { waiting, stream }) => {
                     waiting.retain(|id| !msg.answers.contains(id));
-                    shared.send_recorded(tx, &msg, x, HttpStream::PostSse);
-                    if waiting.is_empty() {
-                        // Dropping the sender ends the response stream.
+                    let (no, done) = (*stream, waiting.is_empty());
+                    shared.send_on(&mut state.streams, no, &msg);
+                    if done {
+                        state.streams.end(no);
                         state.exchanges.remove(&x);
                     }
                 }
@@ -241,12 +251,13 @@ impl Sink for HttpSink {
                     with_tap(&shared.tap, |t| t.event(EventKind::Undelivered { steps: vec![msg.step.clone()], why }));
                 }
             },
-            Route::InRequest(Origin { exchange: Some(x) }) => match state.exchanges.get_mut(&x) {
-                Some(Pending::Sse { tx, .. }) => {
-                    shared.send_recorded(tx, &msg, x, HttpStream::PostSse);
+            Route::InRequest(Origin { exchange: Some(x) }) => match state.exchanges.get(&x) {
+                Some(Pending::Sse { stream, .. }) => {
+                    let no = *stream;
+                    shared.send_on(&mut state.streams, no, &msg);
                 }
                 _ => {
-                    if !shared.to_get_stream(&mut state, &msg) {
+                    if !shared.to_get_stream(state, &msg) {
                         state.queued.push(msg);
                     }
                 }
@@ -254,10 +265,10 @@ impl Sink for HttpSink {
             Route::Standalone
             | Route::Reply(Origin { exchange: None })
             | Route::InRequest(Origin { exchange: None }) => {
-                if !shared.to_get_stream(&mut state, &msg) {
+                if !shared.to_get_stream(state, &msg) {
                     let step = msg.step.clone();
                     state.queued.push(msg);
-                    drop(state);
+                    drop(guard);
                     with_tap(&shared.tap, |t| t.event(EventKind::QueuedForGetStream { step }));
                 }
             }
@@ -267,8 +278,9 @@ impl Sink for HttpSink {
     fn break_stream(&mut self, origin: Origin, event: EventKind) -> bool {
         let Some(x) = origin.exchange else { return false };
         let mut state = self.0.lock();
-        let Some(Pending::Sse { tx, .. }) = state.exchanges.get(&x) else { return false };
-        if tx.is_closed() {
+        let Some(Pending::Sse { stream, .. }) = state.exchanges.get(&x) else { return false };
+        let no = *stream;
+        if !state.streams.is_live(no) {
             return false;
         }
         let mut broken = false;
@@ -276,16 +288,44 @@ impl Sink for HttpSink {
             t.event(event)?;
             // The abort marker makes the body fail: hyper drops the connection
             // mid-stream, with no terminating chunk, as a network failure would.
-            broken = tx.send(ABORT).is_ok();
+            broken = state.streams.abort(no);
             Ok(())
         });
         state.exchanges.remove(&x);
         broken
     }
-}
 
-/// Sent on a response stream's channel to abort it (an SSE event is never empty).
-const ABORT: Bytes = Bytes::new();
+    fn close_stream(&mut self, route: Route, close: Close) -> bool {
+        let Close { step, request, retry_ms, abort } = close;
+        let mut state = self.0.lock();
+        let no = match route {
+            Route::InRequest(Origin { exchange: Some(x) }) => match state.exchanges.get(&x) {
+                Some(Pending::Sse { stream, .. }) => *stream,
+                _ => return false,
+            },
+            _ => match state.get_stream {
+                Some(no) => no,
+                None => return false,
+            },
+        };
+        let mut closed = false;
+        with_tap(&self.0.tap, |t| {
+            // Recorded before the connection ends, so the client's reconnect follows it.
+            let Some((exchange, last_event_id)) = state.streams.close(no, retry_ms, abort) else { return Ok(()) };
+            closed = true;
+            t.event(EventKind::StreamClosed {
+                step,
+                stream: format!("s{no}"),
+                exchange,
+                last_event_id,
+                retry_ms,
+                abort,
+                request,
+            })
+        });
+        closed
+    }
+}
 
 /// Serve Streamable HTTP on `listener`: one session until it ends, or — with
 /// [`Sessions::Many`] — every session a client opens until the client has exited
@@ -376,13 +416,14 @@ fn open_session(
 ) -> io::Result<Opened> {
     let tap = tap(trace);
     let (tx, rx) = mpsc::channel(64);
+    let state = SessionState { streams: Streams::new(script.is_resumable()), ..SessionState::default() };
     let shared = Arc::new(Shared {
         tap: tap.clone(),
         inbound: tx,
         bound,
         script: script.clone(),
         next_exchange: next_exchange.clone(),
-        state: Mutex::new(SessionState::default()),
+        state: Mutex::new(state),
         timeout: script.timeout,
         options: options.clone(),
     });
@@ -403,6 +444,7 @@ async fn run_session(
         let mut state = streams.lock();
         state.get_stream = None;
         state.exchanges.clear();
+        state.streams.close_all();
     });
     let reason = engine.run(rx).await;
     watcher.abort();
@@ -411,13 +453,23 @@ async fn run_session(
     state.ended = true;
     state.get_stream = None;
     state.exchanges.clear();
+    state.streams.close_all();
     if !state.queued.is_empty() {
         let steps: Vec<Option<String>> = state.queued.iter().map(|m| m.step.clone()).collect();
         let why = "no GET stream was open".to_owned();
         with_tap(&shared.tap, |t| t.event(EventKind::Undelivered { steps, why }));
     }
+    let held = state.streams.held();
+    if !held.is_empty() {
+        let why = HELD_NEVER_RESUMED.to_owned();
+        with_tap(&shared.tap, |t| t.event(EventKind::Undelivered { steps: held, why }));
+    }
     reason
 }
+
+/// Why a held message never reached the client (the checks quote it).
+pub const HELD_NEVER_RESUMED: &str =
+    "it was held for a closed stream the client never resumed (no GET with that stream's Last-Event-ID)";
 
 /// The router's state: the sessions, and how to open another.
 struct Front {
@@ -504,7 +556,7 @@ fn sse_response(rx: mpsc::UnboundedReceiver<Bytes>, session: Option<&str>) -> Re
     let stream = futures::stream::unfold(Some(rx), |rx| async move {
         let mut rx = rx?;
         match rx.recv().await? {
-            b if b.is_empty() => {
+            b if b == ABORT => {
                 // Pending once first, so the connection flushes what it was sent
                 // (hyper aborts at the error without writing out its buffer).
                 tokio::time::sleep(Duration::from_millis(10)).await;
@@ -604,7 +656,8 @@ async fn post_handler(State(front): State<Arc<Front>>, uri: Uri, headers: Header
     let sse = triggers || shared.options.response_mode == ResponseMode::Sse;
     if sse {
         let (tx, rx) = mpsc::unbounded_channel();
-        if !shared.deliver(exchange, Some(Pending::Sse { waiting: request_ids, tx }), frame).await {
+        let stream = shared.open_post_stream(exchange, tx);
+        if !shared.deliver(exchange, Some(Pending::Sse { waiting: request_ids, stream }), frame).await {
             return reject(&shared.tap, facts, StatusCode::NOT_FOUND, "the session has ended");
         }
         record(&shared.tap, facts, StatusCode::OK, Some("SSE response"));
@@ -666,14 +719,53 @@ async fn get_handler(State(front): State<Arc<Front>>, uri: Uri, headers: HeaderM
         Err(refused) => return refused,
     };
     let exchange = facts.exchange;
+    let mut state = shared.lock();
+    // A resumption: the stream Last-Event-ID names goes on here (2025-11-25
+    // `basic/transports.mdx:176-186`); an id naming no stream of the session opens a
+    // new standalone stream, as a GET without one does.
+    if let Some(last) = facts.last_event_id.clone().filter(|_| state.streams.resumable()) {
+        let (tx, rx) = mpsc::unbounded_channel();
+        match state.streams.resume(&last, Conn { exchange, http: HttpStream::GetSse, tx }) {
+            Ok(r) => {
+                let note = format!("resumed stream s{} after {last}: {} replayed", r.stream, r.replayed.len());
+                record(&shared.tap, facts, StatusCode::OK, Some(&note));
+                with_tap(&shared.tap, |t| {
+                    t.event(EventKind::Resumed {
+                        stream: format!("s{}", r.stream),
+                        exchange,
+                        last_event_id: last.clone(),
+                        replayed: r.replayed.len(),
+                    })?;
+                    for (bytes, step) in &r.replayed {
+                        let here = Some(HttpRef { exchange, stream: HttpStream::GetSse });
+                        t.frame_via(
+                            Direction::ServerToClient,
+                            bytes,
+                            step.as_deref(),
+                            std::time::Instant::now(),
+                            here,
+                        )?;
+                    }
+                    Ok(())
+                });
+                return sse_response(rx, None);
+            }
+            Err(NoResume::Connected) => {
+                drop(state);
+                let why = "the stream this Last-Event-ID names is connected already";
+                return reject(&shared.tap, facts, StatusCode::CONFLICT, why);
+            }
+            Err(NoResume::Unknown) => {}
+        }
+    }
     let (tx, rx) = mpsc::unbounded_channel();
     {
-        let mut state = shared.lock();
-        if state.get_stream.as_ref().is_some_and(|(_, tx)| !tx.is_closed()) {
+        if state.get_stream.is_some_and(|no| state.streams.is_live(no)) {
             drop(state);
             return reject(&shared.tap, facts, StatusCode::CONFLICT, "a GET stream is already open");
         }
-        state.get_stream = Some((exchange, tx));
+        let no = state.streams.open(Conn { exchange, http: HttpStream::GetSse, tx });
+        state.get_stream = Some(no);
         record(&shared.tap, facts, StatusCode::OK, Some("standalone SSE stream"));
         // Deliver what waited for this stream.
         for msg in std::mem::take(&mut state.queued) {
@@ -786,7 +878,8 @@ async fn modern_post(
     let triggers = shared.script.is_trigger(&method, params.as_ref());
     if triggers || shared.options.response_mode == ResponseMode::Sse {
         let (tx, rx) = mpsc::unbounded_channel();
-        if !shared.deliver(exchange, Some(Pending::Sse { waiting: vec![id], tx }), frame).await {
+        let stream = shared.open_post_stream(exchange, tx);
+        if !shared.deliver(exchange, Some(Pending::Sse { waiting: vec![id], stream }), frame).await {
             return reject(&shared.tap, facts, StatusCode::NOT_FOUND, "the session has ended");
         }
         record(&shared.tap, facts, StatusCode::OK, Some("SSE response"));

@@ -30,6 +30,9 @@ pub enum Step {
     /// 2026-07-28 over Streamable HTTP: break the response stream of the request in
     /// flight before its result, and wait for the client to re-issue it.
     BreakStream(BreakStreamStep),
+    /// Streamable HTTP, 2025-03-26 … 2025-11-25: close the connection of an SSE stream
+    /// without ending the stream, for the client to resume it.
+    CloseStream(CloseStreamStep),
 }
 
 /// A server→client request.
@@ -209,6 +212,37 @@ pub struct BreakStreamStep {
     /// What the re-issue must be.
     #[serde(default)]
     pub expect: ReissueExpect,
+}
+
+/// A closed stream connection (Streamable HTTP, 2025-03-26 … 2025-11-25,
+/// `basic/transports.mdx` Resumability and Redelivery; at 2025-11-25 also the polling
+/// of :105-117). The mock closes the connection of the GET stream, or of the response
+/// stream of the in-flight trigger call, without ending the stream: gracefully (only
+/// at 2025-11-25, where a server may; after a `retry` field with `retry_ms`) or, with
+/// `abort: true`, as a broken connection. Every SSE stream of the scenario then
+/// carries event ids (`s<stream>e<n>`) and opens with a priming event; what the mock
+/// sends to the stream until the client resumes it — a GET with `Last-Event-ID` — is
+/// held, and replayed on that GET. The next step follows at once: a request placed
+/// after this step is sent while the client is away. Checks `<name>.reconnected`,
+/// `<name>.retry-respected` (with `retry_ms`), `<name>.last-event-id`,
+/// `<name>.not-cancelled` (the request stream) and `<name>.session-kept`.
+#[derive(Debug, Clone, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct CloseStreamStep {
+    /// Step name (default `close_stream`; `#2`, `#3`… when repeated).
+    #[serde(default)]
+    pub name: Option<String>,
+    /// Which stream: `get_stream` (default) or `request_stream` (the trigger call's).
+    #[serde(default)]
+    pub delivery: Option<DeliveryKind>,
+    /// Send a `retry` field of this many milliseconds before a graceful close: the
+    /// client must wait at least that long before it reconnects.
+    #[serde(default)]
+    pub retry_ms: Option<u64>,
+    /// Abort the connection (no terminating chunk, as a network failure) instead of
+    /// ending it.
+    #[serde(default)]
+    pub abort: bool,
 }
 
 /// One ask of an MRTR round.
