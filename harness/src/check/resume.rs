@@ -12,8 +12,8 @@ use serde_json::Value;
 
 use super::{Emitter, Evidence, Judged, ScenarioCtx};
 use crate::scenario::compiled::ScriptedClose;
-use crate::scenario::model::DeliveryKind;
 use crate::scenario::model::Severity::{Must, Should};
+use crate::scenario::model::{DeliveryKind, Severity};
 
 /// Per `close_stream` step: `.reconnected`, `.retry-respected`, `.last-event-id`,
 /// `.answered-once`, `.not-cancelled` (a request stream) and `.session-kept`.
@@ -34,10 +34,32 @@ struct Closed<'t> {
     request: Option<&'t Value>,
 }
 
+/// A close's checks, each with its severity and rule: the ones it has (a retry
+/// field, a response stream) in the order they are reported.
+fn kinds(c: &ScriptedClose) -> Vec<(&'static str, Severity, &'static str)> {
+    let reconnect_rule = if c.abort { "http/resume-last-event-id" } else { "http/poll-after-close" };
+    let mut kinds = vec![("reconnected", Should, reconnect_rule)];
+    if c.retry_ms.is_some() {
+        kinds.push(("retry-respected", Must, "http/respect-retry"));
+    }
+    kinds.push(("last-event-id", Should, "http/resume-last-event-id"));
+    kinds.push(("answered-once", Must, "jsonrpc/one-response"));
+    if c.delivery == DeliveryKind::RequestStream {
+        kinds.push(("not-cancelled", Should, "http/disconnect-not-cancel"));
+    }
+    kinds.push(("session-kept", Should, "http/close-not-session-end"));
+    kinds
+}
+
 fn one(out: &mut Emitter, ctx: &ScenarioCtx<'_>, c: &ScriptedClose) {
+    let table = kinds(c);
+    let mut emit = |kind: &str, judged: Judged| {
+        if let Some((_, severity, rule)) = table.iter().find(|(k, ..)| *k == kind) {
+            out.graded(ctx, &format!("{}.{kind}", c.name), *severity, rule, judged);
+        }
+    };
     let name = &c.name;
     let request_stream = c.delivery == DeliveryKind::RequestStream;
-    let reconnect_rule = if c.abort { "http/resume-last-event-id" } else { "http/poll-after-close" };
     let closed = ctx.trace.events().find_map(|e| match &e.kind {
         EventKind::StreamClosed { step, stream, last_event_id, retry_ms, request, .. } if step == name => {
             Some(Closed { t_us: e.t_us, stream, last_event_id, retry_ms: *retry_ms, request: request.as_ref() })
@@ -56,17 +78,9 @@ fn one(out: &mut Emitter, ctx: &ScenarioCtx<'_>, c: &ScriptedClose) {
                 _ => None,
             })
             .unwrap_or_else(|| "the session ended before this step".to_owned());
-        let na = || Judged::NotApplicable(Evidence::new(format!("the mock closed no stream here: {why}")));
-        out.graded(ctx, &format!("{name}.reconnected"), Should, reconnect_rule, na());
-        if c.retry_ms.is_some() {
-            out.graded(ctx, &format!("{name}.retry-respected"), Must, "http/respect-retry", na());
+        for (kind, ..) in &table {
+            emit(kind, Judged::NotApplicable(Evidence::new(format!("the mock closed no stream here: {why}"))));
         }
-        out.graded(ctx, &format!("{name}.last-event-id"), Should, "http/resume-last-event-id", na());
-        out.graded(ctx, &format!("{name}.answered-once"), Must, "jsonrpc/one-response", na());
-        if request_stream {
-            out.graded(ctx, &format!("{name}.not-cancelled"), Should, "http/disconnect-not-cancel", na());
-        }
-        out.graded(ctx, &format!("{name}.session-kept"), Should, "http/close-not-session-end", na());
         return;
     };
     let ours = |id: &str| id.strip_prefix(closed.stream).is_some_and(|rest| rest.starts_with('e'));
@@ -111,7 +125,7 @@ fn one(out: &mut Emitter, ctx: &ScenarioCtx<'_>, c: &ScriptedClose) {
             held.join(", ")
         ))),
     };
-    out.graded(ctx, &format!("{name}.reconnected"), Should, reconnect_rule, reconnected);
+    emit("reconnected", reconnected);
 
     if let Some(retry) = closed.retry_ms {
         // Only the reconnect: a GET that is not one (the client's own GET stream, opened
@@ -128,7 +142,7 @@ fn one(out: &mut Emitter, ctx: &ScenarioCtx<'_>, c: &ScriptedClose) {
                 h.exchange
             ))),
         };
-        out.graded(ctx, &format!("{name}.retry-respected"), Must, "http/respect-retry", judged);
+        emit("retry-respected", judged);
     }
 
     let last = match reconnect {
@@ -153,9 +167,9 @@ fn one(out: &mut Emitter, ctx: &ScenarioCtx<'_>, c: &ScriptedClose) {
             ))),
         },
     };
-    out.graded(ctx, &format!("{name}.last-event-id"), Should, "http/resume-last-event-id", last);
+    emit("last-event-id", last);
 
-    out.graded(ctx, &format!("{name}.answered-once"), Must, "jsonrpc/one-response", answered_once(ctx, resumed));
+    emit("answered-once", answered_once(ctx, resumed));
 
     // What the client sent after the close.
     let frames = || {
@@ -181,7 +195,7 @@ fn one(out: &mut Emitter, ctx: &ScenarioCtx<'_>, c: &ScriptedClose) {
             }
             (None, None) => Judged::NotApplicable(Evidence::new("no call was in flight")),
         };
-        out.graded(ctx, &format!("{name}.not-cancelled"), Should, "http/disconnect-not-cancel", judged);
+        emit("not-cancelled", judged);
     }
 
     // Until the server answers a request of the client's (its call): a client may
@@ -206,7 +220,7 @@ fn one(out: &mut Emitter, ctx: &ScenarioCtx<'_>, c: &ScriptedClose) {
         ),
         (None, None) => Judged::Pass(Evidence::new("no DELETE and no new initialize after the close")),
     };
-    out.graded(ctx, &format!("{name}.session-kept"), Should, "http/close-not-session-end", kept);
+    emit("session-kept", kept);
 }
 
 /// No request of the mock's is answered twice — a replay of what the client had
@@ -215,25 +229,19 @@ fn answered_once(ctx: &ScenarioCtx<'_>, resumed: bool) -> Judged {
     if !resumed {
         return Judged::NotApplicable(Evidence::new("the stream was not resumed: nothing was replayed"));
     }
+    // By the id as written: a replayed request is sent again under its id, so the
+    // session may attribute the second answer to the second send.
     let mut seen: std::collections::HashMap<String, u64> = std::collections::HashMap::new();
-    for f in ctx.trace.frames().filter(|f| f.dir == Direction::ClientToServer) {
-        let Some(j) = &f.json else { continue };
-        let answers = |j: &Value| j.get("method").is_none() && (j.get("result").is_some() || j.get("error").is_some());
-        let parts: Vec<&Value> = match j {
-            Value::Array(a) => a.iter().collect(),
-            one => vec![one],
-        };
-        for p in parts.into_iter().filter(|p| answers(p)) {
-            let Some(id) = p.get("id").filter(|id| !id.is_null()) else { continue };
-            if let Some(first) = seen.insert(id.to_string(), f.seq) {
-                return Judged::Violated(
-                    Evidence::new(format!(
-                        "request {id} was answered twice (frames {first} and {}): once before the close, once when it was replayed",
-                        f.seq
-                    ))
-                    .at_frame(f.seq),
-                );
-            }
+    for a in &ctx.session.answers {
+        let Some(id) = &a.id else { continue };
+        if let Some(first) = seen.insert(id.to_string(), a.seq) {
+            return Judged::Violated(
+                Evidence::new(format!(
+                    "request {id} was answered twice (frames {first} and {}): once before the close, once when it was replayed",
+                    a.seq
+                ))
+                .at_frame(a.seq),
+            );
         }
     }
     Judged::Pass(Evidence::new("every request answered once, replayed or not"))
