@@ -1,7 +1,8 @@
 //! The built-in suite against each third-party client profiled in `clients/`
 //! (`client::<name>`), and the built-in `gateway/*` scenarios against each gateway
 //! profiled in `gateways/` (`gateway::<name>`), graded against the committed
-//! baseline: no unexpected FAIL, and no stale baseline entry.
+//! baseline with the run's own outcome, as `backchannel run` grades it: no unexpected
+//! FAIL, no stale baseline entry, and no case or check left unjudged.
 //!
 //! A client or gateway that is not installed is reported as ignored, with the reason
 //! in the test name — unless `BACKCHANNEL_REQUIRE_CLIENTS=1` (what `.ci/run` sets after
@@ -11,7 +12,7 @@
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
-use backchannel_harness::outcome::Verdict;
+use backchannel_harness::outcome::{RunOutcome, Verdict};
 use backchannel_harness::pipeline::{self, Plan, RevisionFilter, RunOptions, Selection};
 use backchannel_harness::profile::{LoadedProfile, discover};
 use backchannel_harness::runner::{ClientSpec, RunConfig};
@@ -27,10 +28,11 @@ fn run(profile: LoadedProfile) -> Result<(), Failed> {
     // newest protocol meets; the whole revision matrix is the reference client's test
     // and `backchannel run --client NAME --revision all`), on each transport the
     // profile tests. A gateway: the gateway scenarios at every revision (or those its
-    // profile tests). Through the
-    // same pipeline as `backchannel run --client NAME` / `--gateway NAME`.
-    let transports = profile.profile.test_transports.clone().unwrap_or_else(|| profile.profile.transports.clone());
-    let revisions = profile.profile.test_revisions.clone();
+    // profile tests). The plan is made with those limits — nothing is filtered away
+    // after it is made — and run through the same pipeline as `backchannel run
+    // --client NAME` / `--gateway NAME`.
+    let transports = profile.profile.test_transports.clone();
+    let tested = profile.profile.test_revisions.clone().map(RevisionFilter::Among);
     let scenarios = discover_scenarios(&root().join("scenarios"))?
         .iter()
         .map(|p| compile_file(p).map_err(|e| e.to_string()))
@@ -40,16 +42,13 @@ fn run(profile: LoadedProfile) -> Result<(), Failed> {
     let scenarios: Vec<_> = scenarios.into_iter().filter(|c| gateway || !c.is_gateway_scenario()).collect();
     let (client, selection) = if gateway {
         let filters = vec![GATEWAY_SUITE.to_owned()];
-        (ClientSpec::Gateway(Arc::new(profile)), Selection { filters, ..Selection::default() })
+        let revisions = tested.unwrap_or_default();
+        (ClientSpec::Gateway(Arc::new(profile)), Selection { filters, transports, revisions, ..Selection::default() })
     } else {
-        (
-            ClientSpec::Profile(Arc::new(profile)),
-            Selection { revisions: RevisionFilter::Latest, ..Selection::default() },
-        )
+        let revisions = tested.unwrap_or(RevisionFilter::Latest);
+        (ClientSpec::Profile(Arc::new(profile)), Selection { transports, revisions, ..Selection::default() })
     };
-    let mut plan = Plan::new(&scenarios, &selection, &client)?;
-    plan.cases
-        .retain(|c| transports.contains(&c.transport) && revisions.as_ref().is_none_or(|r| r.contains(&c.revision)));
+    let plan = Plan::new(&scenarios, &selection, &client)?;
     let options = RunOptions {
         jobs: pipeline::default_jobs(&client),
         strict: false,
@@ -58,16 +57,24 @@ fn run(profile: LoadedProfile) -> Result<(), Failed> {
     };
     let cfg = RunConfig { client, ..RunConfig::reference(PathBuf::from(env!("CARGO_BIN_EXE_backchannel"))) };
     let summary = pipeline::run(&plan, cfg, &options, &mut [])?;
-    let mut errors = Vec::new();
+    // Judged as `backchannel run` judges it (its exit code): a FAIL or a stale baseline
+    // entry fails, and so does a run that left a case or a check unjudged.
+    let outcome = summary.outcome();
+    if outcome == RunOutcome::Pass {
+        return Ok(());
+    }
+    let mut errors = vec![format!("the run is {outcome:?} (exit code {})", outcome.exit_code())];
     for r in &summary.reports {
         for c in &r.checks {
-            if c.final_verdict() == Verdict::Fail {
-                errors.push(format!("FAIL {} [{}]: {}", c.id, r.record.transport, c.evidence.summary));
+            if matches!(c.final_verdict(), Verdict::Fail | Verdict::Inconclusive) {
+                let v = c.final_verdict();
+                errors.push(format!("{} {} [{}]: {}", v.as_str(), c.id, r.record.transport, c.evidence.summary));
             }
         }
     }
+    errors.extend(summary.unjudged.iter().map(|u| format!("not judged: {}: {}", u.case, u.why)));
     errors.extend(summary.stale.iter().map(|s| format!("stale baseline entry (the client passes it now): {s}")));
-    if errors.is_empty() { Ok(()) } else { Err(errors.join("\n").into()) }
+    Err(errors.join("\n").into())
 }
 
 fn main() {

@@ -24,7 +24,7 @@ use crate::scenario::compiled::{Knob, Knobs};
 pub use admission::Jobs;
 
 /// Which revisions of each scenario to run.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
 pub enum RevisionFilter {
     /// Every revision each scenario lists.
     #[default]
@@ -33,6 +33,8 @@ pub enum RevisionFilter {
     Latest,
     /// Only this one.
     One(Revision),
+    /// Only these (a profile's `test_revisions`).
+    Among(Vec<Revision>),
 }
 
 impl RevisionFilter {
@@ -45,11 +47,12 @@ impl RevisionFilter {
         }
     }
 
-    fn keeps(self, c: &Compiled, r: Revision) -> bool {
+    fn keeps(&self, c: &Compiled, r: Revision) -> bool {
         match self {
             Self::All => true,
             Self::Latest => c.latest_revision() == r,
-            Self::One(one) => one == r,
+            Self::One(one) => *one == r,
+            Self::Among(these) => these.contains(&r),
         }
     }
 }
@@ -57,8 +60,8 @@ impl RevisionFilter {
 /// Which cases of the scenarios to run.
 #[derive(Debug, Clone, Default)]
 pub struct Selection {
-    /// One transport, or every transport each scenario lists.
-    pub transport: Option<Transport>,
+    /// Only these transports (`None`: every transport each scenario lists).
+    pub transports: Option<Vec<Transport>>,
     /// Which revisions.
     pub revisions: RevisionFilter,
     /// Keep scenarios whose id matches any of these globs (none: all).
@@ -145,7 +148,7 @@ impl Plan {
         for c in &matched {
             let c = Arc::new((*c).clone());
             for &t in &c.transports {
-                if selection.transport.is_some_and(|one| one != t) || !client.supports(t) {
+                if selection.transports.as_ref().is_some_and(|these| !these.contains(&t)) || !client.supports(t) {
                     continue;
                 }
                 for &r in &c.revisions {
@@ -196,11 +199,12 @@ fn digests(scenarios: &[Compiled], cases: &[PlannedCase]) -> (String, String) {
 
 /// Why a selection kept no case of the matched scenarios.
 fn why_empty(matched: &[&Compiled], selection: &Selection, client: &ClientSpec) -> String {
-    let transports: Vec<Transport> = match selection.transport {
-        Some(t) => vec![t],
-        None => Transport::ALL.to_vec(),
+    let transports: Vec<Transport> = selection.transports.clone().unwrap_or_else(|| Transport::ALL.to_vec());
+    let one = match selection.transports.as_deref() {
+        Some([t]) => Some(*t),
+        _ => None,
     };
-    if let Some(t) = selection.transport {
+    if let Some(t) = one {
         if !client.supports(t) {
             return format!("the client does not support the {t} transport");
         }
@@ -212,7 +216,7 @@ fn why_empty(matched: &[&Compiled], selection: &Selection, client: &ClientSpec) 
         if !matched.iter().any(|c| c.revisions.contains(&r)) {
             return format!("no scenario lists revision {r}");
         }
-        if let Some(t) = selection.transport.filter(|t| !r.has_transport(*t)) {
+        if let Some(t) = one.filter(|t| !r.has_transport(*t)) {
             return format!("revision {r} does not run over {t} in this kit");
         }
         let listed: Vec<String> = transports.iter().map(ToString::to_string).collect();
@@ -547,7 +551,7 @@ mod tests {
         expected.sort();
         assert_eq!(seen, expected);
         let modern_http = Selection {
-            transport: Some(Transport::Http),
+            transports: Some(vec![Transport::Http]),
             revisions: RevisionFilter::One(Revision::V2026_07_28),
             ..Selection::default()
         };

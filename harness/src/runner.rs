@@ -11,6 +11,7 @@
 pub mod client;
 pub mod gateway;
 pub mod mock;
+pub mod ports;
 pub mod process;
 
 use std::path::{Path, PathBuf};

@@ -462,3 +462,20 @@ fn run_from_an_empty_directory_uses_the_built_in_suite() {
         assert_eq!(std::fs::read_to_string(root().join(path)).unwrap(), *text, "{path}");
     }
 }
+
+/// `client --spawn` waits until the URL's port accepts connections; a port that
+/// already accepts them before the command starts belongs to someone else, and the
+/// client must not talk to it as if it were the command's.
+#[test]
+fn client_spawn_refuses_a_port_someone_else_already_listens_on() {
+    let stranger = std::net::TcpListener::bind(("127.0.0.1", 0)).unwrap();
+    let port = stranger.local_addr().unwrap().port();
+    let out = backchannel()
+        .args(["client", "--url", &format!("http://127.0.0.1:{port}/mcp"), "--spawn", "--", "sleep", "30"])
+        .timeout(std::time::Duration::from_secs(20))
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(1), "{out:?}");
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(stderr.contains("something already accepts connections"), "{stderr}");
+}

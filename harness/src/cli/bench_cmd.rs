@@ -227,7 +227,7 @@ fn repeat(exe: &std::path::Path, args: &BenchArgs) -> Result<bool, String> {
         super::run_cmd::client_spec(args.client.as_deref(), args.client_cmd.as_deref(), args.honours.clone(), settle)?;
     let transport = super::run_cmd::transport_filter(&args.transport)?;
     let Some(cases) = load_cases(&[]) else { return Err("the built-in scenarios do not load".into()) };
-    let selection = Selection { transport, ..Selection::default() };
+    let selection = Selection { transports: transport.map(|t| vec![t]), ..Selection::default() };
     let plan = Plan::new(&cases, &selection, &client).map_err(|e| e.to_string())?;
     let cores = std::thread::available_parallelism().map_or(2, std::num::NonZero::get);
     let hog_threads = args.hog.unwrap_or(cores);

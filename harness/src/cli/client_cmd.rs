@@ -336,9 +336,18 @@ fn error_chain(e: &dyn std::error::Error) -> String {
 }
 
 /// `--spawn`: start `command` (stdout and stderr inherited, killed when dropped) and
-/// wait up to `ready` until the URL's host and port accept a TCP connection.
+/// wait up to `ready` until the URL's host and port accept a TCP connection (an
+/// address that already accepts one before it starts is an error).
 async fn spawn_and_wait(command: &[String], url: &str, ready: Duration) -> Result<tokio::process::Child, String> {
     let parsed = socket_address(url).await.ok_or_else(|| format!("--spawn: cannot read a host and port in `{url}`"))?;
+    // Whatever accepts connections there now is not the command about to start: talking
+    // to it would judge a stranger.
+    if tokio::net::TcpStream::connect(parsed).await.is_ok() {
+        return Err(format!(
+            "--spawn: something already accepts connections on {parsed} before `{}` starts",
+            command[0]
+        ));
+    }
     let mut child = tokio::process::Command::new(&command[0])
         .args(&command[1..])
         .stdin(std::process::Stdio::null())

@@ -171,7 +171,9 @@ pub(crate) fn run(args: RunArgs) -> u8 {
         filters.push(crate::scenario::GATEWAY_SUITE.to_owned());
     }
     let selection = match (RevisionFilter::parse(&args.revision), transport_filter(&args.transport)) {
-        (Ok(revisions), Ok(transport)) => Selection { transport, revisions, filters, shard: args.shard },
+        (Ok(revisions), Ok(transport)) => {
+            Selection { transports: transport.map(|t| vec![t]), revisions, filters, shard: args.shard }
+        }
         (Err(e), _) => return super::usage(format!("--revision: {e}")),
         (_, Err(e)) => return super::usage(format!("--transport: {e}")),
     };

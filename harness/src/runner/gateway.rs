@@ -22,7 +22,7 @@ use backchannel_protocol::record::Record;
 use backchannel_protocol::{Revision, Transport};
 use tokio::process::Command;
 
-use super::{RunError, Supervised, describe_status, last_record_is_end};
+use super::{RunError, Supervised, describe_status, last_record_is_end, ports};
 use crate::check::gateway::{Bystander, Delivered};
 use crate::profile::{Downstream, Endpoint, LoadedProfile};
 use crate::scenario::Compiled;
@@ -42,12 +42,14 @@ pub struct GatewayCase {
     pub port: u16,
     /// The case's scratch directory (`{case_dir}`).
     pub dir: PathBuf,
+    /// The lease that keeps `port` this case's while it runs.
+    _lease: Option<Arc<ports::Lease>>,
 }
 
 impl GatewayCase {
     /// A case of this gateway listening on `port`, its files in `dir`.
     pub fn new(profile: Arc<LoadedProfile>, port: u16, dir: PathBuf) -> Self {
-        Self { profile, port, dir }
+        Self { profile, port, dir, _lease: None }
     }
 
     /// Pick the gateway's downstream port and write its files into the scratch directory.
@@ -57,8 +59,9 @@ impl GatewayCase {
         endpoint: &Endpoint,
         dir: &Path,
     ) -> Result<Self, RunError> {
-        let port = free_port().map_err(|e| RunError::Gateway(format!("no free loopback port: {e}")))?;
-        let g = Self::new(profile.clone(), port, dir.to_owned());
+        let lease = ports::Lease::take().map_err(|e| RunError::Gateway(format!("no free loopback port: {e}")))?;
+        let g =
+            Self { port: lease.port(), _lease: Some(Arc::new(lease)), ..Self::new(profile.clone(), 0, dir.to_owned()) };
         for (name, content) in &profile.profile.files {
             let text = g.expand(&profile.expand(content, transport, endpoint));
             std::fs::write(dir.join(name), text).map_err(|e| RunError::Gateway(format!("cannot write {name}: {e}")))?;
@@ -212,11 +215,6 @@ fn bystander(record: Record) -> Bystander {
         Record { up: false, .. } => Bystander::Unavailable("it never finished initializing".to_owned()),
         Record { received, .. } => Bystander::Up(received),
     }
-}
-
-/// A loopback port nothing listens on now (the OS's pick; it is free when returned).
-fn free_port() -> std::io::Result<u16> {
-    Ok(std::net::TcpListener::bind(("127.0.0.1", 0))?.local_addr()?.port())
 }
 
 /// The trace to judge when a gateway may have started the mock more than once, and
