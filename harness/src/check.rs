@@ -29,8 +29,8 @@ mod resume;
 pub mod session;
 pub mod shapes;
 
-use backchannel_mock::trace::Trace;
-use backchannel_protocol::Revision;
+use backchannel_mock::trace::{EventKind, Trace};
+use backchannel_protocol::{Revision, Transport};
 use serde_json::Value;
 
 pub use model::{Evidence, Finding, Outcome};
@@ -60,6 +60,9 @@ pub struct CaseInput<'a> {
     pub claims: &'a Knobs,
     /// In gateway mode: what the downstream client received through the gateway.
     pub downstream: Option<&'a gateway::Delivered>,
+    /// Whether the client claims to speak the case's transport (the reference
+    /// client, a profile that lists it); a bare command claims none of the optional ones.
+    pub transport_claimed: bool,
 }
 
 /// How the client process ended.
@@ -98,9 +101,29 @@ pub fn evaluate(input: &CaseInput<'_>) -> Vec<Finding> {
     // 2026-07-28 has no handshake: the session starts with the client's first modern
     // request. A client that never asked for that revision does not speak it: N/A.
     let modern = !input.revision.is_legacy();
-    let modern_na = (modern && unclaimed_and_untaken(Knob::Modern)).then(|| {
-        format!("N/A: the client does not speak {} (it never asked for it nor probed server/discover)", input.revision)
-    });
+    // Likewise a transport the client need not speak: HTTP+SSE, the legacy transport a
+    // client takes up only to reach older servers. A client that never opened its GET
+    // stream does not speak it — unless it claims to (the reference client, a profile
+    // that lists `sse` under `transports:`).
+    // Not opening the stream tells that only once the client has given up on its own,
+    // or POSTed to the stream's URL as Streamable HTTP does: one killed at the timeout
+    // before it connected may have been slow (inconclusive, below).
+    let legacy_sse_unspoken = trace.start().is_some_and(|s| s.transport == Transport::Sse)
+        && !input.transport_claimed
+        && !trace.events().any(|e| matches!(e.kind, EventKind::Endpoint { .. }))
+        && (!input.client.timed_out || trace.http_exchanges().any(|h| h.method == "POST"));
+    let modern_na = if modern {
+        unclaimed_and_untaken(Knob::Modern).then(|| {
+            format!(
+                "N/A: the client does not speak {} (it never asked for it nor probed server/discover)",
+                input.revision
+            )
+        })
+    } else {
+        legacy_sse_unspoken.then(|| {
+            "N/A: the client does not speak HTTP+SSE (it never opened the legacy transport's GET stream; a client need not speak it, and does not claim to)".to_owned()
+        })
+    };
     // A client that had not sent a single frame when the session's own timeout ended
     // it was still starting, or hung: a timer must not decide which (a slow client on
     // a loaded machine is not a broken one). The case cannot be judged — the run is
@@ -112,7 +135,9 @@ pub fn evaluate(input: &CaseInput<'_>) -> Vec<Finding> {
         || (input.trace.is_none() && input.client.timed_out);
     let started = match (&modern_na, modern) {
         (Some(why), _) => {
-            for check in ["session.modern", "mrtr.request-meta"] {
+            let checks: &[&str] =
+                if modern { &["session.modern", "mrtr.request-meta"] } else { &["session.initialize"] };
+            for check in checks {
                 out.not_applicable(check, why);
             }
             false
@@ -194,6 +219,7 @@ pub fn evaluate(input: &CaseInput<'_>) -> Vec<Finding> {
         plan,
         claims: input.claims,
         revision: input.revision,
+        downstream: input.downstream,
     };
     capabilities::declared(&mut out, &ctx);
     requests::per_request(&mut out, &ctx);
@@ -289,6 +315,8 @@ pub(crate) struct ScenarioCtx<'a> {
     pub(crate) claims: &'a Knobs,
     /// The case's revision.
     pub(crate) revision: Revision,
+    /// In gateway mode: what reached the downstream client through the gateway.
+    pub(crate) downstream: Option<&'a gateway::Delivered>,
 }
 
 impl<'a> ScenarioCtx<'a> {
@@ -330,6 +358,27 @@ impl<'a> ScenarioCtx<'a> {
             return None;
         }
         Some(format!("N/A: the client does not declare `{path}` (it does not take up {})", knob.source()))
+    }
+
+    /// Why an expectation on what the client *answers* to a request that needs
+    /// capability `path` is not applicable: the scenario configures the client for it
+    /// (the roots to list, the action to take, how long to take) and the client does
+    /// not claim that knob. A client that declares the capability of its own (an IDE
+    /// exposing its workspace, a client that accepts elicitations) answers with its
+    /// own values: they are judged for validity (`answers.*`), never against the
+    /// values the knob dictates. `None`: judge it.
+    pub(crate) fn dictates(&self, path: &str) -> Option<String> {
+        let knob = self.plan.configures(path)?;
+        if self.claims.contains(&knob) {
+            return None;
+        }
+        if !self.session.declares(path) {
+            return self.needs(path);
+        }
+        Some(format!(
+            "N/A: the client declares `{path}` of its own but does not claim {}: what it answers is its own, not what this scenario configures (answers.* judge it for validity)",
+            knob.source()
+        ))
     }
 
     /// Why advice on the DEBUG log does not apply: the scenario asks for DEBUG, the

@@ -222,6 +222,7 @@ pub async fn run_case(
         revision,
         claims: &claims,
         downstream: delivered.as_ref(),
+        transport_claimed: cfg.client.claims_transport(transport),
     });
     if let Some(dir) = &cfg.keep {
         keep_artifacts(dir, &format!("{}@{transport}@{revision}", compiled.id), scratch.path(), &run);

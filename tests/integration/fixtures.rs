@@ -76,6 +76,7 @@ fn plan() -> Vec<(Mode, Vec<Transport>, Vec<PathBuf>)> {
                 | Mode::NoSession
                 | Mode::WrongSession
                 | Mode::NoInitialized
+                | Mode::StreamableOnly
         ) && !MODERN_HTTP.contains(m)
             && !CLOSED_STREAM.contains(m)
     });
@@ -85,6 +86,7 @@ fn plan() -> Vec<(Mode, Vec<Transport>, Vec<PathBuf>)> {
     for m in [
         Mode::Good,
         Mode::Unconfigurable,
+        Mode::OwnConfig,
         Mode::Garbage,
         Mode::WrongId,
         Mode::Minus32600,
@@ -93,6 +95,9 @@ fn plan() -> Vec<(Mode, Vec<Transport>, Vec<PathBuf>)> {
     ] {
         plan.push((m, vec![Http, Sse], builtin.clone()));
     }
+    // A client that does not speak the optional legacy transport, and does not claim
+    // to: every HTTP+SSE case is N/A, never a FAIL.
+    plan.push((Mode::StreamableOnly, vec![Sse], builtin.clone()));
     plan.push((Mode::DropGet, vec![Http], builtin.clone()));
     plan.push((Mode::NoVersion, vec![Http], builtin.clone()));
     plan.push((Mode::NoSession, vec![Http, Sse], builtin.clone()));
@@ -151,10 +156,11 @@ fn each_broken_client_fails_exactly_the_right_checks() {
                     let compiled = compiled.clone();
                     let cfg = RunConfig {
                         // It reads every BACKCHANNEL_CLIENT_* knob, so it claims them all — but
-                        // for the mode that reads none, which claims none.
+                        // for the modes that read none or have a configuration of their
+                        // own, which claim none.
                         client: ClientSpec::Command {
                             argv: vec![fixture.into(), "--mode".into(), mode.name().into(), "--".into()],
-                            honours: if mode == Mode::Unconfigurable {
+                            honours: if matches!(mode, Mode::Unconfigurable | Mode::OwnConfig) {
                                 Knobs::new()
                             } else {
                                 Knob::ALL.into_iter().collect()

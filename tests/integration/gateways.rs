@@ -29,6 +29,9 @@ const MARKER_KEY: &str = "BACKCHANNEL_TEST_GATEWAYS";
 fn expected(http: bool) -> BTreeMap<&'static str, BTreeSet<&'static str>> {
     let mut table: Vec<(&str, &[&str])> = vec![
         ("good", &[]),
+        // Relays the refusals of its downstream client: the client refused (and
+        // logged), not the gateway — not a `logs.warning-per-request` WARN.
+        ("transparent", &[]),
         (
             // Declares nothing upstream, answers -32600 itself, logs nothing: every relay
             // it claims fails, every refusal has the wrong code and no WARNING.

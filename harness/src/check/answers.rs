@@ -3,7 +3,8 @@
 //! (`answers.schema`), an accepted form elicitation's content satisfies the
 //! request's `requestedSchema` (`answers.elicitation-content`), and a sampling
 //! result's tool use agrees with the request and the capabilities
-//! (`answers.sampling-tool-use`). Legacy answers and 2026-07-28 `inputResponses`
+//! (`answers.sampling-tool-use`), and every root listed is a `file://` URI
+//! (`answers.roots-file-uri`). Legacy answers and 2026-07-28 `inputResponses`
 //! alike, read from the raw frames. Each check is emitted only when the session has
 //! something for it to judge.
 
@@ -111,6 +112,38 @@ pub(crate) fn checks(out: &mut Emitter, session: &Session, trace: &Trace, revisi
     schema(out, &asks, revision);
     elicitation_content(out, &asks);
     sampling_tool_use(out, &asks, session);
+    roots_file_uri(out, &asks);
+}
+
+/// `answers.roots-file-uri`: every root a client lists is a `file://` URI — whatever
+/// roots it has, the scenario's or its own. Emitted when a `roots/list` got a result
+/// listing roots.
+fn roots_file_uri(out: &mut Emitter, asks: &[Ask<'_>]) {
+    const RULE: &str = "roots/file-uri";
+    let mut judged = 0usize;
+    for ask in asks.iter().filter(|a| a.method == "roots/list") {
+        let Ok(result) = ask.answer else { continue };
+        let Some(roots) = result.get("roots").and_then(Value::as_array) else { continue };
+        for root in roots {
+            // A root without a string uri is the schema's finding (`answers.schema`).
+            let Some(uri) = root.get("uri").and_then(Value::as_str) else { continue };
+            judged += 1;
+            if !uri.starts_with("file://") {
+                out.violated(
+                    "answers.roots-file-uri",
+                    Must,
+                    RULE,
+                    Evidence::new(format!("{} lists a root whose uri is not a file:// URI: {uri:?}", ask.label))
+                        .diff("file://…", truncate(uri, 200))
+                        .at_frame(ask.seq),
+                );
+                return;
+            }
+        }
+    }
+    if judged > 0 {
+        out.pass("answers.roots-file-uri", Must, RULE, Evidence::new(format!("{judged} root(s), each a file:// URI")));
+    }
 }
 
 fn schema(out: &mut Emitter, asks: &[Ask<'_>], rev: Revision) {
@@ -313,6 +346,19 @@ mod tests {
             ask(caps, "sampling/createMessage", params, json!({"role": "assistant", "content": text, "model": "m"}));
         assert_eq!(outcome(&ok, "answers.schema"), Outcome::Pass);
         assert_eq!(outcome(&ok, "answers.sampling-tool-use"), Outcome::Pass);
+    }
+
+    #[test]
+    fn every_listed_root_is_a_file_uri_whoever_chose_it() {
+        let own = ask(json!({"roots": {}}), "roots/list", json!({}), json!({"roots": [{"uri": "file:///home/me/p"}]}));
+        assert_eq!(outcome(&own, "answers.roots-file-uri"), Outcome::Pass);
+        let bad =
+            ask(json!({"roots": {}}), "roots/list", json!({}), json!({"roots": [{"uri": "file:///a"}, {"uri": "/b"}]}));
+        let c = finding(&bad, "answers.roots-file-uri");
+        assert_eq!(c.outcome, Outcome::Violated, "{c:?}");
+        assert!(c.evidence.summary.contains("\"/b\""), "{}", c.evidence.summary);
+        let none = ask(json!({"roots": {}}), "roots/list", json!({}), json!({"roots": []}));
+        assert!(none.iter().all(|f| f.check != "answers.roots-file-uri"), "nothing to judge");
     }
 
     #[test]

@@ -6,6 +6,7 @@ use backchannel_protocol::{Revision, capability_for};
 
 use super::session::{AnswerKind, Session};
 use super::{Emitter, Evidence, Judged, ScenarioCtx};
+use crate::scenario::compiled::Knob;
 use crate::scenario::model::Severity::Must;
 
 /// The capability a server→client method requires in a session that negotiated
@@ -80,14 +81,21 @@ pub(crate) fn declared(out: &mut Emitter, ctx: &ScenarioCtx<'_>) {
         // "Declare only what you handle": a capability the client declares *and*
         // handles (it answered a request that needs it with a result) is not what
         // this policy is about — N/A, not FAIL.
-        let mut handled = Vec::new();
+        // Nor is a capability the client declares of its own (it does not claim the
+        // knob that would configure it) where nothing probed it — the revision has no
+        // request that needs it, or the mock never sent one: it may well handle it.
+        let mut not_for_it = Vec::new();
         if !want_declared && list.grade.rule == "policy/declare-only-handled" {
             wrong.retain(|n| {
-                let yes = handles(ctx.session, n);
-                if yes {
-                    handled.push(format!("N/A: the client declares `{n}` and handles it (it answered a {n} request with a result); this policy is for clients that do not"));
-                }
-                !yes
+                let why = if handles(ctx.session, n) {
+                    format!("N/A: the client declares `{n}` and handles it (it answered a {n} request with a result); this policy is for clients that do not")
+                } else if !probed(ctx.session, n) && Knob::for_capability(n).is_some_and(|k| !ctx.claims.contains(&k)) {
+                    format!("N/A: the client declares `{n}` of its own (it does not claim {}), and no {n} request probed it in this session (at {}) to show whether it handles it", Knob::for_capability(n).map_or("", Knob::source), ctx.revision)
+                } else {
+                    return true;
+                };
+                not_for_it.push(why);
+                false
             });
         }
         let mut evidence = if wrong.is_empty() {
@@ -113,13 +121,20 @@ pub(crate) fn declared(out: &mut Emitter, ctx: &ScenarioCtx<'_>) {
         let na: Vec<String> =
             if want_declared { wrong.iter().filter_map(|n| ctx.needs(n)).collect() } else { Vec::new() };
         let judged = match () {
-            () if wrong.is_empty() && !handled.is_empty() => Judged::NotApplicable(Evidence::new(handled.join("; "))),
+            () if wrong.is_empty() && !not_for_it.is_empty() => {
+                Judged::NotApplicable(Evidence::new(not_for_it.join("; ")))
+            }
             () if wrong.is_empty() => Judged::Pass(evidence),
             () if na.len() == wrong.len() => Judged::NotApplicable(Evidence::new(na.join("; "))),
             () => Judged::Violated(evidence),
         };
         out.expected(ctx, check, &list.grade, judged);
     }
+}
+
+/// Whether the mock sent a request gated by capability `cap`.
+fn probed(s: &Session, cap: &str) -> bool {
+    (0..s.sent.len()).any(|i| gate(&s.sent[i].method, s.negotiated) == Some(cap))
 }
 
 /// Whether the client answered a request gated by capability `cap` with a result.
@@ -135,7 +150,7 @@ mod tests {
     use backchannel_protocol::{Revision, Transport};
     use serde_json::json;
 
-    use super::super::tests::{Case, one_request, outcome};
+    use super::super::tests::{Case, finding, one_request, outcome};
     use super::gate;
     use crate::check::Outcome;
     use crate::scenario::compiled::Knob;
@@ -168,7 +183,7 @@ mod tests {
         assert_eq!(outcome(&sampling(json!({"sampling":{}}), result), "capabilities.honest"), Outcome::Pass);
     }
 
-    const ROOTS: &str = "title: t\nclient:\n  roots: [{uri: 'file:///w'}]\nexpect:\n  capabilities:\n    present: {names: [roots], spec: roots/declare}\n    absent: {names: [sampling], severity: should, spec: policy/declare-only-handled}\nsteps: []\n";
+    const ROOTS: &str = "title: t\nclient:\n  roots: [{uri: 'file:///w'}]\nexpect:\n  capabilities:\n    present: {names: [roots], spec: roots/declare}\n    absent: {names: [sampling], severity: should, spec: policy/declare-only-handled}\nsteps:\n  - request: {method: sampling/createMessage}\n";
 
     #[test]
     fn present_is_not_applicable_for_a_knob_the_client_does_not_take_or_claim() {
@@ -178,11 +193,29 @@ mod tests {
         assert_eq!(outcome(&case(&[], json!({})), "capabilities.present"), Outcome::NotApplicable);
         assert_eq!(outcome(&case(&[Knob::Roots], json!({})), "capabilities.present"), Outcome::Violated);
         assert_eq!(outcome(&case(&[], json!({"roots":{}})), "capabilities.present"), Outcome::Pass);
-        assert_eq!(outcome(&case(&[], json!({"sampling":{}})), "capabilities.absent"), Outcome::Violated);
+        // Declared of its own and never probed: N/A; held to it once the knob is claimed.
+        assert_eq!(outcome(&case(&[], json!({"sampling":{}})), "capabilities.absent"), Outcome::NotApplicable);
+        assert_eq!(outcome(&case(&[Knob::Sampling], json!({"sampling":{}})), "capabilities.absent"), Outcome::Violated);
         // client.configured: only for a client that claims the knob.
         let f = case(&[Knob::Roots], json!({}));
         assert_eq!(outcome(&f, "client.configured"), Outcome::Violated);
         assert!(case(&[], json!({})).iter().all(|f| f.check != "client.configured"));
+    }
+
+    /// A capability declared of its own, never probed (the revision has no request
+    /// for it): not the intercepting policy's to judge — unless the knob is claimed.
+    #[test]
+    fn an_unprobed_capability_declared_of_its_own_is_not_applicable() {
+        const NONE: &str = "title: t\nexpect:\n  capabilities:\n    absent: {names: [sampling, elicitation], spec: policy/declare-only-handled}\nsteps:\n  - request: {method: sampling/createMessage}\n  - request: {method: elicitation/create}\n";
+        let case = |claims: &[Knob]| {
+            let c = Case::new(NONE, Transport::Stdio, Revision::V2025_03_26).claims(claims);
+            c.handshake(json!({"elicitation": {}})).end().eval()
+        };
+        let f = case(&[]);
+        let c = finding(&f, "capabilities.absent");
+        assert_eq!(c.outcome, Outcome::NotApplicable, "{c:?}");
+        assert!(c.evidence.summary.contains("of its own"), "{}", c.evidence.summary);
+        assert_eq!(outcome(&case(&[Knob::Elicitation]), "capabilities.absent"), Outcome::Violated);
     }
 
     #[test]

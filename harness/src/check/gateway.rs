@@ -22,7 +22,9 @@
 //!
 //! Refusals (a capability the downstream did not declare) are judged by the
 //! scenario's own checks on the upstream trace and the gateway's logs
-//! (`.error-code`, `logs.warning-per-request`): the gateway is the client there.
+//! (`.error-code`, `logs.warning-per-request`): the gateway is the client there —
+//! except the refusal log of a request it relayed, which its downstream client
+//! refused: that log is the refusing party's (N/A for the gateway).
 
 use backchannel_protocol::capability_for;
 use backchannel_protocol::record::{Answer, Received};
@@ -467,6 +469,30 @@ mod tests {
         assert!(
             finding(&f, "sampling/createMessage.relayed").evidence.summary.contains("the gateway does not declare")
         );
+    }
+
+    /// The refusal log binds the party that refused: a gateway that relayed the
+    /// request (its downstream client refused it) is not judged on it; one that
+    /// refused it itself is.
+    #[test]
+    fn a_relay_is_not_judged_on_the_refusal_log_a_refusing_gateway_is() {
+        let yaml = "title: t\nexpect:\n  logs:\n    warning_per_request: {methods: [sampling/createMessage], severity: should, spec: policy/warn-per-refusal}\nsteps:\n  - request: {method: sampling/createMessage}\n";
+        let refusal = json!({"jsonrpc":"2.0","id":1,"error":{"code":-32601,"message":"no"}});
+        let run = |delivered: Delivered| {
+            let mut c = Case::new(yaml, Transport::Stdio, Revision::V2025_11_25)
+                .claims(&[])
+                .handshake(json!({}))
+                .s2c(json!({"jsonrpc":"2.0","id":1,"method":STEP}), Some(STEP))
+                .c2s(refusal.clone())
+                .end();
+            c.downstream = Some(delivered);
+            finding(&c.eval(), "logs.warning-per-request").clone()
+        };
+        let relayed = json!({"method": STEP, "id": "7", "error": {"code": -32601, "message": "no"}}).to_string();
+        let f = run(downstream(&relayed));
+        assert_eq!(f.outcome, Outcome::NotApplicable, "{f:?}");
+        assert!(f.evidence.summary.contains("refusing party"), "{}", f.evidence.summary);
+        assert_eq!(run(Delivered::default()).outcome, Outcome::Violated, "it refused itself, silently");
     }
 
     #[test]

@@ -84,6 +84,7 @@ fn warning_per_request(
     cut: bool,
 ) -> Judged {
     let mut summary = Vec::new();
+    let mut relayed_all = Vec::new();
     for method in methods {
         // JSON-RPC requests, and (2026-07-28) the asks inside InputRequiredResults.
         let asks = ctx
@@ -96,6 +97,15 @@ fn warning_per_request(
             .count();
         let sent = ctx.session.sent.iter().filter(|s| &s.method == method && !s.is_barrier()).count() + asks;
         if sent == 0 {
+            continue;
+        }
+        // A gateway that relayed a request did not refuse it: its downstream client
+        // did, and the refusal log is the refusing party's. Only what the gateway
+        // refused itself is its to log.
+        let relayed = ctx.downstream.map_or(0, |d| d.received.iter().filter(|r| &r.method == method).count());
+        let sent = sent.saturating_sub(relayed);
+        if sent == 0 {
+            relayed_all.push(format!("{relayed}× {method}"));
             continue;
         }
         let warnings: Vec<&LogLine> = lines
@@ -133,6 +143,12 @@ fn warning_per_request(
             });
         }
         summary.push(format!("{sent}× {method}"));
+    }
+    if summary.is_empty() && !relayed_all.is_empty() {
+        return Judged::NotApplicable(Evidence::new(format!(
+            "N/A: the gateway relayed every such request to its downstream client, which refused it ({}): the refusal log is the refusing party's",
+            relayed_all.join(", ")
+        )));
     }
     if summary.is_empty() {
         return Judged::Skip(Evidence::new("none of the methods was requested"));

@@ -437,8 +437,8 @@ fn expectations(out: &mut Emitter, ctx: &ScenarioCtx<'_>, scripted: &ScriptedRou
                     ),
                 },
             };
-            let needs = ctx.path_for(&input.method, input.params.as_ref()).and_then(|p| ctx.needs(&p));
-            out.expected(ctx, &format!("{name}.{}.result", input.key), &g.grade, judged.unless(needs));
+            let dictated = ctx.path_for(&input.method, input.params.as_ref()).and_then(|p| ctx.dictates(&p));
+            out.expected(ctx, &format!("{name}.{}.result", input.key), &g.grade, judged.unless(dictated));
         }
     }
 }

@@ -219,6 +219,37 @@ mod tests {
             .s2c(json!({"jsonrpc":"2.0","id":1,"method":"ping"}), Some("ping"))
     }
 
+    /// HTTP+SSE is optional for a client: one that never opens the legacy GET stream
+    /// does not speak it (N/A, one reason) — unless it claims to.
+    #[test]
+    fn a_legacy_sse_case_a_client_never_opened_is_not_applicable_unless_claimed() {
+        use backchannel_mock::trace::EventKind;
+        let never = || Case::new(&one_request("ping"), Transport::Sse, Revision::V2025_03_26).end();
+        let f = never().transport_unclaimed().eval();
+        let c = finding(&f, "session.initialize");
+        assert_eq!(c.outcome, Outcome::NotApplicable, "{c:?}");
+        assert!(c.evidence.summary.contains("HTTP+SSE"), "{}", c.evidence.summary);
+        assert_eq!(outcome(&f, "ping.answered"), Outcome::NotApplicable);
+        assert!(f.iter().all(|x| x.outcome != Outcome::Violated), "{f:?}");
+        assert_eq!(outcome(&never().eval(), "session.initialize"), Outcome::Violated, "claimed: held to it");
+        // It opened the stream (it speaks the transport), and then never initialized.
+        let opened = Case::new(&one_request("ping"), Transport::Sse, Revision::V2025_03_26)
+            .event(EventKind::Endpoint { uri: "/messages?sessionId=x".into() })
+            .end()
+            .transport_unclaimed()
+            .eval();
+        assert_eq!(outcome(&opened, "session.initialize"), Outcome::Violated);
+        // Killed at the timeout before it connected, without a POST: maybe slow.
+        let mut slow = Case::new(&one_request("ping"), Transport::Sse, Revision::V2025_03_26)
+            .end_by(backchannel_mock::trace::EndReason::Timeout)
+            .transport_unclaimed();
+        slow.client.timed_out = true;
+        assert_eq!(outcome(&slow.eval(), "session.initialize"), Outcome::Inconclusive);
+        // Streamable HTTP is not the optional one.
+        let http = Case::new(&one_request("ping"), Transport::Http, Revision::V2025_03_26).end().transport_unclaimed();
+        assert_eq!(outcome(&http.eval(), "session.initialize"), Outcome::Violated);
+    }
+
     #[test]
     fn a_client_silent_until_the_timeout_cannot_be_judged() {
         use backchannel_mock::trace::EndReason;

@@ -164,6 +164,12 @@ pub const KINDS: &[Kind] = &[
         "a sampling result uses tools only as offered: `stopReason: toolUse` has `tool_use` blocks, each names an offered tool, none under `toolChoice: none`, at least one under `required`; a tool-enabled request to a client without `sampling.tools` gets an error, not a result",
     ),
     kind(
+        Exact("answers.roots-file-uri"),
+        "`answers.roots-file-uri`",
+        P,
+        "every root a `roots/list` result lists has a `file://` uri — the scenario's roots or the client's own",
+    ),
+    kind(
         Exact("session.modern"),
         "`session.modern`",
         P,

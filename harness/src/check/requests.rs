@@ -38,6 +38,12 @@ fn one(out: &mut Emitter, ctx: &ScenarioCtx<'_>, req: &ScriptedRequest) {
     let within_ms = req.within.as_millis();
     let sent = ctx.session.sent_by_step(name);
     let answer = sent.and_then(|i| ctx.session.answer_to(i));
+    // What the answer must be depends on the capability the scenario configured: a
+    // client that does not take it up is not judged on it (N/A), and one that does
+    // not claim the knob is not judged on the values the knob dictates.
+    let path = ctx.path_for(&req.method, req.params.as_ref());
+    let needs = path.as_deref().and_then(|p| ctx.needs(p));
+    let dictated = path.as_deref().and_then(|p| ctx.dictates(p));
     if let Some(g) = &req.expect.no_answer {
         let judged = match (sent, answer) {
             (None, _) => Judged::Skip(Evidence::new("the mock never sent this request")),
@@ -48,7 +54,7 @@ fn one(out: &mut Emitter, ctx: &ScenarioCtx<'_>, req: &ScriptedRequest) {
                 Evidence::new(format!("no answer (waited {within_ms} ms)")).at_frame(ctx.session.sent[i].seq),
             ),
         };
-        out.expected(ctx, &format!("{name}.not-answered"), g, judged);
+        out.expected(ctx, &format!("{name}.not-answered"), g, judged.unless(dictated));
         return;
     }
 
@@ -105,9 +111,6 @@ fn one(out: &mut Emitter, ctx: &ScenarioCtx<'_>, req: &ScriptedRequest) {
     out.graded(ctx, &format!("{name}.answered"), Severity::Must, "jsonrpc/response-required", answered);
 
     let e = &req.expect;
-    // What the answer must be depends on the capability the scenario configured: a
-    // client that does not take it up is not judged on it (N/A).
-    let needs = ctx.path_for(&req.method, req.params.as_ref()).and_then(|p| ctx.needs(&p));
     let no_answer = || Judged::Skip(Evidence::new("no answer to judge"));
     if let Some(g) = &e.error {
         let judged = match usable {
@@ -119,7 +122,7 @@ fn one(out: &mut Emitter, ctx: &ScenarioCtx<'_>, req: &ScriptedRequest) {
                 Judged::Violated(Evidence::new(format!("expected an error, got {}", describe(a))).at_frame(a.seq))
             }
         };
-        out.expected(ctx, &format!("{name}.error"), g, judged.unless(needs.clone()));
+        out.expected(ctx, &format!("{name}.error"), g, judged.unless(dictated.clone()));
     }
     if let Some(g) = &e.error_code {
         let wanted = g.one_of.iter().map(|c| ErrorCode(*c).to_string()).collect::<Vec<_>>().join(" or ");
@@ -140,7 +143,7 @@ fn one(out: &mut Emitter, ctx: &ScenarioCtx<'_>, req: &ScriptedRequest) {
                 AnswerKind::Result(_) => Judged::Skip(Evidence::new("not an error answer")),
             },
         };
-        out.expected(ctx, &format!("{name}.error-code"), &g.grade, judged.unless(needs.clone()));
+        out.expected(ctx, &format!("{name}.error-code"), &g.grade, judged.unless(dictated.clone()));
     }
     if let Some(g) = &e.error_message {
         let judged = match usable {
@@ -188,7 +191,7 @@ fn one(out: &mut Emitter, ctx: &ScenarioCtx<'_>, req: &ScriptedRequest) {
                 AnswerKind::Result(_) => Judged::Skip(Evidence::new("not an error answer")),
             },
         };
-        out.expected(ctx, &format!("{name}.error-message"), &g.grade, judged.unless(needs.clone()));
+        out.expected(ctx, &format!("{name}.error-message"), &g.grade, judged.unless(dictated.clone()));
     }
     if let Some(g) = &e.result {
         let judged = match usable {
@@ -205,7 +208,7 @@ fn one(out: &mut Emitter, ctx: &ScenarioCtx<'_>, req: &ScriptedRequest) {
                 }
             },
         };
-        out.expected(ctx, &format!("{name}.result"), &g.grade, judged.unless(needs.clone()));
+        out.expected(ctx, &format!("{name}.result"), &g.grade, judged.unless(dictated.clone()));
     }
     if let Some(g) = &e.alike {
         let other = ctx.session.sent_by_step(&g.step).and_then(|i| ctx.session.answer_to(i));
@@ -355,8 +358,9 @@ pub(crate) fn notifications(out: &mut Emitter, ctx: &ScenarioCtx<'_>) {
             Some((seq, _)) => Judged::Pass(Evidence::new(format!("sent {method}")).at_frame(*seq)),
             None => Judged::Violated(Evidence::new(format!("the client never sent {method}"))),
         };
-        // A roots change is announced by a client that declared `roots.listChanged`.
-        let needs = (method == "notifications/roots/list_changed").then(|| ctx.needs("roots.listChanged")).flatten();
+        // A roots change is announced by a client that declared `roots.listChanged`
+        // and changes its roots when the scenario's knob says.
+        let needs = (method == "notifications/roots/list_changed").then(|| ctx.dictates("roots.listChanged")).flatten();
         out.expected(ctx, &format!("notifications.{method}"), g, judged.unless(needs));
     }
 }
@@ -467,8 +471,18 @@ mod tests {
         assert_eq!(outcome(&f, "roots/list.result"), Outcome::NotApplicable);
         assert_eq!(outcome(&f, "roots/list.answered"), Outcome::Pass, "answering stays a MUST");
         assert_eq!(outcome(&case(&[Knob::Roots], json!({}), refusal), "roots/list.result"), Outcome::Violated);
+        // Roots of its own, declared, the knob not claimed: its values are not the
+        // scenario's to dictate — validity is judged (answers.roots-file-uri).
+        let own = json!({"jsonrpc":"2.0","id":1,"result":{"roots":[{"uri":"file:///home/me/project"}]}});
+        let f = case(&[], json!({"roots":{}}), own.clone());
+        assert_eq!(outcome(&f, "roots/list.result"), Outcome::NotApplicable);
+        assert!(finding(&f, "roots/list.result").evidence.summary.contains("of its own"), "{f:?}");
+        assert_eq!(outcome(&f, "answers.roots-file-uri"), Outcome::Pass);
+        assert_eq!(outcome(&case(&[Knob::Roots], json!({"roots":{}}), own), "roots/list.result"), Outcome::Violated);
         let bad = json!({"jsonrpc":"2.0","id":1,"result":{"roots":[{"uri":"/w"}]}});
-        assert_eq!(outcome(&case(&[], json!({"roots":{}}), bad), "roots/list.result"), Outcome::Violated);
+        let f = case(&[], json!({"roots":{}}), bad);
+        assert_eq!(outcome(&f, "roots/list.result"), Outcome::NotApplicable);
+        assert_eq!(outcome(&f, "answers.roots-file-uri"), Outcome::Violated);
     }
 
     #[test]

@@ -28,6 +28,8 @@ pub(crate) struct Case {
     pub(crate) server_names: Vec<String>,
     /// In gateway mode: the downstream client's record.
     pub(crate) downstream: Option<super::gateway::Delivered>,
+    /// Whether the client claims the case's transport.
+    pub(crate) transport_claimed: bool,
     seq: u64,
     t_us: u64,
     exchange: u64,
@@ -60,6 +62,7 @@ impl Case {
             claims: Knob::ALL.into_iter().collect(),
             server_names: vec!["stdio:/bin/mock".into()],
             downstream: None,
+            transport_claimed: true,
             seq: 0,
             t_us: 0,
             exchange: 0,
@@ -69,6 +72,12 @@ impl Case {
     /// The knobs the client claims.
     pub(crate) fn claims(mut self, knobs: &[Knob]) -> Self {
         self.claims = knobs.iter().copied().collect();
+        self
+    }
+
+    /// The client does not claim the case's transport (a bare `--client-cmd`).
+    pub(crate) fn transport_unclaimed(mut self) -> Self {
+        self.transport_claimed = false;
         self
     }
 
@@ -254,6 +263,7 @@ impl Case {
             revision: self.revision,
             claims: &self.claims,
             downstream: self.downstream.as_ref(),
+            transport_claimed: self.transport_claimed,
         })
     }
 }

@@ -93,6 +93,17 @@ impl ClientSpec {
         self.loaded().is_none_or(|p| p.profile.transports.contains(&t))
     }
 
+    /// Whether the client claims to speak `t`, so that not speaking it is a finding:
+    /// the reference client speaks every transport, a profile the ones it lists. A
+    /// bare command (`--client-cmd`) claims none — a transport it does not take up
+    /// is judged "not applicable" where the transport is optional (HTTP+SSE).
+    pub fn claims_transport(&self, t: Transport) -> bool {
+        match self {
+            Self::Command { .. } => false,
+            _ => self.supports(t),
+        }
+    }
+
     /// A short name for the client, with its version when the profile can tell.
     pub fn describe(&self) -> String {
         match self {

@@ -406,6 +406,18 @@ impl Knob {
         }
     }
 
+    /// The knob that configures capability `path` (dotted), whatever a scenario sets.
+    pub fn for_capability(path: &str) -> Option<Self> {
+        let root = path.split('.').next().unwrap_or(path);
+        match (root, path) {
+            (_, "roots.listChanged") => Some(Self::RootsChange),
+            ("roots", _) => Some(Self::Roots),
+            ("elicitation", _) => Some(Self::Elicitation),
+            ("sampling", _) => Some(Self::Sampling),
+            _ => None,
+        }
+    }
+
     /// What turns it, for evidence: the variable, or the revision.
     pub fn source(self) -> &'static str {
         match self {

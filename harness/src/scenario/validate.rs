@@ -24,7 +24,7 @@ type Rule = fn(&Scenario, &mut Vec<Problem>);
 
 /// The rules, in the order their problems are reported.
 const RULES: &[Rule] =
-    &[revisions_and_transports, modern_steps, delivery, trigger_tool, specs, requests, batches, raws, rounds];
+    &[revisions_and_transports, modern_steps, delivery, trigger_tool, specs, probes, requests, batches, raws, rounds];
 
 /// Every problem, rule by rule.
 pub(super) fn problems(s: &Scenario) -> Vec<Problem> {
@@ -208,6 +208,40 @@ fn specs(s: &Scenario, out: &mut Vec<Problem>) {
     }
 }
 
+/// "Declare only what you handle" is judged where it can be seen: a scenario that
+/// expects a capability absent under `policy/declare-only-handled` sends a request
+/// that needs it, so a client that declares it *and* handles it shows that it does
+/// (and is N/A) instead of being taken for an intercepting client that lies.
+fn probes(s: &Scenario, out: &mut Vec<Problem>) {
+    let Some(list) = &s.expect.capabilities.absent else { return };
+    if list.spec.value != "policy/declare-only-handled" {
+        return;
+    }
+    let mut methods: Vec<&str> = Vec::new();
+    for step in &s.steps {
+        match &step.value {
+            Step::Request(r) => methods.push(&r.method),
+            Step::Batch(b) => methods.extend(b.requests.iter().map(|r| r.method.as_str())),
+            Step::InputRequired(i) => methods.extend(i.inputs.iter().map(|i| i.method.as_str())),
+            _ => {}
+        }
+    }
+    for name in &list.names {
+        let probed = methods.iter().any(|m| {
+            backchannel_protocol::capability_for(m).is_some_and(|c| c == name || c.starts_with(&format!("{name}.")))
+        });
+        if !probed {
+            push(
+                out,
+                Some(list.spec.referenced),
+                format!(
+                    "`capabilities.absent` names `{name}` under policy/declare-only-handled, but no step sends a request that needs it: a client that declares and handles it could not show that it does (add a probe, as scenarios/capabilities/none-declared.yaml does)"
+                ),
+            );
+        }
+    }
+}
+
 fn result_pointers(g: &ResultExpect, out: &mut Vec<Problem>) {
     for p in &g.pointers {
         if !(p.pointer.value.is_empty() || p.pointer.value.starts_with('/')) {
@@ -363,6 +397,11 @@ mod tests {
             (
                 "title: t\nsteps:\n  - sleep: {ms: 1}\n  - request: {method: ping, delivery: request_stream}\n",
                 "v.yaml:4:",
+            ),
+            // "Declare only what you handled", with nothing to show that it does.
+            (
+                "title: t\nexpect:\n  capabilities:\n    absent:\n      names: [sampling, elicitation]\n      spec: policy/declare-only-handled\nsteps:\n  - request: {method: sampling/createMessage}\n",
+                "v.yaml:6:",
             ),
             ("title: t\nsteps:\n  - request: {method: ping, repeat: 0}\n", "v.yaml:3:"),
             ("title: t\nsteps:\n  - request: {method: ping, id_from: trigger_call}\n", "v.yaml:3:"),
