@@ -151,6 +151,8 @@ pub struct CaseRecord {
     pub output_truncated: bool,
     /// Its position in the unsharded plan (what merging shards orders by).
     pub plan_index: usize,
+    /// In gateway mode: what reached the downstream client (and the bystander).
+    pub downstream: Option<crate::check::gateway::Delivered>,
 }
 
 /// A case that ran: what it recorded, and its checks' findings, before grading.
@@ -474,6 +476,7 @@ mod tests {
                 logs: Vec::new(),
                 output_truncated: false,
                 plan_index: 0,
+                downstream: None,
             },
             findings,
         }

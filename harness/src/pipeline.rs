@@ -385,7 +385,7 @@ pub fn run(
                 biased;
                 Some(joined) = tasks.join_next_with_id() => {
                     match joined {
-                        Ok((_, (i, Ok(run)))) => done.insert(i, Finished::Ran(run)),
+                        Ok((_, (i, Ok(run)))) => done.insert(i, Finished::Ran(Box::new(run))),
                         Ok((_, (i, Err(RunError::Stopped)))) => done.insert(i, Finished::Stopped),
                         Ok((_, (i, Err(e)))) => done.insert(i, Finished::Unjudged(crate::error_chain(&e))),
                         Err(e) => {
@@ -411,7 +411,7 @@ pub fn run(
                 match finished {
                     Finished::Ran(mut run) => {
                         run.record.plan_index = plan.cases[next].index;
-                        let report = grader.grade(&plan.cases[next].compiled, run);
+                        let report = grader.grade(&plan.cases[next].compiled, *run);
                         if let Err(e) = emit(reporters, &Event::CaseFinished(key(next), &report)) {
                             report_error.get_or_insert(e);
                         }
@@ -467,7 +467,7 @@ pub fn run(
 
 /// How one planned case came back.
 enum Finished {
-    Ran(crate::outcome::CaseRun),
+    Ran(Box<crate::outcome::CaseRun>),
     Unjudged(String),
     Stopped,
 }

@@ -8,6 +8,7 @@ pub mod event;
 pub mod html;
 pub mod json;
 pub mod junit;
+pub mod lanes;
 pub mod markdown;
 pub mod matrix;
 pub mod merge;

@@ -240,6 +240,7 @@ pub async fn run_case(
         logs: lines,
         output_truncated: run.truncated,
         plan_index: 0,
+        downstream: delivered,
     };
     Ok(CaseRun { record, findings })
 }

@@ -266,3 +266,37 @@ fn chromium_renders_the_html_report() {
     assert!(dom.contains("class=\"case c-FAIL\"") && dom.contains("open"), "the failed case is not open");
     assert!(dom.contains("client under test") && dom.contains("mock server"), "no sequence diagram lanes");
 }
+
+/// A gateway case is drawn in three lanes — downstream client, gateway, upstream
+/// server — in the HTML, and the terminal's evidence says where a request went: the
+/// broken gateway that swallows sampling requests shows one stopping at the gateway,
+/// and the relayed elicitation going through to the client and back.
+#[test]
+fn a_gateway_case_is_drawn_in_three_lanes_and_the_lost_request_stops_at_the_gateway() {
+    let dir = tempfile::tempdir().unwrap();
+    let html = dir.path().join("r.html");
+    let gateway = format!("{} --mode drop -- {{server_argv}}", env!("CARGO_BIN_EXE_backchannel-broken-gateway"));
+    let out = Command::new(exe())
+        .current_dir(root())
+        .env("NO_COLOR", "1")
+        .args(["run", "--revision", "latest", "--downstream", "stdio", "--honours", "sampling,elicitation"])
+        .args(["scenarios/gateway/sampling-relayed.yaml", "scenarios/gateway/elicitation-relayed.yaml"])
+        .args(["--gateway-cmd", &gateway])
+        .arg(format!("--report=html={}", html.display()))
+        .output()
+        .unwrap();
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert_eq!(out.status.code(), Some(1), "{stdout}");
+    assert!(
+        stdout.contains("path:     server → gateway, and no further: it did not reach the downstream client"),
+        "{stdout}"
+    );
+    let html = read(&html);
+    for needle in [
+        "<span>downstream client</span><span>gateway</span><span>upstream server (mock)</span>",
+        " — did not reach the downstream client",
+        "elicitation/create (id ",
+    ] {
+        assert!(html.contains(needle), "the HTML lacks {needle}");
+    }
+}

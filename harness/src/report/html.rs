@@ -8,7 +8,10 @@
 //!   the evidence and the rule's sentence under each FAIL and WARN;
 //! - a **sequence diagram** of the case's trace: the client and the mock server as
 //!   two lanes, one arrow per frame in time order, each arrow a `<details>` that
-//!   expands to the frame's JSON; the frames a failed check cites are marked;
+//!   expands to the frame's JSON; the frames a failed check cites are marked — a
+//!   gateway case in three lanes (downstream client, gateway, upstream server, from
+//!   the trace and the downstream record: [`super::lanes`]), a request that never
+//!   left the gateway or left it twice marked where it happened;
 //! - the client's log lines, the offending ones marked.
 //!
 //! Everything the client or the scenario wrote is HTML-escaped, and the run's canary
@@ -53,6 +56,7 @@ mark { background: #ffe08a; }
 .lanes, .msg > summary { display: grid; grid-template-columns: 84px 1fr; align-items: center; }
 .lanes { font-weight: 600; padding: 0 10px 6px; border-bottom: 1px dashed var(--line); }
 .lanes .names { display: flex; justify-content: space-between; }
+.three .msg > summary { grid-template-columns: 84px 1fr 1fr; }
 .msg > summary { list-style: none; cursor: pointer; padding: 1px 10px; }
 .msg > summary::-webkit-details-marker { display: none; }
 .msg > summary:hover { background: var(--bg2); }
@@ -106,7 +110,8 @@ fn verdict_span(v: Verdict) -> String {
 }
 
 /// A frame's arrow label: `#seq method (id)`, `#seq result (id)`, `#seq error code (id)`.
-fn label(f: &Frame) -> String {
+/// An upstream frame's arrow label: `#3 sampling/createMessage (1)`.
+pub(crate) fn label(f: &Frame) -> String {
     let body = match &f.json {
         Some(Value::Array(items)) => format!("batch of {}", items.len()),
         Some(v @ Value::Object(m)) => {
@@ -213,7 +218,9 @@ fn case_html(out: &mut String, case: &CaseReport, case_id: &str) {
     }
     out.push_str("</table>");
     let _ = write!(out, "<p class=muted>client {}</p>", escape(&r.client_status));
-    if let Some(trace) = &r.trace {
+    if let (Some(trace), Some(delivered)) = (&r.trace, &r.downstream) {
+        gateway_sequence(out, trace, delivered, &cited, &redact, case_id);
+    } else if let Some(trace) = &r.trace {
         out.push_str("<h3>Sequence</h3><div class=seq><div class=lanes><span></span><div class=names><span>client under test</span><span>mock server</span></div></div>");
         for f in trace.frames() {
             let dir = match f.dir {
@@ -253,6 +260,48 @@ fn case_html(out: &mut String, case: &CaseReport, case_id: &str) {
         out.push_str("</ol>");
     }
     out.push_str("</div></details>");
+}
+
+/// A gateway case in three lanes — downstream client, gateway, upstream server —
+/// from the upstream trace and the downstream record ([`super::lanes`]): a request
+/// that never left the gateway, or left it twice, is marked where it happened.
+fn gateway_sequence(
+    out: &mut String,
+    trace: &backchannel_mock::trace::Trace,
+    delivered: &crate::check::gateway::Delivered,
+    cited: &std::collections::BTreeSet<u64>,
+    redact: &dyn Fn(&str) -> String,
+    case_id: &str,
+) {
+    use super::lanes::Lane;
+    out.push_str("<h3>Sequence</h3><div class=\"seq three\"><div class=lanes><span></span><div class=names><span>downstream client</span><span>gateway</span><span>upstream server (mock)</span></div></div>");
+    for (i, row) in super::lanes::rows(trace, delivered).iter().enumerate() {
+        // Left to right is client → gateway → server: an arrow toward the server is
+        // `c2s`, toward the client `s2c`; the segment is the pair of lanes it joins.
+        let dir = if matches!(row.to, Lane::Server) || matches!(row.from, Lane::Client | Lane::Bystander) {
+            "c2s"
+        } else {
+            "s2c"
+        };
+        let upstream = matches!(row.from, Lane::Server) || matches!(row.to, Lane::Server);
+        let seq = row.frame.map(|f| f.seq);
+        let mark = if seq.is_some_and(|s| cited.contains(&s)) || row.note.is_some() { " cited" } else { "" };
+        let who =
+            if matches!(row.from, Lane::Bystander) || matches!(row.to, Lane::Bystander) { "bystander: " } else { "" };
+        let note = row.note.as_deref().map(|n| format!(" — {n}")).unwrap_or_default();
+        let text = format!("{who}{}{note}", row.label);
+        let arrow = format!("<span class=arrow title=\"{}\">{}</span>", escape(&text), escape(&text));
+        let (left, right) =
+            if upstream { ("<span></span>".to_owned(), arrow) } else { (arrow, "<span></span>".to_owned()) };
+        let t = row.frame.map_or_else(String::new, |f| format!("+{:.1} ms", f.t_us as f64 / 1000.0));
+        let id = seq.map_or_else(|| format!("{case_id}-d{i}"), |s| format!("{case_id}-f{s}"));
+        let _ = write!(
+            out,
+            "<details class=\"msg {dir}{mark}\" id=\"{id}\"><summary><span class=t>{t}</span>{left}{right}</summary><pre>{}</pre></details>",
+            shown(&row.body, redact)
+        );
+    }
+    out.push_str("</div>");
 }
 
 /// The document for these runs.

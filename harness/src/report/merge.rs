@@ -245,6 +245,7 @@ fn case(c: JsonCase, strict: bool) -> CaseReport {
             logs: Vec::new(),
             output_truncated: false,
             plan_index: c.plan_index,
+            downstream: None,
         },
     }
 }

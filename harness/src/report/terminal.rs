@@ -76,12 +76,31 @@ fn write_check(
             let raw = frame.map(|x| crate::check::truncate(&redact(&x.raw), 200)).unwrap_or_default();
             writeln!(out, "          {dim}frame:{dim:#}    #{f} of the trace: {raw}")?;
         }
+        if let Some(path) = gateway_path(case, c) {
+            writeln!(out, "          {dim}path:{dim:#}     {path}")?;
+        }
         if let Some(spec) = &c.spec {
             writeln!(out, "          {dim}rule:{dim:#}     {} — \"{}\"", spec.short(), spec.text)?;
         }
         writeln!(out, "          {dim}id:{dim:#}       {}", c.id)?;
     }
     Ok(())
+}
+
+/// In a gateway case, where the upstream request a check is about went — through
+/// the gateway to the downstream client and back, or no further than the gateway
+/// ([`super::lanes::journey`]): the frame the evidence cites, or the one the check's
+/// step sent.
+fn gateway_path(case: &CaseReport, c: &CheckResult) -> Option<String> {
+    let (trace, delivered) = (case.record.trace.as_ref()?, case.record.downstream.as_ref()?);
+    let step = c.check.rsplit_once('.').map(|(step, _)| step);
+    let seq = c.evidence.frame.or_else(|| {
+        trace
+            .frames()
+            .find(|f| f.dir == backchannel_mock::trace::Direction::ServerToClient && f.step.as_deref() == step)
+            .map(|f| f.seq)
+    })?;
+    super::lanes::journey(&super::lanes::rows(trace, delivered), seq)
 }
 
 fn indent(s: &str) -> String {
