@@ -70,6 +70,9 @@ pub struct CaseInput<'a> {
 pub struct ClientEnd {
     /// It was still running after the session ended (or at the case timeout) and was killed.
     pub timed_out: bool,
+    /// It was killed for sitting idle once the session was over (hung); a client
+    /// killed at the time limit while busy or still starting was not.
+    pub hung: bool,
     /// Its exit status, described.
     pub status: String,
     /// How long it may sit idle (no CPU time) after the session ended before it

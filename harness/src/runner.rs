@@ -205,6 +205,7 @@ pub async fn run_case(
     };
     let client = ClientEnd {
         timed_out: run.timed_out,
+        hung: run.hung,
         status: client_status.clone(),
         after_end,
         output_truncated: run.truncated,

@@ -4,7 +4,7 @@ use backchannel_mock::wire::{Envelope, render_id};
 use backchannel_protocol::Revision;
 
 use super::session::Session;
-use super::{Emitter, Evidence, truncate};
+use super::{Emitter, Evidence, Outcome, truncate};
 use crate::scenario::model::Severity::Must;
 
 /// `session.initialize` and `session.initialized`; returns whether the session started.
@@ -190,15 +190,27 @@ fn no_batch(out: &mut Emitter, s: &Session, revision: Revision) {
 
 /// `client.exits`: once the server ends the session the client must not hang.
 pub(crate) fn client_exit(out: &mut Emitter, end: &super::ClientEnd) {
-    if end.timed_out {
+    if end.hung {
         out.violated(
             "client.exits",
             Must,
             "policy/client-ends-with-session",
             Evidence::new(format!(
-                "the client was still running, idle for {} ms, after the server ended the session (or at the case timeout); killed",
+                "the client was still running, idle for {} ms, after the server ended the session; killed",
                 end.after_end.as_millis()
             )),
+        );
+    } else if end.timed_out {
+        // Busy, or still starting, when the time limit came: slow or hung, which a
+        // timer cannot tell apart — the run is incomplete, never PASS or FAIL by a clock.
+        out.push(
+            "client.exits",
+            Must,
+            "policy/client-ends-with-session",
+            Outcome::Inconclusive,
+            Evidence::new(
+                "the client was still running at the case's time limit, not idle (busy, or still starting): slow or hung, which a timer cannot tell apart (rerun with fewer --jobs on a loaded machine)",
+            ),
         );
     } else {
         out.pass("client.exits", Must, "policy/client-ends-with-session", Evidence::new(end.status.clone()));
@@ -331,6 +343,10 @@ mod tests {
     fn a_client_that_hangs_fails_client_exits() {
         let mut c = ping_case(Revision::V2025_11_25).c2s(json!({"jsonrpc":"2.0","id":1,"result":{}}));
         c.client.timed_out = true;
+        c.client.hung = true;
         assert_eq!(outcome(&c.eval(), "client.exits"), Outcome::Violated);
+        // Killed at the time limit while busy or starting: a timer decided, not the client.
+        c.client.hung = false;
+        assert_eq!(outcome(&c.eval(), "client.exits"), Outcome::Inconclusive);
     }
 }

@@ -125,7 +125,7 @@ pub const KINDS: &[Kind] = &[
         Exact("client.exits"),
         "`client.exits`",
         P,
-        "the client notices that the server ended the session and does not hang (idle 5 s after the end; not in gateway mode: a gateway outlives a session by design)",
+        "the client notices that the server ended the session and does not hang (idle 5 s after the end; still busy or starting at the case's time limit is INCONCLUSIVE, not a hang; not in gateway mode: a gateway outlives a session by design)",
     ),
     kind(
         Exact("client.configured"),

@@ -55,6 +55,7 @@ impl Case {
             logs: Vec::new(),
             client: ClientEnd {
                 timed_out: false,
+                hung: false,
                 status: "exited 0".into(),
                 after_end: Duration::from_secs(5),
                 output_truncated: false,

@@ -66,8 +66,12 @@ impl Stop {
 pub struct Supervised {
     /// Its exit status; `None` when it was killed at the timeout.
     pub status: Option<ExitStatus>,
-    /// Whether it ran into the timeout.
+    /// Whether it was killed: at the time limit, or as [`Supervised::hung`].
     pub timed_out: bool,
+    /// Whether it was killed because it sat idle (no CPU time, nothing runnable) for
+    /// `after_end` once the session was over — hung, as opposed to still busy (or still
+    /// starting) when the time limit came, which a timer cannot tell from slow.
+    pub hung: bool,
     /// Captured stdout.
     pub stdout: Vec<u8>,
     /// Captured stderr.
@@ -108,6 +112,7 @@ pub async fn supervise(
     tokio::pin!(ended);
     let mut session_over = false;
     let mut stopped = false;
+    let mut hung = false;
     let (status, timed_out) = {
         let wait = child.wait();
         tokio::pin!(wait);
@@ -125,7 +130,7 @@ pub async fn supervise(
                     status = &mut wait => (Some(status?), false),
                     () = &mut hard => (None, true),
                     () = &mut halt => { stopped = true; (None, false) }
-                    () = idle_for(child_pid, after_end) => (None, true),
+                    () = idle_for(child_pid, after_end) => { hung = true; (None, true) }
                 }
             }
         }
@@ -158,7 +163,15 @@ pub async fn supervise(
             (b"backchannel: the client's output was still open after it was killed\n".to_vec(), true),
         ),
     };
-    Ok(Supervised { status, timed_out, truncated: stdout.1 || stderr.1, stdout: stdout.0, stderr: stderr.0, stopped })
+    Ok(Supervised {
+        status,
+        timed_out,
+        hung,
+        truncated: stdout.1 || stderr.1,
+        stdout: stdout.0,
+        stderr: stderr.0,
+        stopped,
+    })
 }
 
 /// The CPU time (user + system, in clock ticks) a process has used and whether it is
@@ -353,8 +366,22 @@ mod tests {
         idle.arg("30");
         let started = std::time::Instant::now();
         let s = after_end(idle).await.unwrap();
-        assert!(s.timed_out);
+        assert!(s.timed_out && s.hung);
         assert!(started.elapsed() < Duration::from_secs(5));
+        // Busy when the time limit comes: killed, but not hung (a timer decided).
+        let mut spinning = Command::new("sh");
+        spinning.args(["-c", "while :; do :; done"]);
+        let s = supervise(
+            spinning,
+            tokio::time::sleep(Duration::from_millis(1500)),
+            std::future::ready(()),
+            || (),
+            Duration::from_millis(500),
+            &stop,
+        )
+        .await
+        .unwrap();
+        assert!(s.timed_out && !s.hung, "{:?}", (s.timed_out, s.hung));
     }
 
     #[test]
