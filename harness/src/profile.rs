@@ -143,6 +143,18 @@ fn all_transports() -> Vec<Transport> {
     Transport::ALL.to_vec()
 }
 
+/// The upstream transports a gateway command line can be run on, from its placeholders.
+fn upstream_transports(line: &str) -> Vec<Transport> {
+    let has = |ps: &[&str]| ps.iter().any(|p| line.contains(p));
+    let launches = has(&["{server_argv}", "{server_cmd}", "{server_argv_json}"]);
+    let url = has(&["{upstream_url}", "{url}"]);
+    match (launches, url) {
+        (true, false) => vec![Transport::Stdio],
+        (false, true) => vec![Transport::Http, Transport::Sse],
+        _ => all_transports(),
+    }
+}
+
 /// How to read levels from a client's logs.
 #[derive(Debug, Clone, Default, Deserialize, JsonSchema)]
 #[serde(rename_all = "snake_case", deny_unknown_fields)]
@@ -231,7 +243,12 @@ impl LoadedProfile {
         Self::load(&path)
     }
 
-    /// A gateway given as a command line (`backchannel run --gateway-cmd`).
+    /// A gateway given as a command line (`backchannel run --gateway-cmd`). The
+    /// upstream transports it can be run on follow from its placeholders: a line that
+    /// launches the server (`{server_argv}`, `{server_cmd}`) and has no
+    /// `{upstream_url}` speaks stdio upstream, one with only `{upstream_url}` the HTTP
+    /// transports — a case on another would judge a gateway that was never given the
+    /// server.
     pub fn gateway_command(line: &str, downstream: Downstream, honours: Vec<Knob>) -> Result<Self, String> {
         if shlex::split(line).is_none_or(|w| w.is_empty()) {
             return Err(format!("cannot split `{line}` into a command line"));
@@ -241,7 +258,7 @@ impl LoadedProfile {
             description: None,
             command: line.to_owned(),
             env: BTreeMap::new(),
-            transports: all_transports(),
+            transports: upstream_transports(line),
             test_transports: None,
             test_revisions: None,
             log_format: LogFormat::Auto,
@@ -388,6 +405,18 @@ mod tests {
         assert!(LoadedProfile::gateway_command("gw --port {port} -- {server_argv}", http, Vec::new()).is_ok());
         let stdio = Downstream::stdio();
         assert!(LoadedProfile::gateway_command("gw -- {server_argv}", stdio, Vec::new()).is_ok());
+    }
+
+    /// A gateway command is run on the upstream transports its placeholders can serve.
+    #[test]
+    fn a_gateway_command_runs_on_the_upstream_transports_its_placeholders_serve() {
+        let t = |line: &str| {
+            LoadedProfile::gateway_command(line, Downstream::stdio(), Vec::new()).unwrap().profile.transports
+        };
+        assert_eq!(t("gw -- {server_argv}"), [Transport::Stdio]);
+        assert_eq!(t("gw --stdio {server_cmd}"), [Transport::Stdio]);
+        assert_eq!(t("gw --url {upstream_url}"), [Transport::Http, Transport::Sse]);
+        assert_eq!(t("gw {server_cmd} {upstream_url}"), Transport::ALL.to_vec());
     }
 
     #[test]
