@@ -87,10 +87,11 @@ pub(crate) fn declared(out: &mut Emitter, ctx: &ScenarioCtx<'_>) {
         let mut not_for_it = Vec::new();
         if !want_declared && list.grade.rule == "policy/declare-only-handled" {
             wrong.retain(|n| {
+                let unclaimed = Knob::for_capability(n).filter(|k| !ctx.claims.contains(k));
                 let why = if handles(ctx.session, n) {
                     format!("N/A: the client declares `{n}` and handles it (it answered a {n} request with a result); this policy is for clients that do not")
-                } else if !probed(ctx.session, n) && Knob::for_capability(n).is_some_and(|k| !ctx.claims.contains(&k)) {
-                    format!("N/A: the client declares `{n}` of its own (it does not claim {}), and no {n} request probed it in this session (at {}) to show whether it handles it", Knob::for_capability(n).map_or("", Knob::source), ctx.revision)
+                } else if let Some(k) = unclaimed.filter(|_| !probed(ctx.session, n)) {
+                    format!("N/A: the client declares `{n}` of its own (it does not claim {}), and no {n} request probed it in this session (at {}) to show whether it handles it", k.source(), ctx.revision)
                 } else {
                     return true;
                 };
@@ -132,17 +133,19 @@ pub(crate) fn declared(out: &mut Emitter, ctx: &ScenarioCtx<'_>) {
     }
 }
 
+/// The requests the mock sent that capability `cap` gates (their indices in `s.sent`).
+fn gated<'s>(s: &'s Session, cap: &'s str) -> impl Iterator<Item = usize> + 's {
+    (0..s.sent.len()).filter(move |&i| gate(&s.sent[i].method, s.negotiated) == Some(cap))
+}
+
 /// Whether the mock sent a request gated by capability `cap`.
 fn probed(s: &Session, cap: &str) -> bool {
-    (0..s.sent.len()).any(|i| gate(&s.sent[i].method, s.negotiated) == Some(cap))
+    gated(s, cap).next().is_some()
 }
 
 /// Whether the client answered a request gated by capability `cap` with a result.
 fn handles(s: &Session, cap: &str) -> bool {
-    (0..s.sent.len()).any(|i| {
-        gate(&s.sent[i].method, s.negotiated) == Some(cap)
-            && s.answer_to(i).is_some_and(|a| matches!(a.kind, AnswerKind::Result(_)))
-    })
+    gated(s, cap).any(|i| s.answer_to(i).is_some_and(|a| matches!(a.kind, AnswerKind::Result(_))))
 }
 
 #[cfg(test)]

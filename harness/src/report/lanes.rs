@@ -50,6 +50,12 @@ fn request(f: &Frame) -> Option<(&str, &Value)> {
     Some((j.get("method")?.as_str()?, j.get("id")?))
 }
 
+/// A server→client request's method and params (without `_meta`).
+fn asked(f: &Frame) -> Option<(&str, Value)> {
+    let (method, _) = request(f).filter(|_| f.dir == Direction::ServerToClient)?;
+    Some((method, bare(f.json.as_ref().and_then(|j| j.get("params")))))
+}
+
 /// `v` without a top-level `_meta`.
 fn bare(v: Option<&Value>) -> Value {
     match v {
@@ -107,19 +113,16 @@ pub fn rows<'a>(trace: &'a Trace, delivered: &Delivered) -> Vec<Row<'a>> {
         let body =
             f.json.as_ref().map_or_else(|| f.raw.clone(), |v| serde_json::to_string_pretty(v).unwrap_or_default());
         let mut row = Row { from, to, frame: Some(f), label: super::html::label(f), body, note: None };
-        let Some((method, _)) = request(f).filter(|_| f.dir == Direction::ServerToClient) else {
+        let Some((method, params)) = asked(f) else {
             out.push(row);
             continue;
         };
-        let params = bare(f.json.as_ref().and_then(|j| j.get("params")));
-        let mine: Vec<usize> =
-            (0..used.len()).filter(|&i| !used[i] && carries(&delivered.received[i], method, &params)).collect();
-        match mine.first() {
+        match (0..used.len()).find(|&i| !used[i] && carries(&delivered.received[i], method, &params)) {
             None => {
                 row.note = Some("did not reach the downstream client".to_owned());
                 out.push(row);
             }
-            Some(&i) => {
+            Some(i) => {
                 used[i] = true;
                 out.push(row);
                 out.extend(delivery(&delivered.received[i], Lane::Client, None));
@@ -128,13 +131,9 @@ pub fn rows<'a>(trace: &'a Trace, delivered: &Delivered) -> Vec<Row<'a>> {
     }
     // What reached the client and no upstream request accounts for: a request the
     // gateway delivered twice (after its first delivery), or made up.
+    let upstream: Vec<(&str, Value)> = frames.iter().filter_map(|f| asked(f)).collect();
     for (r, _) in delivered.received.iter().zip(&used).filter(|(_, used)| !**used) {
-        let twice = frames.iter().any(|f| {
-            request(f).is_some_and(|(m, _)| {
-                f.dir == Direction::ServerToClient
-                    && carries(r, m, &bare(f.json.as_ref().and_then(|j| j.get("params"))))
-            })
-        });
+        let twice = upstream.iter().any(|(m, params)| carries(r, m, params));
         let note = if twice {
             "delivered again: one upstream request reached the downstream client more than once"
         } else {

@@ -61,7 +61,7 @@ impl GatewayCase {
     ) -> Result<Self, RunError> {
         let lease = ports::Lease::take().map_err(|e| RunError::Gateway(format!("no free loopback port: {e}")))?;
         let g =
-            Self { port: lease.port(), _lease: Some(Arc::new(lease)), ..Self::new(profile.clone(), 0, dir.to_owned()) };
+            Self { profile: profile.clone(), port: lease.port(), dir: dir.to_owned(), _lease: Some(Arc::new(lease)) };
         for (name, content) in &profile.profile.files {
             let text = g.expand(&profile.expand(content, transport, endpoint));
             std::fs::write(dir.join(name), text).map_err(|e| RunError::Gateway(format!("cannot write {name}: {e}")))?;

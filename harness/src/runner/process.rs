@@ -344,18 +344,13 @@ mod tests {
 
     #[tokio::test]
     async fn a_busy_client_is_waited_for_and_an_idle_one_is_not() {
-        // The session has already ended; the client may sit idle for 0.5 s.
+        // The session has already ended; the client may sit idle for 0.5 s, and the
+        // case's time limit is `limit`.
         let stop = Stop::default();
-        let after_end = |cmd| {
-            supervise(
-                cmd,
-                tokio::time::sleep(Duration::from_secs(20)),
-                std::future::ready(()),
-                || (),
-                Duration::from_millis(500),
-                &stop,
-            )
+        let within = |cmd, limit| {
+            supervise(cmd, tokio::time::sleep(limit), std::future::ready(()), || (), Duration::from_millis(500), &stop)
         };
+        let after_end = |cmd| within(cmd, Duration::from_secs(20));
         // Busy for ~1.5 s after the end, then exits: not hung, even with a 0.5 s idle limit.
         let mut busy = Command::new("sh");
         busy.args(["-c", "end=$(($(date +%s%N) + 1500000000)); while [ $(date +%s%N) -lt $end ]; do :; done"]);
@@ -371,16 +366,7 @@ mod tests {
         // Busy when the time limit comes: killed, but not hung (a timer decided).
         let mut spinning = Command::new("sh");
         spinning.args(["-c", "while :; do :; done"]);
-        let s = supervise(
-            spinning,
-            tokio::time::sleep(Duration::from_millis(1500)),
-            std::future::ready(()),
-            || (),
-            Duration::from_millis(500),
-            &stop,
-        )
-        .await
-        .unwrap();
+        let s = within(spinning, Duration::from_millis(1500)).await.unwrap();
         assert!(s.timed_out && !s.hung, "{:?}", (s.timed_out, s.hung));
     }
 
