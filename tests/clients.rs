@@ -4,6 +4,11 @@
 //! baseline with the run's own outcome, as `backchannel run` grades it: no unexpected
 //! FAIL, no stale baseline entry, and no case or check left unjudged.
 //!
+//! A profile's `test_transports`, `test_scenarios` and `test_revisions` narrow what CI
+//! runs for a peer whose every start costs seconds of CPU; `BACKCHANNEL_CLIENTS_FULL=1`
+//! lifts them (the whole suite on every transport the peer supports, at the latest
+//! revision) — except a client's `test_revisions`, which name the revisions it speaks.
+//!
 //! A client or gateway that is not installed is reported as ignored, with the reason
 //! in the test name — unless `BACKCHANNEL_REQUIRE_CLIENTS=1` (what `.ci/run` sets after
 //! `clients/setup.sh` and `gateways/setup.sh`), which makes it a failure: CI cannot
@@ -24,29 +29,41 @@ fn root() -> PathBuf {
 }
 
 fn run(profile: LoadedProfile) -> Result<(), Failed> {
-    // A client: each scenario at its latest revision (the one a client asking for the
-    // newest protocol meets; the whole revision matrix is the reference client's test
-    // and `backchannel run --client NAME --revision all`), on each transport the
-    // profile tests. A gateway: the gateway scenarios at every revision (or those its
+    // A client: each scenario (or those its profile's `test_scenarios` name) at its
+    // latest revision (the one a client asking for the newest protocol meets; the
+    // whole revision matrix is the reference client's test and `backchannel run
+    // --client NAME --revision all`), on each transport the profile tests. A gateway: the gateway scenarios at every revision (or those its
     // profile tests). The plan is made with those limits — nothing is filtered away
     // after it is made — and run through the same pipeline as `backchannel run
     // --client NAME` / `--gateway NAME`.
-    let transports = profile.profile.test_transports.clone();
-    let tested = profile.profile.test_revisions.clone().map(RevisionFilter::Among);
+    // `BACKCHANNEL_CLIENTS_FULL=1`: every scenario on every transport the peer supports
+    // (its `test_*` limits are CI's budget, not its coverage), so every baseline entry
+    // is checked for staleness.
+    let full = std::env::var_os("BACKCHANNEL_CLIENTS_FULL").is_some_and(|v| v == "1");
+    fn limit<T: Clone>(full: bool, l: &Option<Vec<T>>) -> Option<Vec<T>> {
+        if full { None } else { l.clone() }
+    }
+    let transports = limit(full, &profile.profile.test_transports);
+    let filters = limit(full, &profile.profile.test_scenarios).unwrap_or_default();
+    // A client's `test_revisions` say which revisions it speaks (fast-agent's SDK stops
+    // at 2025-06-18): kept when the other limits are lifted. A gateway's are a budget.
+    let gateway = profile.profile.downstream.is_some();
+    let revisions =
+        if gateway { limit(full, &profile.profile.test_revisions) } else { profile.profile.test_revisions.clone() };
+    let tested = revisions.map(RevisionFilter::Among);
     let scenarios = discover_scenarios(&root().join("scenarios"))?
         .iter()
         .map(|p| compile_file(p).map_err(|e| e.to_string()))
         .collect::<Result<Vec<_>, _>>()?;
-    let gateway = profile.profile.downstream.is_some();
     // The gateway scenarios are for gateways; clients get the client suite.
     let scenarios: Vec<_> = scenarios.into_iter().filter(|c| gateway || !c.is_gateway_scenario()).collect();
     let (client, selection) = if gateway {
-        let filters = vec![GATEWAY_SUITE.to_owned()];
+        let filters = if filters.is_empty() { vec![GATEWAY_SUITE.to_owned()] } else { filters };
         let revisions = tested.unwrap_or_default();
         (ClientSpec::Gateway(Arc::new(profile)), Selection { filters, transports, revisions, ..Selection::default() })
     } else {
         let revisions = tested.unwrap_or(RevisionFilter::Latest);
-        (ClientSpec::Profile(Arc::new(profile)), Selection { transports, revisions, ..Selection::default() })
+        (ClientSpec::Profile(Arc::new(profile)), Selection { filters, transports, revisions, ..Selection::default() })
     };
     let plan = Plan::new(&scenarios, &selection, &client)?;
     let options = RunOptions {

@@ -34,6 +34,9 @@ from mcp import Client, types
 from mcp.client.sse import sse_client
 from mcp.client.stdio import StdioServerParameters
 
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "lib"))
+from form import form_content  # noqa: E402  (clients/lib/form.py)
+
 TRIGGER_TOOL = "backchannel_run_scenario"
 
 
@@ -49,37 +52,6 @@ def roots_callback():
         return types.ListRootsResult(roots=[types.Root(uri=u) for u in ROOTS])
 
     return list_roots
-
-
-def first_valid(prop):
-    """The first value a requested-schema property allows."""
-    choices = prop.get("enum") or [c.get("const") for c in prop.get("oneOf", []) if "const" in c]
-    if choices:
-        return choices[0]
-    kind = prop.get("type")
-    if kind == "boolean":
-        return False
-    if kind in ("integer", "number"):
-        return prop.get("minimum", 0)
-    if kind == "array":
-        items = prop.get("items", {})
-        options = items.get("enum") or [c.get("const") for c in items.get("anyOf", [])]
-        return options[: max(1, prop.get("minItems", 1))]
-    fmt = {"email": "user@example.com", "uri": "https://example.com/", "date": "2026-01-01",
-           "date-time": "2026-01-01T00:00:00Z"}.get(prop.get("format"))
-    return fmt or "x" * max(1, prop.get("minLength", 1))
-
-
-def form_content(schema):
-    """A user who accepts without editing: the defaults, then the required fields."""
-    required = set(schema.get("required") or [])
-    content = {}
-    for name, prop in (schema.get("properties") or {}).items():
-        if "default" in prop:
-            content[name] = prop["default"]
-        elif name in required:
-            content[name] = first_valid(prop)
-    return content
 
 
 def elicitation_callback():

@@ -26,6 +26,7 @@ import {
   ElicitRequestSchema,
   ListRootsRequestSchema,
 } from "@modelcontextprotocol/sdk/types.js";
+import { formContent } from "../lib/form.mjs";
 
 const TRIGGER_TOOL = "backchannel_run_scenario";
 const [transportKind, ...target] = process.argv.slice(2);
@@ -59,30 +60,6 @@ if (sampling.length) {
   capabilities.sampling = {};
   for (const f of sampling.filter((f) => f !== "basic")) capabilities.sampling[f] = {};
 }
-
-// A user who accepts without editing: the defaults, then a valid value for each
-// other required field.
-const firstValid = (p) => {
-  const choices = p.enum ?? (p.oneOf ?? []).map((c) => c.const);
-  if (choices.length) return choices[0];
-  if (p.type === "boolean") return false;
-  if (p.type === "integer" || p.type === "number") return p.minimum ?? 0;
-  if (p.type === "array") {
-    const options = p.items?.enum ?? (p.items?.anyOf ?? []).map((c) => c.const);
-    return options.slice(0, Math.max(1, p.minItems ?? 1));
-  }
-  const formats = { email: "user@example.com", uri: "https://example.com/", date: "2026-01-01", "date-time": "2026-01-01T00:00:00Z" };
-  return formats[p.format] ?? "x".repeat(Math.max(1, p.minLength ?? 1));
-};
-const formContent = (schema) => {
-  const required = new Set(schema?.required ?? []);
-  const content = {};
-  for (const [name, p] of Object.entries(schema?.properties ?? {})) {
-    if ("default" in p) content[name] = p.default;
-    else if (required.has(name)) content[name] = firstValid(p);
-  }
-  return content;
-};
 
 const client = new Client({ name: "typescript-sdk-driver", version: "0" }, { capabilities });
 if (capabilities.roots) {

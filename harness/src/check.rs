@@ -123,9 +123,11 @@ pub fn evaluate(input: &CaseInput<'_>) -> Vec<Finding> {
             )
         })
     } else {
-        legacy_sse_unspoken.then(|| {
-            "N/A: the client does not speak HTTP+SSE (it never opened the legacy transport's GET stream; a client need not speak it, and does not claim to)".to_owned()
-        })
+        legacy_sse_unspoken
+            .then(|| {
+                "N/A: the client does not speak HTTP+SSE (it never opened the legacy transport's GET stream; a client need not speak it, and does not claim to)".to_owned()
+            })
+            .or_else(|| revision_unspoken(&session, input.revision))
     };
     // A client that had not sent a single frame when the session's own timeout ended
     // it was still starting, or hung: a timer must not decide which (a slow client on
@@ -372,16 +374,24 @@ impl<'a> ScenarioCtx<'a> {
     /// values the knob dictates. `None`: judge it.
     pub(crate) fn dictates(&self, path: &str) -> Option<String> {
         let knob = self.plan.configures(path)?;
-        if self.claims.contains(&knob) {
-            return None;
+        if !self.claims.contains(&knob) {
+            if !self.session.declares(path) {
+                return self.needs(path);
+            }
+            return Some(format!(
+                "N/A: the client declares `{path}` of its own but does not claim {}: what it answers is its own, not what this scenario configures (answers.* judge it for validity)",
+                knob.source()
+            ));
         }
-        if !self.session.declares(path) {
-            return self.needs(path);
-        }
-        Some(format!(
-            "N/A: the client declares `{path}` of its own but does not claim {}: what it answers is its own, not what this scenario configures (answers.* judge it for validity)",
-            knob.source()
-        ))
+        // The roots listed after a change are the change's: a client that serves the
+        // roots it was given but cannot change them is not judged on the new ones.
+        let change = (path == "roots").then(|| self.plan.configures("roots.listChanged")).flatten();
+        change.filter(|k| !self.claims.contains(k)).map(|k| {
+            format!(
+                "N/A: the roots this request should list are the ones the scenario changes to, and the client does not claim {} (it serves the roots it was given; answers.* judge them for validity)",
+                k.source()
+            )
+        })
     }
 
     /// Why advice on the DEBUG log does not apply: the scenario asks for DEBUG, the
@@ -403,6 +413,22 @@ impl<'a> ScenarioCtx<'a> {
         }
         Some(cap.to_owned())
     }
+}
+
+/// Why a legacy case does not apply: the client asked for an older revision, the
+/// server answered with the case's, and the client went no further. "If the client
+/// does not support the version in the server's response, it SHOULD disconnect"
+/// (`basic/lifecycle.mdx`, every legacy revision): it did what it should, in a
+/// revision it does not speak.
+fn revision_unspoken(session: &Session, revision: Revision) -> Option<String> {
+    let (_, params) = session.initialize.as_ref()?;
+    let asked = params.get("protocolVersion").and_then(Value::as_str).and_then(Revision::from_wire)?;
+    let gone = session.initialized.is_none() && session.requests.len() == 1;
+    (asked < revision && session.negotiated == Some(revision) && gone).then(|| {
+        format!(
+            "N/A: the client does not speak {revision}: it asked for {asked} and went no further once the server answered {revision} (a client SHOULD disconnect from a version it does not support)"
+        )
+    })
 }
 
 fn unmet_requirement(compiled: &Compiled, session: &Session) -> Option<String> {

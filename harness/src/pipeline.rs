@@ -133,10 +133,9 @@ impl Plan {
     /// it lists that the client supports, at each listed revision that has the
     /// transport. An empty plan is an error that says why nothing matched.
     pub fn new(scenarios: &[Compiled], selection: &Selection, client: &ClientSpec) -> Result<Self, EmptyPlan> {
-        let matched: Vec<&Compiled> = scenarios
-            .iter()
-            .filter(|c| selection.filters.is_empty() || selection.filters.iter().any(|g| glob_matches(g, &c.id)))
-            .collect();
+        let filters = crate::scenario::expand_suites(&selection.filters);
+        let matched: Vec<&Compiled> =
+            scenarios.iter().filter(|c| filters.is_empty() || filters.iter().any(|g| glob_matches(g, &c.id))).collect();
         if matched.is_empty() {
             return Err(EmptyPlan(if scenarios.is_empty() {
                 "no scenario was given".to_owned()
@@ -559,6 +558,19 @@ mod tests {
         assert!(why.contains("2026-07-28"), "{why}");
         let nothing = Selection { filters: vec!["zzz/*".into()], ..Selection::default() };
         assert!(Plan::new(&scenarios, &nothing, &ClientSpec::Reference).unwrap_err().0.contains("matches no scenario"));
+    }
+
+    #[test]
+    fn a_named_suite_selects_its_scenarios() {
+        let scenarios = [
+            scenario("ping/empty-result", "title: t\ntransports: [stdio]\nrevisions: [2025-11-25]\nsteps: []\n"),
+            scenario("ping/other", "title: t\ntransports: [stdio]\nrevisions: [2025-11-25]\nsteps: []\n"),
+        ];
+        let suite =
+            Selection { filters: vec![crate::scenario::BACK_CHANNEL_SUITE_NAME.into()], ..Selection::default() };
+        let plan = Plan::new(&scenarios, &suite, &ClientSpec::Reference).unwrap();
+        let ids: Vec<&str> = plan.cases.iter().map(|c| c.compiled.id.as_str()).collect();
+        assert_eq!(ids, ["ping/empty-result"]);
     }
 
     #[test]

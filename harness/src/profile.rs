@@ -57,11 +57,21 @@ pub struct Profile {
     /// available to `backchannel run --client-profile`.
     #[serde(default)]
     pub test_transports: Option<Vec<Transport>>,
-    /// The revisions the self-test runs a gateway's scenarios at (default: all of
-    /// them). For a gateway whose start-up is slow: every revision stays available to
-    /// `backchannel run --gateway NAME`.
+    /// The revisions the self-test runs at. A gateway's scenarios run at every
+    /// revision by default: for a gateway whose start-up is slow, a budget (every
+    /// revision stays available to `backchannel run --gateway NAME`). A client's run
+    /// at their latest by default: for a client whose SDK stops at an older revision,
+    /// the ones it speaks.
     #[serde(default)]
     pub test_revisions: Option<Vec<Revision>>,
+    /// The scenarios the self-test runs this client on (ids, `*` globs, or
+    /// `@back-channel` for [`crate::scenario::BACK_CHANNEL_SUITE`]; default: the whole
+    /// client suite). For a client whose every start costs seconds of CPU (an
+    /// agent framework importing itself): CI holds it to the back channel's own
+    /// scenarios, and the whole suite stays available to `backchannel run --client
+    /// NAME` and to `backchannel matrix`.
+    #[serde(default)]
+    pub test_scenarios: Option<Vec<String>>,
     /// How to read a level from the client's log lines.
     #[serde(default)]
     pub log_format: LogFormat,
@@ -261,6 +271,7 @@ impl LoadedProfile {
             transports: upstream_transports(line),
             test_transports: None,
             test_revisions: None,
+            test_scenarios: None,
             log_format: LogFormat::Auto,
             server_names: Vec::new(),
             requires: Vec::new(),

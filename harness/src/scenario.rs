@@ -22,6 +22,45 @@ pub use load::{LoadError, load, parse};
 /// of `--gateway`, and what the client tables leave out.
 pub const GATEWAY_SUITE: &str = "gateway/*";
 
+/// What a profile's `test_scenarios` names with `@back-channel`: the scenarios where a
+/// client's own handlers decide what goes back to the server — sampling, elicitation
+/// and roots refused or answered, the capabilities it declares, ping, the `tasks/*`
+/// requests, how it logs a refusal. CI's plan for a framework client whose transports
+/// are an SDK another profile runs in full, and whose every start costs seconds of CPU.
+pub const BACK_CHANNEL_SUITE: &[&str] = &[
+    "sampling/undeclared",
+    "sampling/answered-text",
+    "sampling/tool-use",
+    "sampling/during-tool-call",
+    "elicitation/form-undeclared",
+    "elicitation/url-undeclared",
+    "elicitation/form-accepted",
+    "elicitation/form-cancelled",
+    "elicitation/url-accepted",
+    "roots/undeclared",
+    "roots/configured",
+    "roots/list-changed",
+    "capabilities/none-declared",
+    "ping/empty-result",
+    "logs/warning-without-params",
+    "logs/params-at-debug",
+    "tasks/requests-undeclared",
+];
+
+/// The name of [`BACK_CHANNEL_SUITE`] in a scenario selection.
+pub const BACK_CHANNEL_SUITE_NAME: &str = "@back-channel";
+
+/// Scenario filters with the named suites (`@back-channel`) spelled out.
+pub fn expand_suites(filters: &[String]) -> Vec<String> {
+    filters
+        .iter()
+        .flat_map(|f| match f.as_str() {
+            BACK_CHANNEL_SUITE_NAME => BACK_CHANNEL_SUITE.iter().map(|s| (*s).to_owned()).collect(),
+            _ => vec![f.clone()],
+        })
+        .collect()
+}
+
 /// The built-in scenarios, compiled into the binary (`harness/build.rs`).
 pub mod builtin {
     include!(concat!(env!("OUT_DIR"), "/builtin_scenarios.rs"));
@@ -68,4 +107,19 @@ pub fn discover(dir: &std::path::Path) -> std::io::Result<Vec<std::path::PathBuf
     }
     out.sort();
     Ok(out)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_back_channel_suite_names_built_in_scenarios() {
+        for id in BACK_CHANNEL_SUITE {
+            let path = std::path::PathBuf::from(format!("scenarios/{id}.yaml"));
+            assert!(builtin::source(&path).is_some(), "{id} is not a built-in scenario");
+        }
+        let expanded = expand_suites(&["@back-channel".to_owned(), "ping/*".to_owned()]);
+        assert_eq!(expanded.len(), BACK_CHANNEL_SUITE.len() + 1);
+    }
 }

@@ -269,6 +269,8 @@ pub struct Engine<S> {
     next_auto_id: u64,
     timer: Option<Timer>,
     deadline: Instant,
+    /// Whether the client has sent anything yet (the deadline is re-based then).
+    contacted: bool,
     /// The trigger `tools/call` in flight: its id and origin.
     trigger_call: Option<(Value, Origin)>,
 }
@@ -301,6 +303,7 @@ impl<S: Sink> Engine<S> {
             next_auto_id: 1,
             timer: None,
             deadline,
+            contacted: false,
             trigger_call: None,
         })
     }
@@ -311,7 +314,16 @@ impl<S: Sink> Engine<S> {
             let wake = self.timer.map_or(self.deadline, |t| t.at().min(self.deadline));
             let step = tokio::select! {
                 msg = inbound.recv() => match msg {
-                    Some(Inbound::Frame { bytes, origin, .. }) => self.on_frame(&bytes, origin).await,
+                    Some(Inbound::Frame { bytes, origin, .. }) => {
+                        // The scenario's clock runs from the client's first word: a
+                        // client (or a gateway's upstream connection) that comes late
+                        // to a session opened before it started gets all of its time.
+                        if !self.contacted {
+                            self.contacted = true;
+                            self.deadline = self.deadline.max(Instant::now() + self.script.timeout);
+                        }
+                        self.on_frame(&bytes, origin).await
+                    }
                     Some(Inbound::Oversized { len, at }) => {
                         let t_us = self.tap.lock().unwrap_or_else(std::sync::PoisonError::into_inner).us_at(at.into_std());
                         self.event(EventKind::FrameTooLarge { bytes: len, t_us });

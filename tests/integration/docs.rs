@@ -111,3 +111,56 @@ fn the_readme_counts_the_scenarios_of_each_area() {
     }
     hold(&text, &want, "a scenario area's file count");
 }
+
+#[test]
+fn the_readme_lists_every_client_and_gateway_profile() {
+    // Each `clients/<name>.yaml` and `gateways/<name>.yaml` has its row in the README's
+    // tables (`| \`<name>\` | …`), and the count of real clients is the profiles'.
+    let text = readme();
+    let names = |dir: &str| -> Vec<String> {
+        let mut n: Vec<String> = std::fs::read_dir(root().join(dir))
+            .unwrap()
+            .filter_map(|e| {
+                let p = e.unwrap().path();
+                (p.extension().is_some_and(|x| x == "yaml"))
+                    .then(|| p.file_stem().unwrap().to_string_lossy().into_owned())
+            })
+            .collect();
+        n.sort();
+        n
+    };
+    for name in names("clients").iter().chain(&names("gateways")) {
+        assert!(text.contains(&format!("| `{name}` |")), "README.md has no table row for the profile `{name}`");
+    }
+    let clients = names("clients").len();
+    let word = [
+        "Zero",
+        "One",
+        "Two",
+        "Three",
+        "Four",
+        "Five",
+        "Six",
+        "Seven",
+        "Eight",
+        "Nine",
+        "Ten",
+        "Eleven",
+        "Twelve",
+        "Thirteen",
+        "Fourteen",
+        "Fifteen",
+        "Sixteen",
+        "Seventeen",
+        "Eighteen",
+        "Nineteen",
+        "Twenty",
+    ]
+    .get(clients)
+    .copied()
+    .unwrap_or("Many");
+    assert!(
+        text.contains(&format!("{word} real clients ship as profiles")),
+        "README.md does not say \"{word} real clients ship as profiles\" ({clients} in clients/)"
+    );
+}

@@ -1,7 +1,9 @@
 //! Checks of the HTTP layer, from the exchanges the mock recorded.
 //!
 //! - `http.session` — every request after the session was issued carries it
-//!   (Streamable HTTP: the `MCP-Session-Id` header; HTTP+SSE: the endpoint's `sessionId`).
+//!   (Streamable HTTP: the `MCP-Session-Id` header; HTTP+SSE: the endpoint's `sessionId`);
+//!   one with none that arrived before the client's `notifications/initialized` may
+//!   have been sent before the client had the id, and is not judged.
 //! - `http.protocol-version` — Streamable HTTP from 2025-06-18 on: every request after
 //!   `initialize` carries `MCP-Protocol-Version: <negotiated>`.
 //!
@@ -59,10 +61,26 @@ pub(crate) fn checks(out: &mut Emitter, trace: &Trace, session: &Session, tools:
     let spec = if transport == Transport::Http { "http/session-id" } else { "sse/post-to-endpoint" };
     // After the issuing exchange, every request to the MCP endpoint must name the session
     // (over HTTP+SSE: every POST; the event stream itself is where it was issued).
+    // A request without a session id that reached the server before the client's
+    // `notifications/initialized` may have left the client before the initialize
+    // response reached it (a client opening its GET stream alongside `initialize`, as
+    // the AI SDK does): only requests *subsequent* to the initialization must carry it,
+    // and the order two connections arrive in is the machine's, not the client's. The
+    // `initialized` notification is the first message the client can only send after it
+    // had the response: from it on, every request is judged.
+    let initialized = trace
+        .frames()
+        .filter(|f| f.dir == Direction::ClientToServer)
+        .find(|f| {
+            f.json.as_ref().and_then(|j| j.get("method")).and_then(|m| m.as_str()) == Some("notifications/initialized")
+        })
+        .and_then(|f| f.http.map(|h| h.exchange));
+    let early = |h: &HttpExchange| h.session.is_none() && initialized.is_some_and(|i| h.exchange < i);
     let later = exchanges.iter().filter(|h| {
         h.exchange > issuer.exchange
             && (transport == Transport::Http || h.method == "POST")
             && !initializes.contains(&h.exchange)
+            && !early(h)
     });
     let wrong = later.clone().find(|h| h.session.as_deref() != Some(issued));
     match wrong {
@@ -268,6 +286,29 @@ mod tests {
             .eval();
         assert_eq!(outcome(&f, "http.session"), Outcome::Pass);
         assert_eq!(outcome(&f, "http.protocol-version"), Outcome::Pass);
+    }
+
+    #[test]
+    fn a_get_opened_alongside_initialize_is_not_yet_subsequent() {
+        // The AI SDK opens its GET stream while `initialize` is in flight: whether it
+        // reaches the server before or after the session is issued is the machine's
+        // doing. Before the client's `initialized`, a session-less request is not judged;
+        // from it on, it is.
+        let v = "2025-11-25";
+        let init =
+            json!({"jsonrpc":"2.0","id":0,"method":"initialize","params":{"protocolVersion":v,"capabilities":{}}});
+        let case = |get_first: bool| {
+            let c = Case::new(&one_request("ping"), Transport::Http, Revision::V2025_11_25)
+                .post(init.clone(), None, None, 200, Some("s1"))
+                .s2c(json!({"jsonrpc":"2.0","id":0,"result":{"protocolVersion":v}}), None);
+            let c = if get_first { c.exchange("GET", None) } else { c };
+            let c =
+                c.post(json!({"jsonrpc":"2.0","method":"notifications/initialized"}), Some("s1"), Some(v), 202, None);
+            let c = if get_first { c } else { c.exchange("GET", None) };
+            c.end().eval()
+        };
+        assert_eq!(outcome(&case(true), "http.session"), Outcome::Pass);
+        assert_eq!(outcome(&case(false), "http.session"), Outcome::Violated);
     }
 
     /// A 2026-07-28 HTTP session: discover, then the trigger call with these headers.

@@ -262,6 +262,31 @@ mod tests {
         assert_eq!(outcome(&http.eval(), "session.initialize"), Outcome::Violated);
     }
 
+    /// "If the client does not support the version in the server's response, it
+    /// SHOULD disconnect" (`basic/lifecycle.mdx`): a client that asked for an older
+    /// revision and went no further does not speak the case's — N/A, not a FAIL.
+    #[test]
+    fn a_client_that_leaves_a_revision_it_did_not_ask_for_is_not_applicable() {
+        let asked = |version: &str| {
+            Case::new(&one_request("ping"), Transport::Stdio, Revision::V2025_11_25)
+                .c2s(json!({"jsonrpc":"2.0","id":0,"method":"initialize","params":{
+                    "protocolVersion": version, "capabilities": {}, "clientInfo": {"name": "c", "version": "1"}}}))
+                .s2c(json!({"jsonrpc":"2.0","id":0,"result":{"protocolVersion":"2025-11-25","capabilities":{}}}), None)
+        };
+        let f = asked("2025-06-18").end_by(backchannel_mock::trace::EndReason::ClientClosed).eval();
+        let c = finding(&f, "session.initialize");
+        assert_eq!(c.outcome, Outcome::NotApplicable, "{c:?}");
+        assert!(c.evidence.summary.contains("asked for 2025-06-18"), "{}", c.evidence.summary);
+        assert_eq!(outcome(&f, "ping.answered"), Outcome::NotApplicable);
+        assert!(f.iter().all(|x| x.outcome != Outcome::Violated), "{f:?}");
+        // It asked for the case's revision and still never sent `initialized`: a FAIL.
+        let f = asked("2025-11-25").end_by(backchannel_mock::trace::EndReason::ClientClosed).eval();
+        assert_eq!(outcome(&f, "session.initialized"), Outcome::Violated);
+        // It asked for an older one and carried on anyway: judged as it behaved.
+        let f = asked("2025-06-18").c2s(json!({"jsonrpc":"2.0","id":1,"method":"tools/list"})).end().eval();
+        assert_eq!(outcome(&f, "session.initialized"), Outcome::Violated);
+    }
+
     #[test]
     fn a_client_silent_until_the_timeout_cannot_be_judged() {
         use backchannel_mock::trace::EndReason;

@@ -1,6 +1,6 @@
 //! Per-request checks: was it answered, in time, and with what the scenario expects.
 
-use backchannel_mock::trace::{Direction, EventKind};
+use backchannel_mock::trace::{Direction, EndReason, EventKind};
 use backchannel_mock::transport::http::HELD_NEVER_RESUMED;
 use backchannel_mock::wire::{ErrorCode, render_id};
 use serde_json::Value;
@@ -31,6 +31,19 @@ fn describe(a: &Answer) -> String {
         }
         AnswerKind::Error { code: None, .. } => "error without an integer code".to_owned(),
     }
+}
+
+/// The method of the first request the client sent that the server never answered.
+fn abandoned<'a>(ctx: &'a ScenarioCtx<'_>) -> Option<&'a str> {
+    let answered: std::collections::HashSet<String> = ctx
+        .trace
+        .frames()
+        .filter(|f| f.dir == Direction::ServerToClient)
+        .filter_map(|f| f.json.as_ref())
+        .filter(|j| j.get("method").is_none())
+        .filter_map(|j| j.get("id").map(Value::to_string))
+        .collect();
+    ctx.session.requests.iter().find(|r| !answered.contains(&r.id.to_string())).map(|r| r.method.as_str())
 }
 
 fn one(out: &mut Emitter, ctx: &ScenarioCtx<'_>, req: &ScriptedRequest) {
@@ -66,16 +79,37 @@ fn one(out: &mut Emitter, ctx: &ScenarioCtx<'_>, req: &ScriptedRequest) {
                 }
                 _ => None,
             });
-            let why = if let Some(why) = undelivered.filter(|w| *w == HELD_NEVER_RESUMED) {
-                why.to_owned()
+            let end = ctx.trace.end().map(|e| e.reason);
+            let judged = if let Some(why) = undelivered.filter(|w| *w == HELD_NEVER_RESUMED) {
+                Judged::Violated(Evidence::new(format!("the mock never sent this request: {why}")))
             } else if undelivered.is_some() {
-                "it waited for a GET stream the client never opened".to_owned()
+                Judged::Violated(Evidence::new(
+                    "the mock never sent this request: it waited for a GET stream the client never opened",
+                ))
+            } else if end == Some(EndReason::ClientClosed)
+                && ctx.session.initialized.is_some()
+                && ctx.session.rejected.is_empty()
+            {
+                // A client may end its session once it has what it came for (a one-shot
+                // CLI leaves once its call returns): a request it was never sent is one it
+                // took no part in. One that leaves with its own request unanswered (a
+                // crash, a gateway falling over mid-call) abandoned the session; one whose
+                // session never worked (no `initialized`, requests the server refused)
+                // had none to leave.
+                match abandoned(ctx) {
+                    Some(method) => Judged::Violated(Evidence::new(format!(
+                        "the mock never sent this request: the client closed its side with its own {method} unanswered"
+                    ))),
+                    None => Judged::NotApplicable(Evidence::new(
+                        "the client ended the session, its own requests answered, before the mock sent this request (it left; it was never asked)",
+                    )),
+                }
             } else {
-                ctx.trace.end().map_or("the session was cut short".to_owned(), |e| {
-                    format!("the session ended first: {}", e.reason)
-                })
+                let why =
+                    end.map_or("the session was cut short".to_owned(), |r| format!("the session ended first: {r}"));
+                Judged::Violated(Evidence::new(format!("the mock never sent this request: {why}")))
             };
-            (Judged::Violated(Evidence::new(format!("the mock never sent this request: {why}"))), None)
+            (judged, None)
         }
         (Some(i), None) => {
             let s = &ctx.session.sent[i];
@@ -367,7 +401,7 @@ pub(crate) fn notifications(out: &mut Emitter, ctx: &ScenarioCtx<'_>) {
 
 #[cfg(test)]
 mod tests {
-    use backchannel_mock::trace::EventKind;
+    use backchannel_mock::trace::{EndReason, EventKind};
     use backchannel_protocol::{Revision, Transport};
     use serde_json::json;
 
@@ -453,6 +487,46 @@ mod tests {
         assert!(e.contains("GET stream"), "{e}");
     }
 
+    #[test]
+    fn a_request_never_sent_because_the_client_left_is_not_applicable_and_one_it_left_unanswered_fails() {
+        // The client closed its side before the mock's request: it was never asked.
+        let left = Case::new(REFUSED, Transport::Stdio, Revision::V2025_11_25)
+            .handshake(json!({}))
+            .end_by(EndReason::ClientClosed)
+            .eval();
+        assert_eq!(outcome(&left, "sampling/createMessage.answered"), Outcome::NotApplicable);
+        // Asked, then left without an answer: that is a request it did not answer.
+        let fled = Case::new(REFUSED, Transport::Stdio, Revision::V2025_11_25)
+            .handshake(json!({}))
+            .s2c(json!({"jsonrpc":"2.0","id":1,"method":"sampling/createMessage"}), Some("sampling/createMessage"))
+            .end_by(EndReason::ClientClosed)
+            .eval();
+        assert_eq!(outcome(&fled, "sampling/createMessage.answered"), Outcome::Violated);
+        // Left with its own request unanswered (a crash mid-call): it abandoned the session.
+        let crashed = Case::new(REFUSED, Transport::Stdio, Revision::V2025_11_25)
+            .handshake(json!({}))
+            .c2s(json!({"jsonrpc":"2.0","id":7,"method":"tools/call","params":{"name":"t"}}))
+            .end_by(EndReason::ClientClosed)
+            .eval();
+        let f = finding(&crashed, "sampling/createMessage.answered");
+        assert_eq!(f.outcome, Outcome::Violated, "{:?}", f.evidence);
+        assert!(f.evidence.summary.contains("tools/call unanswered"), "{:?}", f.evidence);
+        // A session that never worked (the server refused the client's requests) is
+        // not one the client left with its business done.
+        let refused = Case::new(REFUSED, Transport::Http, Revision::V2025_11_25)
+            .handshake(json!({}))
+            .post(json!({"jsonrpc":"2.0","id":7,"method":"tools/list"}), None, Some("2025-11-25"), 400, None)
+            .end_by(EndReason::ClientClosed)
+            .eval();
+        assert_eq!(outcome(&refused, "sampling/createMessage.answered"), Outcome::Violated);
+        // The server ending the session first is the mock's cut, not the client's leave.
+        let cut = Case::new(REFUSED, Transport::Stdio, Revision::V2025_11_25)
+            .handshake(json!({}))
+            .end_by(EndReason::Timeout)
+            .eval();
+        assert_eq!(outcome(&cut, "sampling/createMessage.answered"), Outcome::Violated);
+    }
+
     const ROOTS: &str = "title: t\nclient:\n  roots: [{uri: 'file:///w'}]\nsteps:\n  - request:\n      method: roots/list\n      expect:\n        result:\n          pointers: [{pointer: /roots/0/uri, equals: 'file:///w'}]\n          spec: roots/file-uri\n";
 
     #[test]
@@ -483,6 +557,29 @@ mod tests {
         let f = case(&[], json!({"roots":{}}), bad);
         assert_eq!(outcome(&f, "roots/list.result"), Outcome::NotApplicable);
         assert_eq!(outcome(&f, "answers.roots-file-uri"), Outcome::Violated);
+    }
+
+    /// The roots a roots/list lists after the scenario's change are the change's: a
+    /// client that serves the roots it was given but does not claim the change knob is
+    /// N/A on them (it still must answer, with valid roots).
+    #[test]
+    fn roots_after_a_change_are_judged_only_on_a_client_that_claims_the_change() {
+        let yaml = "title: t\nclient:\n  roots: [{uri: 'file:///a'}]\n  roots_change: {after_ms: 1, roots: [{uri: 'file:///b'}]}\nsteps:\n  - request:\n      method: roots/list\n      expect:\n        result:\n          pointers: [{pointer: /roots/0/uri, equals: 'file:///b'}]\n          spec: policy/roots-current\n";
+        let case = |claims: &[Knob]| {
+            Case::new(yaml, Transport::Stdio, Revision::V2025_11_25)
+                .claims(claims)
+                .handshake(json!({"roots":{"listChanged":true}}))
+                .s2c(json!({"jsonrpc":"2.0","id":1,"method":"roots/list"}), Some("roots/list"))
+                .c2s(json!({"jsonrpc":"2.0","id":1,"result":{"roots":[{"uri":"file:///a"}]}}))
+                .end()
+                .eval()
+        };
+        let f = case(&[Knob::Roots]);
+        let r = finding(&f, "roots/list.result");
+        assert_eq!(r.outcome, Outcome::NotApplicable, "{r:?}");
+        assert!(r.evidence.summary.contains("ROOTS_CHANGE"), "{r:?}");
+        assert_eq!(outcome(&f, "roots/list.answered"), Outcome::Pass);
+        assert_eq!(outcome(&case(&[Knob::Roots, Knob::RootsChange]), "roots/list.result"), Outcome::Violated);
     }
 
     #[test]

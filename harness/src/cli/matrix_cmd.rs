@@ -38,6 +38,10 @@ pub(crate) struct MatrixArgs {
     /// meets) or `all`.
     #[arg(long, value_name = "R", default_value = "latest")]
     revision: String,
+    /// Which transports to run each scenario on: `all` (default: every one each client
+    /// supports) or one (`stdio`, `http`, `sse`).
+    #[arg(long, value_name = "T", default_value = "all")]
+    transport: String,
     /// Cases run at once (default: as `run`: 8 per core for the reference client, as
     /// many as the CPU allows for the others).
     #[arg(long, value_name = "N")]
@@ -73,6 +77,10 @@ pub(crate) fn run(args: MatrixArgs) -> u8 {
         Ok(r) => r,
         Err(e) => return usage(format!("--revision: {e}")),
     };
+    let transports = match super::run_cmd::transport_filter(&args.transport) {
+        Ok(t) => t.map(|t| vec![t]),
+        Err(e) => return usage(format!("--transport: {e}")),
+    };
     let (dir, given) = if args.gateways { ("gateways", &args.gateway_names) } else { ("clients", &args.clients) };
     let names = if given.is_empty() {
         match installed_profiles(dir) {
@@ -102,7 +110,7 @@ pub(crate) fn run(args: MatrixArgs) -> u8 {
     } else {
         Vec::new()
     };
-    let selection = Selection { revisions, filters, ..Selection::default() };
+    let selection = Selection { revisions, filters, transports, ..Selection::default() };
     let mut runs: Vec<RunSummary> = Vec::new();
     for spec in specs {
         let label = match &spec {

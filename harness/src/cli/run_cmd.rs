@@ -74,7 +74,8 @@ pub(crate) struct RunArgs {
     #[arg(long, value_name = "N")]
     jobs: Option<usize>,
     /// Run only the scenarios whose id matches this glob (`*` matches anything,
-    /// `sampling/*`, `*/undeclared`); repeatable: any match keeps a scenario.
+    /// `sampling/*`, `*/undeclared`; `@back-channel`: the scenarios where a client's own
+    /// handlers decide what goes back); repeatable: any match keeps a scenario.
     #[arg(long, value_name = "GLOB")]
     filter: Vec<String>,
     /// Run only shard K of N (1-based, `2/4`): the planned cases are dealt round-robin,

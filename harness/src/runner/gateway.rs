@@ -219,21 +219,24 @@ fn bystander(record: Record) -> Bystander {
 
 /// The trace to judge when a gateway may have started the mock more than once, and
 /// how many others there are: the first whose session received the scenario's
-/// trigger request (the operation the downstream client asked for), else the first.
+/// trigger request (the operation the downstream client asked for) — without one, the
+/// first the gateway spoke in (a session the mock opened before a slow gateway came
+/// may have timed out unused) — else the first.
 pub(super) fn judged_trace(path: &Path, trigger: Option<&str>) -> (PathBuf, usize) {
     let all = backchannel_mock::trace::traces_of(path);
     let others = all.len().saturating_sub(1);
-    let judged = trigger.and_then(|_| all.into_iter().find(|p| received(p, trigger)));
+    let judged = all.into_iter().find(|p| received(p, trigger));
     (judged.unwrap_or_else(|| path.to_owned()), others)
 }
 
-/// Whether the session of this trace received `trigger` (true without one).
+/// Whether the session of this trace received `trigger` (without one: anything).
 fn received(path: &Path, trigger: Option<&str>) -> bool {
-    let Some(trigger) = trigger else { return true };
     Trace::read(path).is_ok_and(|t| {
         t.frames().any(|f| {
             f.dir == Direction::ClientToServer
-                && f.json.as_ref().and_then(|j| j.get("method")).and_then(serde_json::Value::as_str) == Some(trigger)
+                && trigger.is_none_or(|trigger| {
+                    f.json.as_ref().and_then(|j| j.get("method")).and_then(serde_json::Value::as_str) == Some(trigger)
+                })
         })
     })
 }

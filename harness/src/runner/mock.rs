@@ -206,7 +206,10 @@ mod tests {
     /// A mock of an empty script whose timers outlast any test (only the client's exit
     /// ends its sessions): the mock, its directory, its first trace, its `host:port`.
     async fn start(many: bool) -> (HttpMock, tempfile::TempDir, std::path::PathBuf, String) {
-        let yaml = "title: t\nrevisions: [2025-11-25]\ntimeout_ms: 600000\ngrace_ms: 600000\nsteps: []\n";
+        start_with("title: t\nrevisions: [2025-11-25]\ntimeout_ms: 600000\ngrace_ms: 600000\nsteps: []\n", many).await
+    }
+
+    async fn start_with(yaml: &str, many: bool) -> (HttpMock, tempfile::TempDir, std::path::PathBuf, String) {
         let path = Path::new("t.yaml");
         let c = compile(path, parse(path, yaml).unwrap());
         let dir = tempfile::tempdir().unwrap();
@@ -250,6 +253,40 @@ mod tests {
             assert_eq!(end, Some(EndReason::ClientClosed), "{}", t.display());
         }
         assert!(!dir.path().join("trace.3.jsonl").exists());
+    }
+
+    #[tokio::test]
+    async fn a_late_client_gets_a_session_with_all_of_its_time() {
+        // The script's clock is short; the client (a gateway's upstream connection)
+        // comes after it ran out on the session opened before it started.
+        let yaml = "title: t\nrevisions: [2025-11-25]\ntimeout_ms: 1500\ngrace_ms: 0\nsteps: []\n";
+        let (m, dir, trace, addr) = start_with(yaml, true).await;
+        tokio::time::sleep(Duration::from_millis(2500)).await;
+        let late = post(&addr, None, &INIT.replace("CLIENT", "late")).await;
+        let session = issued(&late).unwrap_or_else(|| panic!("a fresh session, not the timed-out one: {late}"));
+        // Within its own 1.5 s, counted from its first word, it is still served.
+        tokio::time::sleep(Duration::from_millis(300)).await;
+        let note = post(&addr, Some(&session), r#"{"jsonrpc":"2.0","method":"notifications/initialized"}"#).await;
+        assert!(note.starts_with("HTTP/1.1 202"), "{note}");
+        m.finish(Duration::from_secs(5)).await;
+        assert_eq!(Trace::read(&trace).unwrap().end().map(|e| e.reason), Some(EndReason::Timeout));
+        let second = std::fs::read_to_string(dir.path().join("trace.2.jsonl")).unwrap();
+        assert!(second.contains("late") && second.contains("notifications/initialized"), "{second}");
+    }
+
+    #[tokio::test]
+    async fn the_clock_starts_at_the_clients_first_word() {
+        let yaml = "title: t\nrevisions: [2025-11-25]\ntimeout_ms: 3000\ngrace_ms: 0\nsteps: []\n";
+        let (m, _dir, trace, addr) = start_with(yaml, false).await;
+        // Most of the scenario's time passes before the client speaks…
+        tokio::time::sleep(Duration::from_millis(2000)).await;
+        let session = issued(&post(&addr, None, INIT).await).expect("a session");
+        // …and it still has the whole of it from there.
+        tokio::time::sleep(Duration::from_millis(1500)).await;
+        let note = post(&addr, Some(&session), r#"{"jsonrpc":"2.0","method":"notifications/initialized"}"#).await;
+        assert!(note.starts_with("HTTP/1.1 202"), "{note}");
+        m.finish(Duration::from_secs(5)).await;
+        assert!(Trace::read(&trace).unwrap().frames().any(|f| f.raw.contains("notifications/initialized")));
     }
 
     #[tokio::test]

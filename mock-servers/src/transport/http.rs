@@ -517,7 +517,12 @@ impl Front {
             return self.by_header(headers);
         }
         let mut sessions = self.all();
-        if let Some(unclaimed) = sessions.iter().find(|s| !s.lock().claimed) {
+        // An unclaimed session that already ended (it timed out before any client
+        // came: a gateway that took long to start) is not handed out: a new one opens.
+        if let Some(unclaimed) = sessions.iter().find(|s| {
+            let state = s.lock();
+            !state.claimed && !state.ended
+        }) {
             unclaimed.lock().claimed = true;
             return unclaimed.clone();
         }

@@ -128,6 +128,12 @@ async fn open_stream(State(shared): State<Arc<Shared>>, uri: Uri, headers: Heade
     if let Some(refused) = foreign_origin(&shared.tap, &shared.bound, &facts) {
         return refused;
     }
+    // A GET that cannot take an event stream (an OAuth discovery probe asking for
+    // JSON, as mcp-use sends before it connects) is not the client opening its
+    // session: it is refused, and the one session stays for the GET that is.
+    if !accepts_event_stream(facts.accept.as_deref()) {
+        return reject(&shared.tap, facts, StatusCode::NOT_ACCEPTABLE, "this endpoint serves text/event-stream only");
+    }
     let (tx, rx) = mpsc::unbounded_channel();
     let session = {
         let mut state = shared.lock();
@@ -174,6 +180,16 @@ async fn streamable_probe(State(shared): State<Arc<Shared>>, uri: Uri, headers: 
     (StatusCode::METHOD_NOT_ALLOWED, [(header::ALLOW, "GET")]).into_response()
 }
 
+/// Whether an `Accept` header admits `text/event-stream` (no header admits anything).
+fn accepts_event_stream(accept: Option<&str>) -> bool {
+    accept.is_none_or(|a| {
+        a.split(',').any(|range| {
+            let media = range.split(';').next().unwrap_or("").trim();
+            ["text/event-stream", "text/*", "*/*"].iter().any(|m| media.eq_ignore_ascii_case(m))
+        })
+    })
+}
+
 /// Tells the engine the client left when the event stream is dropped.
 struct ClosedOnDrop(mpsc::Sender<Inbound>);
 
@@ -218,4 +234,25 @@ async fn post_message(
     record(&shared.tap, facts, StatusCode::ACCEPTED, None);
     let _ = shared.inbound.send(Inbound::Frame { bytes: body.to_vec(), at, origin: Origin::default() }).await;
     (StatusCode::ACCEPTED, "Accepted").into_response()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::accepts_event_stream;
+
+    #[test]
+    fn only_a_get_that_takes_an_event_stream_opens_the_session() {
+        for yes in [
+            None,
+            Some("text/event-stream"),
+            Some("*/*"),
+            Some("application/json, text/event-stream;q=0.9"),
+            Some("TEXT/*"),
+        ] {
+            assert!(accepts_event_stream(yes), "{yes:?}");
+        }
+        for no in [Some("application/json"), Some("text/html, application/xml")] {
+            assert!(!accepts_event_stream(no), "{no:?}");
+        }
+    }
 }
