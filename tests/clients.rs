@@ -73,7 +73,10 @@ fn run(profile: LoadedProfile) -> Result<(), Failed> {
         handle_signals: false,
     };
     let cfg = RunConfig { client, ..RunConfig::reference(PathBuf::from(env!("CARGO_BIN_EXE_backchannel"))) };
+    let started = std::time::Instant::now();
     let summary = pipeline::run(&plan, cfg, &options, &mut [])?;
+    // What each peer costs CI, on stderr (`cargo test --test clients -- --nocapture`).
+    eprintln!("{}: {} cases in {:.0?}", options.label, plan.cases.len(), started.elapsed());
     // Judged as `backchannel run` judges it (its exit code): a FAIL or a stale baseline
     // entry fails, and so does a run that left a case or a check unjudged.
     let outcome = summary.outcome();

@@ -333,7 +333,7 @@ pub struct RunSummary {
     pub reports: Vec<CaseReport>,
     /// Baseline entries the client now passes.
     pub stale: Vec<String>,
-    /// Baseline entries that matched no check.
+    /// Baseline entries that matched no judged check (none, or only N/A, SKIP or undecided ones).
     pub unused: Vec<String>,
     /// Wall time of the run.
     pub elapsed: Duration,
@@ -375,7 +375,7 @@ impl RunSummary {
 pub struct BaselineUse {
     /// Entries whose checks all passed: the client no longer fails them.
     pub stale: Vec<String>,
-    /// Entries that matched no check in this run.
+    /// Entries that matched no judged check in this run (none, or only N/A, SKIP or undecided ones).
     pub unused: Vec<String>,
     /// Entries that turned a FAIL or WARN into XFAIL.
     pub used: Vec<String>,
@@ -422,8 +422,11 @@ impl Grader {
         };
         let verdict = verdict(f.outcome, severity, self.strict);
         let mut known = None;
+        // Only a judged check can show an entry stale: one that was N/A, skipped or
+        // undecided here says nothing about whether the client still fails it.
+        let judged = !matches!(verdict, Verdict::NotApplicable | Verdict::Skip | Verdict::Inconclusive);
         for i in self.baseline.matching(&id, record.transport, record.revision) {
-            self.hits[i].0 += 1;
+            self.hits[i].0 += usize::from(judged);
             if matches!(verdict, Verdict::Fail | Verdict::Warn) {
                 self.hits[i].1 += 1;
                 known.get_or_insert_with(|| self.baseline.reason(i).to_owned());
@@ -519,19 +522,24 @@ mod tests {
             crate::baseline::Entry { check: "t/case:a".into(), reason: "known".into() },
             crate::baseline::Entry { check: "t/case:b".into(), reason: "fixed now".into() },
             crate::baseline::Entry { check: "t/other:*".into(), reason: "nothing".into() },
+            crate::baseline::Entry { check: "t/case:c".into(), reason: "not judged here".into() },
         ])
         .unwrap();
         let mut g = Grader::new(false, baseline);
         let pass = Finding { outcome: Outcome::Pass, ..violated("b", Severity::Must, "jsonrpc/response-required") };
+        // An entry whose every match is N/A here (a revision the client does not
+        // speak) is unused, not stale: nothing shows the client passes it now.
+        let na =
+            Finding { outcome: Outcome::NotApplicable, ..violated("c", Severity::Must, "jsonrpc/response-required") };
         let r = g.grade(
             &c,
-            run_at(Revision::V2025_11_25, vec![violated("a", Severity::Must, "jsonrpc/response-required"), pass]),
+            run_at(Revision::V2025_11_25, vec![violated("a", Severity::Must, "jsonrpc/response-required"), pass, na]),
         );
         assert_eq!(r.checks[0].final_verdict(), Verdict::Known);
         assert_eq!(r.checks[0].known.as_deref(), Some("known"));
         let used = g.finish();
         assert_eq!(used.stale, ["t/case:b"]);
-        assert_eq!(used.unused, ["t/other:*"]);
+        assert_eq!(used.unused, ["t/other:*", "t/case:c"]);
     }
 
     #[test]

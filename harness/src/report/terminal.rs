@@ -298,7 +298,7 @@ impl Reporter for TerminalReporter {
                 write_not_passed(&mut self.out, s)?;
                 write_summary(&mut self.out, s)?;
                 for entry in &s.unused {
-                    writeln!(self.out, "note: baseline entry matched no check in this run: {entry}")?;
+                    writeln!(self.out, "note: baseline entry matched no judged check in this run: {entry}")?;
                 }
                 self.out.flush()
             }
